@@ -1,0 +1,35 @@
+import { STATUS_CODES } from 'node:http';
+
+/** An error whose status and message are meant for the client, in the contract's error shape. */
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const notFound = (message: string) => new HttpError(404, message);
+export const unprocessable = (message: string) => new HttpError(422, message);
+
+export interface ErrorBody {
+  timestamp: string;
+  path: string;
+  status: number;
+  error: string;
+  message: string;
+  requestId?: string;
+}
+
+export function errorBody(status: number, path: string, message: string, requestId?: string): ErrorBody {
+  return {
+    timestamp: new Date().toISOString(),
+    path: path.split('?')[0] ?? path,
+    status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message,
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { errorBody, HttpError } from './errors.ts';
+import type { Health, HealthReport } from './health.ts';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  health: Health;
+  info: Record<string, unknown>;
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * A fastify instance with what every service shares: request ids, the contract's error shape for
+ * every failure (never a stack trace), and the actuator endpoints. It never listens by itself.
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    const { status, message } = describe(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).send(errorBody(status, request.url, message, request.id));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(404, request.url, `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+  });
+
+  const sendHealth = (reply: { status(code: number): { send(body: unknown): unknown } }, report: HealthReport) =>
+    reply.status(report.status === 'UP' ? 200 : 503).send(report);
+
+  app.get('/actuator/health', async (_request, reply) => sendHealth(reply, await options.health.overall()));
+  app.get('/actuator/health/liveness', async (_request, reply) => sendHealth(reply, options.health.liveness()));
+  app.get('/actuator/health/readiness', async (_request, reply) => sendHealth(reply, await options.health.readiness()));
+  app.get('/actuator/info', async () => options.info);
+
+  return app;
+}
+
+/** Maps any error to the status and message a client may see. */
+function describe(error: FastifyError | HttpError): { status: number; message: string } {
+  if (error instanceof HttpError) return { status: error.status, message: error.message };
+  if (error.validation) {
+    const first = error.validation[0];
+    const where = `${error.validationContext ?? 'request'}${first?.instancePath?.replace(/\//g, '.') ?? ''}`;
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = missing === undefined ? where : `${where}.${missing}`;
+    return { status: 400, message: `Invalid ${field}: ${missing === undefined ? first?.message ?? 'invalid value' : 'is required'}` };
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) return { status, message: 'Internal Server Error' };
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return { status: 400, message: 'Malformed JSON body' };
+  return { status, message: error.message };
+}

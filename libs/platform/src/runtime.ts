@@ -1,0 +1,184 @@
+import { hostname, networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from 'typebox';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { Health } from './health.ts';
+import { createBus, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
+import { migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
+
+export const serverConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ default: '0.0.0.0' }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000 }),
+}, { default: {} });
+
+export const loggingConfigSchema = Type.Object({
+  level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+}, { default: {} });
+
+/** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
+export const secretKeys = ['database.password', 'messaging.rabbitmq.password'] as const;
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface Subscription {
+  destination: string;
+  group: string;
+  handler: EventHandler;
+}
+
+export interface ServiceDeps<DB> {
+  database: Database<DB> | undefined;
+  bus: EventBus;
+  logger: Logger;
+  /** `host/ip:port` of this instance, known once it listens. */
+  serviceAddress: () => string;
+  /** To register more health parts (a circuit breaker, say). */
+  health: Health;
+}
+
+export interface ServiceSpec<DB> {
+  name: string;
+  config: ServiceConfig;
+  logger: Logger;
+  /** Numbered SQL migrations applied before the service takes traffic. */
+  migrationsDir?: string;
+  /** A bus owned by the caller (the all-in-one process shares one); otherwise the service opens its own. */
+  bus?: EventBus;
+  build(deps: ServiceDeps<DB>): { app: FastifyInstance; subscriptions?: Subscription[] };
+}
+
+/**
+ * Opens the service's database (migrated) and bus, wires health, builds its routes and consumers and
+ * listens. Every resource it opened is closed by the returned close(), in reverse order.
+ */
+export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningService> {
+  const { config, logger } = spec;
+  const health = new Health();
+  const closers: Array<() => Promise<void>> = [];
+  // Reverse order: HTTP finishes its in-flight requests, then consumers their messages, then the database closes.
+  const close = async () => {
+    health.stopAccepting();
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  try {
+    let database: Database<DB> | undefined;
+    if (config.database) {
+      const db = openDatabase<DB>(config.database);
+      database = db;
+      closers.push(() => db.close());
+      if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
+      health.add({ name: 'db', readiness: true, check: async () => (await db.ping(), { status: 'UP', details: { database: db.kind } }) });
+    }
+    const bus = spec.bus ?? (await createBus(config.messaging, logger));
+    if (!spec.bus) closers.push(() => bus.close());
+    health.add({ name: 'messaging', readiness: true, check: () => bus.health() });
+
+    let address = '';
+    const built = spec.build({ database, bus, logger, health, serviceAddress: () => address });
+    const app = built.app;
+    for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler);
+
+    await app.listen({ port: config.server.port, host: config.server.host });
+    closers.push(() => app.close());
+    const bound = app.server.address();
+    const port = typeof bound === 'object' && bound !== null ? bound.port : config.server.port;
+    address = serviceAddress(port);
+    logger.info({ port }, `${spec.name} started`);
+    return { name: spec.name, port, url: `http://127.0.0.1:${port}`, close };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The `hostname/ip:port` a response carries so callers can see which instance answered. */
+export function serviceAddress(port: number): string {
+  const ip = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+  return `${hostname()}/${ip}:${port}`;
+}
+
+/**
+ * Runs started services until SIGTERM or SIGINT, then closes them within the shutdown timeout.
+ * A failure to start (bad configuration, a failed migration) exits with status 1 and a clear line.
+ */
+export async function runUntilSignal(
+  logger: Logger,
+  start: () => Promise<{ services: Array<{ close(): Promise<void> }>; shutdownTimeoutMs: number }>,
+): Promise<void> {
+  let services: Array<{ close(): Promise<void> }>;
+  let shutdownTimeoutMs: number;
+  try {
+    ({ services, shutdownTimeoutMs } = await start());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({ err: error instanceof ConfigError ? undefined : error }, `start-up failed: ${message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    timer.unref();
+    Promise.all(services.map((s) => s.close()))
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+export interface ServiceConfig {
+  server: { port: number; host: string; shutdownTimeoutMs: number };
+  logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  database?: DatabaseConfig;
+  messaging: MessagingConfig;
+}
+
+/**
+ * What each service declares about itself; gives it a config loader, a start function the all-in-one
+ * process can call, and the main of its own process.
+ */
+export function defineService<S extends TSchema, DB>(definition: {
+  name: string;
+  schema: S;
+  migrationsDir?: string;
+  build(config: Static<S>, deps: ServiceDeps<DB>): { app: FastifyInstance; subscriptions?: Subscription[] };
+}) {
+  const { name, schema } = definition;
+  const load = (env?: Record<string, string | undefined>): Static<S> & ServiceConfig =>
+    loadConfig(schema, { service: name, secretKeys, ...(env ? { env } : {}) }) as Static<S> & ServiceConfig;
+  const start = (config: Static<S> & ServiceConfig, options: { bus?: EventBus; logger?: Logger } = {}) =>
+    startService<DB>({
+      name,
+      config,
+      logger: options.logger ?? createLogger(name, config.logging.level),
+      ...(definition.migrationsDir ? { migrationsDir: definition.migrationsDir } : {}),
+      ...(options.bus ? { bus: options.bus } : {}),
+      build: (deps) => definition.build(config, deps),
+    });
+  const main = () =>
+    runUntilSignal(createLogger(name), async () => {
+      const config = load();
+      return { services: [await start(config)], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
+    });
+  return { name, schema, loadConfig: load, start, main };
+}

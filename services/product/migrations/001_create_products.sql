@@ -1,0 +1,6 @@
+CREATE TABLE products (
+  product_id INTEGER NOT NULL PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  weight INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0
+);

@@ -1,0 +1,20 @@
+import { destinations, eventHandler } from '@landscape/api';
+import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import type { ProductConfig } from './config.ts';
+import { createProductRepository, type ProductTable } from './data/products.ts';
+import { applyProductEvent } from './domain/products.ts';
+import { productRoutes } from './routes/products.ts';
+
+export type ProductDb = { products: ProductTable };
+
+export function buildApp(config: ProductConfig, deps: ServiceDeps<ProductDb>) {
+  if (!deps.database) throw new Error('product needs a database');
+  const products = createProductRepository(deps.database.db);
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'product' } } });
+  productRoutes(app, { products, faults: config.faults, serviceAddress: deps.serviceAddress });
+  const { destination, group, schema } = destinations.products;
+  return {
+    app,
+    subscriptions: [{ destination, group, handler: eventHandler(schema, (event) => applyProductEvent(products, event)) }],
+  };
+}

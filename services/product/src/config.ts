@@ -1,0 +1,15 @@
+import { Type, type Static } from 'typebox';
+import { databaseConfigSchema, loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+
+export const productConfigSchema = Type.Object({
+  server: serverConfigSchema,
+  logging: loggingConfigSchema,
+  database: databaseConfigSchema,
+  messaging: messagingConfigSchema,
+  faults: Type.Object({
+    /** `delay` and `faultPercent` are honoured only when this is on (never in the prod profile). */
+    enabled: Type.Boolean({ default: false }),
+    maxDelaySeconds: Type.Integer({ minimum: 0, default: 60 }),
+  }, { default: {} }),
+});
+export type ProductConfig = Static<typeof productConfigSchema>;

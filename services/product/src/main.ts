@@ -1,0 +1,3 @@
+import { productService } from './service.ts';
+
+await productService.main();

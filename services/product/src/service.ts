@@ -1,0 +1,10 @@
+import { defineService } from '@landscape/platform';
+import { buildApp } from './app.ts';
+import { productConfigSchema } from './config.ts';
+
+export const productService = defineService({
+  name: 'product',
+  schema: productConfigSchema,
+  migrationsDir: new URL('../migrations', import.meta.url).pathname,
+  build: buildApp,
+});

@@ -1,0 +1,20 @@
+import { destinations, eventHandler } from '@landscape/api';
+import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import type { RecommendationConfig } from './config.ts';
+import { createRecommendationRepository, type RecommendationTable } from './data/recommendations.ts';
+import { applyRecommendationEvent } from './domain/recommendations.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
+
+export type RecommendationDb = { recommendations: RecommendationTable };
+
+export function buildApp(_config: RecommendationConfig, deps: ServiceDeps<RecommendationDb>) {
+  if (!deps.database) throw new Error('recommendation needs a database');
+  const recommendations = createRecommendationRepository(deps.database.db);
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'recommendation' } } });
+  recommendationRoutes(app, { recommendations, serviceAddress: deps.serviceAddress });
+  const { destination, group, schema } = destinations.recommendations;
+  return {
+    app,
+    subscriptions: [{ destination, group, handler: eventHandler(schema, (event) => applyRecommendationEvent(recommendations, event)) }],
+  };
+}

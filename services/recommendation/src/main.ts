@@ -1,0 +1,3 @@
+import { recommendationService } from './service.ts';
+
+await recommendationService.main();

@@ -1,0 +1,20 @@
+import { destinations, eventHandler } from '@landscape/api';
+import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import type { ReviewConfig } from './config.ts';
+import { createReviewRepository, type ReviewTable } from './data/reviews.ts';
+import { applyReviewEvent } from './domain/reviews.ts';
+import { reviewRoutes } from './routes/reviews.ts';
+
+export type ReviewDb = { reviews: ReviewTable };
+
+export function buildApp(_config: ReviewConfig, deps: ServiceDeps<ReviewDb>) {
+  if (!deps.database) throw new Error('review needs a database');
+  const reviews = createReviewRepository(deps.database.db);
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'review' } } });
+  reviewRoutes(app, { reviews, serviceAddress: deps.serviceAddress });
+  const { destination, group, schema } = destinations.reviews;
+  return {
+    app,
+    subscriptions: [{ destination, group, handler: eventHandler(schema, (event) => applyReviewEvent(reviews, event)) }],
+  };
+}

@@ -1,0 +1,3 @@
+import { reviewService } from './service.ts';
+
+await reviewService.main();
