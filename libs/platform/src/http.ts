@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
@@ -19,7 +19,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
-    loggerInstance: options.logger,
+    // fastify's logger type is narrower than pino's; the instance is the same.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     genReqId: (req) => {

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
 import { createBus, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
-import { migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
+import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
 
 export const serverConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -15,7 +15,10 @@ export const serverConfigSchema = Type.Object({
 }, { default: {} });
 
 export const loggingConfigSchema = Type.Object({
-  level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  level: Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+  ], { default: 'info' }),
 }, { default: {} });
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
@@ -71,7 +74,8 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
   try {
     let database: Database<DB> | undefined;
     if (config.database) {
-      const db = openDatabase<DB>(config.database);
+      await ensureDatabase(config.database, logger);
+      const db = openDatabase<DB>(config.database, { logger });
       database = db;
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
@@ -132,7 +136,8 @@ export async function runUntilSignal(
       process.exit(1);
     }, shutdownTimeoutMs);
     timer.unref();
-    Promise.all(services.map((s) => s.close()))
+    // In the order given, so a caller can stop a shared bus before the databases its handlers use.
+    services.reduce((done, s) => done.then(() => s.close()), Promise.resolve())
       .then(() => {
         logger.info('stopped');
         process.exit(0);

@@ -1,0 +1,32 @@
+export type EventHandler = (payload: unknown) => Promise<void>;
+
+export interface OutgoingMessage {
+  destination: string;
+  payload: unknown;
+}
+
+export interface BusHealth {
+  status: 'UP' | 'DOWN';
+  details: Record<string, unknown>;
+}
+
+export interface EventBus {
+  /** Resolves only once every message is accepted (confirmed by the broker); rejects with BusUnavailableError otherwise. */
+  publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void>;
+  /** Handles the messages of one group strictly one at a time, in order. */
+  subscribe(destination: string, group: string, handler: EventHandler): Promise<void>;
+  /** Connected or not, and which consumers are paused by failing infrastructure. */
+  health(): BusHealth;
+  /** Stops taking new messages, waits for in-flight handlers, then closes. */
+  close(): Promise<void>;
+}
+
+export const AUDIT_GROUP = 'auditGroup';
+
+export function queueName(destination: string, group: string): string {
+  return `${destination}.${group}`;
+}
+
+export function deadLetterQueueName(destination: string, group: string): string {
+  return `${destination}.${group}.dlq`;
+}

@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { EventHandler } from './bus.ts';
+import type { MessagingConfig } from './config.ts';
+import { EventRejectedError } from './errors.ts';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialIntervalMs: number;
+  multiplier: number;
+  maxIntervalMs: number;
+  infraRetryMaxMs: number;
+}
+
+export function retryPolicyOf(config: MessagingConfig): RetryPolicy {
+  return { ...config.retry, infraRetryMaxMs: config.infraRetryMaxMs };
+}
+
+export type DeliveryOutcome =
+  /** The handler succeeded: acknowledge. */
+  | { kind: 'handled'; attempts: number }
+  /** The event was rejected on every attempt: dead-letter it, then acknowledge. */
+  | { kind: 'dead-letter'; attempts: number; reason: string }
+  /** Stopped before success (closing, or the channel went away): leave it unacknowledged. */
+  | { kind: 'stopped' };
+
+/** Resolves true after ms, false as soon as the signal aborts. */
+export type Wait = (ms: number, signal: AbortSignal) => Promise<boolean>;
+
+export const wait: Wait = async (ms, signal) => {
+  if (signal.aborted) return false;
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export interface Delivery {
+  /** Called before every attempt, so no attempt sees an object a previous attempt mutated. Throws EventRejectedError for an unreadable body. */
+  decode: () => unknown;
+  handler: EventHandler;
+  policy: RetryPolicy;
+  signal: AbortSignal;
+  log: Logger;
+  /** Called each time the infrastructure fails; the caller reports the consumer as paused until deliver returns. */
+  onInfrastructureFailure?: (error: Error, retries: number) => void;
+  wait?: Wait;
+}
+
+/**
+ * The one place that decides what happens to a delivered event, for every bus:
+ * an event at fault is attempted maxAttempts times and then dead-lettered; any other failure
+ * is the infrastructure's, so the same event is retried with backoff until it succeeds or we stop.
+ */
+export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+  const { policy, signal, log } = delivery;
+  const pause = delivery.wait ?? wait;
+  let attempts = 0;
+  let rejectionDelay = Math.min(policy.initialIntervalMs, policy.maxIntervalMs);
+  let infraRetries = 0;
+  let infraDelay = Math.min(policy.initialIntervalMs, policy.infraRetryMaxMs);
+
+  while (!signal.aborted) {
+    attempts += 1;
+    try {
+      await delivery.handler(delivery.decode());
+      if (infraRetries > 0) log.info({ infraRetries }, 'infrastructure is back; event applied, consumer resumes');
+      return { kind: 'handled', attempts };
+    } catch (thrown) {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      if (error instanceof EventRejectedError) {
+        if (attempts >= policy.maxAttempts) {
+          log.warn({ attempts, reason: error.message }, 'event rejected on the last attempt; dead-lettering it');
+          return { kind: 'dead-letter', attempts, reason: error.message };
+        }
+        log.warn(
+          { attempt: attempts, maxAttempts: policy.maxAttempts, retryInMs: rejectionDelay, reason: error.message },
+          'event rejected; retrying',
+        );
+        if (!(await pause(rejectionDelay, signal))) break;
+        rejectionDelay = Math.min(rejectionDelay * policy.multiplier, policy.maxIntervalMs);
+      } else {
+        // Not the event's fault: the attempt does not count against it.
+        attempts -= 1;
+        infraRetries += 1;
+        log.error(
+          { err: error, retries: infraRetries, retryInMs: infraDelay },
+          'handler failed outside the event (infrastructure); consumer paused, retrying the same event',
+        );
+        delivery.onInfrastructureFailure?.(error, infraRetries);
+        if (!(await pause(infraDelay, signal))) break;
+        infraDelay = Math.min(infraDelay * policy.multiplier, policy.infraRetryMaxMs);
+      }
+    }
+  }
+  log.info('stopped before the event was applied; it stays unacknowledged for redelivery');
+  return { kind: 'stopped' };
+}

@@ -1,0 +1,493 @@
+import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Logger } from 'pino';
+import {
+  AUDIT_GROUP,
+  deadLetterQueueName,
+  queueName,
+  type BusHealth,
+  type EventBus,
+  type EventHandler,
+  type OutgoingMessage,
+} from './bus.ts';
+import type { MessagingConfig, RabbitConfig } from './config.ts';
+import { deliver, retryPolicyOf, wait } from './delivery.ts';
+import { BusUnavailableError, EventRejectedError } from './errors.ts';
+
+interface Session {
+  abort: AbortController;
+  channel?: ConfirmChannel;
+  consumerTag?: string;
+}
+
+interface Subscription {
+  destination: string;
+  group: string;
+  queue: string;
+  handler: EventHandler;
+  /** Serialises deliveries across channel sessions, so a redelivery never overtakes a handler still running. */
+  chain: Promise<void>;
+  session?: Session;
+  consuming: boolean;
+  restartDelay: number;
+  restartTimer?: NodeJS.Timeout;
+  paused?: { error: string; since: string; retries: number };
+  lastError?: string;
+}
+
+const noop = (): void => {};
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves or rejects with the promise, or rejects with BusUnavailableError once the deadline passes. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BusUnavailableError(`Message broker unavailable: ${what}`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function confirmed(send: (callback: (err: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      send((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+    } catch (err) {
+      // A closed channel throws synchronously.
+      reject(err);
+    }
+  });
+}
+
+function decodeBody(content: Buffer): unknown {
+  try {
+    return JSON.parse(content.toString('utf8'));
+  } catch (err) {
+    throw new EventRejectedError(`Malformed message body, not JSON: ${describe(err)}`);
+  }
+}
+
+export function rabbitConfigOf(config: MessagingConfig): RabbitConfig {
+  if (!config.rabbitmq) throw new Error('Missing configuration: messaging.rabbitmq is required when messaging.kind is rabbitmq');
+  return config.rabbitmq;
+}
+
+/**
+ * Connects to RabbitMQ and rejects with BusUnavailableError if the first connection fails,
+ * so a service with an unreachable broker fails fast at start-up; later losses reconnect by themselves.
+ */
+export async function createRabbitBus(config: MessagingConfig, logger: Logger): Promise<EventBus> {
+  const rabbit = rabbitConfigOf(config);
+  const broker = `${rabbit.host}:${rabbit.port}`;
+  const log = logger.child({ component: 'messaging', bus: 'rabbitmq', broker });
+  const policy = retryPolicyOf(config);
+  const subscriptions = new Map<string, Subscription>();
+  const publishing = new Set<Promise<void>>();
+  const connectionWaiters = new Set<() => void>();
+  const stop = new AbortController();
+
+  let model: ChannelModel | undefined;
+  let publisher: Promise<ConfirmChannel> | undefined;
+  /** Destinations whose topology was declared on the current connection. */
+  let declared = new Map<string, Promise<void>>();
+  let lastError: string | undefined;
+  let reconnecting = false;
+  let closing: Promise<void> | undefined;
+
+  const connectOptions: Options.Connect = {
+    protocol: 'amqp',
+    hostname: rabbit.host,
+    port: rabbit.port,
+    username: rabbit.username,
+    // Without a password amqplib would fall back to guest's; never default a secret.
+    password: rabbit.password ?? '',
+    vhost: rabbit.vhost,
+    heartbeat: rabbit.heartbeatSeconds,
+  };
+
+  async function open(): Promise<void> {
+    const connection = await amqp.connect(connectOptions, { timeout: rabbit.confirmTimeoutMs });
+    connection.on('error', (err: Error) => log.warn({ err }, 'broker connection error'));
+    connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    connection.on('unblocked', () => log.info('broker unblocked the connection'));
+    connection.on('close', (err?: Error) => connectionLost(connection, err));
+    if (stop.signal.aborted) {
+      await connection.close().catch(noop);
+      return;
+    }
+    model = connection;
+    publisher = undefined;
+    declared = new Map();
+    lastError = undefined;
+    log.info('connected to the message broker');
+    for (const notify of [...connectionWaiters]) notify();
+    for (const subscription of subscriptions.values()) void startConsumer(subscription);
+  }
+
+  function connectionLost(connection: ChannelModel, err?: Error): void {
+    if (connection !== model) return;
+    model = undefined;
+    publisher = undefined;
+    for (const subscription of subscriptions.values()) endSession(subscription, subscription.session);
+    if (stop.signal.aborted) return;
+    lastError = err ? describe(err) : 'connection closed by the broker';
+    log.error({ err }, 'lost the connection to the message broker; reconnecting');
+    void reconnect();
+  }
+
+  async function reconnect(): Promise<void> {
+    if (reconnecting) return;
+    reconnecting = true;
+    let delay = rabbit.reconnectInitialMs;
+    try {
+      while (await wait(delay, stop.signal)) {
+        try {
+          await open();
+          return;
+        } catch (err) {
+          lastError = describe(err);
+          log.warn({ err, retryInMs: delay }, 'reconnect to the message broker failed');
+          delay = Math.min(delay * 2, rabbit.reconnectMaxMs);
+        }
+      }
+    } finally {
+      reconnecting = false;
+    }
+  }
+
+  function waitForConnection(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        connectionWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      connectionWaiters.add(done);
+    });
+  }
+
+  async function declareGroupQueue(channel: Channel, destination: string, group: string): Promise<string> {
+    const queue = queueName(destination, group);
+    await channel.assertQueue(queue, {
+      durable: true,
+      ...(group === AUDIT_GROUP ? { maxLength: config.auditMaxLength } : {}),
+    });
+    await channel.bindQueue(queue, destination, '#');
+    return queue;
+  }
+
+  /** The exchange, the audit queue and the required groups' queues, so nothing published is lost before its consumer starts. */
+  async function declareDestination(channel: Channel, destination: string): Promise<void> {
+    await channel.assertExchange(destination, 'topic', { durable: true });
+    const groups = new Set([AUDIT_GROUP, ...(config.requiredGroups[destination] ?? [])]);
+    for (const group of groups) await declareGroupQueue(channel, destination, group);
+  }
+
+  function openPublisher(connection: ChannelModel): Promise<ConfirmChannel> {
+    const opening = connection.createConfirmChannel().then((channel) => {
+      channel.on('error', (err: Error) => log.warn({ err }, 'publisher channel error'));
+      channel.on('close', () => {
+        if (publisher === opening) publisher = undefined;
+      });
+      return channel;
+    });
+    opening.catch(() => {
+      if (publisher === opening) publisher = undefined;
+    });
+    return opening;
+  }
+
+  async function publisherChannel(deadline: number): Promise<ConfirmChannel> {
+    for (;;) {
+      if (closing) throw new BusUnavailableError('Message bus is closed');
+      if (model) {
+        publisher ??= openPublisher(model);
+        return await publisher;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new BusUnavailableError(`Message broker unavailable: ${lastError ?? 'not connected'}`);
+      await waitForConnection(remaining);
+    }
+  }
+
+  function ensureDeclared(channel: ConfirmChannel, destination: string): Promise<void> {
+    let declaring = declared.get(destination);
+    if (!declaring) {
+      const declarations = declared;
+      const attempt = declareDestination(channel, destination);
+      declaring = attempt;
+      declarations.set(destination, attempt);
+      attempt.catch(() => {
+        if (declarations.get(destination) === attempt) declarations.delete(destination);
+      });
+    }
+    return declaring;
+  }
+
+  async function send(messages: ReadonlyArray<{ destination: string; content: Buffer }>, deadline: number): Promise<void> {
+    const channel = await publisherChannel(deadline);
+    for (const destination of new Set(messages.map((message) => message.destination))) {
+      await ensureDeclared(channel, destination);
+    }
+    await Promise.all(
+      messages.map(({ destination, content }) =>
+        confirmed((callback) =>
+          channel.publish(
+            destination,
+            destination,
+            content,
+            {
+              persistent: true,
+              contentType: 'application/json',
+              messageId: randomUUID(),
+              timestamp: Math.floor(Date.now() / 1000),
+            },
+            callback,
+          ),
+        ),
+      ),
+    );
+  }
+
+  async function publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
+    if (closing) throw new BusUnavailableError('Message bus is closed');
+    if (messages.length === 0) return;
+    const deadline = Date.now() + rabbit.confirmTimeoutMs;
+    const encoded = messages.map(({ destination, payload }) => {
+      const json = JSON.stringify(payload);
+      if (json === undefined) throw new TypeError(`Payload for ${destination} cannot be serialised to JSON`);
+      return { destination, content: Buffer.from(json) };
+    });
+    const attempt = beforeDeadline(send(encoded, deadline), deadline, `no confirmation within ${rabbit.confirmTimeoutMs} ms`);
+    // close() waits for these, at most until their deadline.
+    const tracked = attempt.then(noop, noop);
+    publishing.add(tracked);
+    void tracked.then(() => publishing.delete(tracked));
+    try {
+      await attempt;
+    } catch (err) {
+      if (err instanceof BusUnavailableError) throw err;
+      throw new BusUnavailableError(`Message broker unavailable: ${describe(err)}`, { cause: err });
+    }
+  }
+
+  function endSession(subscription: Subscription, session: Session | undefined): void {
+    if (!session) return;
+    session.abort.abort();
+    if (subscription.session === session) {
+      subscription.session = undefined;
+      subscription.consuming = false;
+    }
+  }
+
+  function scheduleRestart(subscription: Subscription): void {
+    if (stop.signal.aborted || subscription.restartTimer) return;
+    const delay = subscription.restartDelay;
+    subscription.restartDelay = Math.min(delay * 2, rabbit.reconnectMaxMs);
+    log.info({ queue: subscription.queue, retryInMs: delay }, 'restarting consumer');
+    subscription.restartTimer = setTimeout(() => {
+      subscription.restartTimer = undefined;
+      void startConsumer(subscription);
+    }, delay);
+  }
+
+  /** Opens a channel for one subscription and consumes its queue; never rejects, a failure schedules a restart. */
+  async function startConsumer(subscription: Subscription): Promise<void> {
+    const connection = model;
+    if (!connection || stop.signal.aborted || subscription.session) return;
+    const session: Session = { abort: new AbortController() };
+    subscription.session = session;
+    const restartUnlessGone = (): void => {
+      endSession(subscription, session);
+      if (!stop.signal.aborted && model === connection) scheduleRestart(subscription);
+    };
+    try {
+      const channel = await connection.createConfirmChannel();
+      session.channel = channel;
+      channel.on('error', (err: Error) => {
+        subscription.lastError = describe(err);
+        log.warn({ err, queue: subscription.queue }, 'consumer channel error');
+      });
+      channel.on('close', restartUnlessGone);
+      if (session.abort.signal.aborted) throw new Error('session ended while opening its channel');
+      // One unacknowledged message at a time keeps a group's events in publish order.
+      await channel.prefetch(1);
+      await declareDestination(channel, subscription.destination);
+      await declareGroupQueue(channel, subscription.destination, subscription.group);
+      await channel.assertQueue(deadLetterQueueName(subscription.destination, subscription.group), { durable: true });
+      const { consumerTag } = await channel.consume(subscription.queue, (message) => received(subscription, session, message), {
+        noAck: false,
+      });
+      session.consumerTag = consumerTag;
+      subscription.consuming = true;
+      subscription.restartDelay = rabbit.reconnectInitialMs;
+      subscription.lastError = undefined;
+      log.info({ queue: subscription.queue }, 'consumer started');
+    } catch (err) {
+      subscription.lastError = describe(err);
+      log.warn({ err, queue: subscription.queue }, 'could not start consumer');
+      // Its close listener schedules the restart; without a channel, schedule it here.
+      if (session.channel) await session.channel.close().catch(noop);
+      else restartUnlessGone();
+    }
+  }
+
+  function received(subscription: Subscription, session: Session, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled the consumer (its queue was deleted): re-declare and consume again.
+      log.warn({ queue: subscription.queue }, 'consumer cancelled by the broker');
+      void session.channel?.close().catch(noop);
+      return;
+    }
+    subscription.chain = subscription.chain.then(() => handleMessage(subscription, session, message)).catch((err: unknown) => {
+      log.error({ err, queue: subscription.queue }, 'unexpected failure while handling a message');
+    });
+  }
+
+  async function handleMessage(subscription: Subscription, session: Session, message: ConsumeMessage): Promise<void> {
+    const channel = session.channel;
+    if (!channel || session.abort.signal.aborted) return; // the broker redelivers it
+    const messageLog = log.child({
+      queue: subscription.queue,
+      messageId: message.properties.messageId,
+      deliveryTag: message.fields.deliveryTag,
+      redelivered: message.fields.redelivered,
+    });
+    const outcome = await deliver({
+      decode: () => decodeBody(message.content),
+      handler: subscription.handler,
+      policy,
+      signal: session.abort.signal,
+      log: messageLog,
+      onInfrastructureFailure: (error, retries) => {
+        subscription.paused = { error: error.message, since: subscription.paused?.since ?? new Date().toISOString(), retries };
+      },
+    });
+    subscription.paused = undefined;
+    if (outcome.kind === 'stopped') return;
+    if (outcome.kind === 'dead-letter') {
+      const deadLetterQueue = deadLetterQueueName(subscription.destination, subscription.group);
+      try {
+        await channel.assertQueue(deadLetterQueue, { durable: true });
+        const headers = {
+          ...(message.properties.headers ?? {}),
+          'x-exception-message': outcome.reason.slice(0, 4000),
+          'x-original-exchange': message.fields.exchange,
+          'x-original-routingKey': message.fields.routingKey,
+          'x-attempts': outcome.attempts,
+        };
+        const sent = confirmed((callback) =>
+          channel.sendToQueue(
+            deadLetterQueue,
+            message.content,
+            {
+              persistent: true,
+              contentType: message.properties.contentType ?? 'application/json',
+              messageId: message.properties.messageId,
+              headers,
+            },
+            callback,
+          ),
+        );
+        await beforeDeadline(sent, Date.now() + rabbit.confirmTimeoutMs, 'dead-letter publish not confirmed');
+        messageLog.warn({ deadLetterQueue, reason: outcome.reason, attempts: outcome.attempts }, 'event moved to the dead-letter queue');
+      } catch (err) {
+        // Unacknowledged and stuck behind prefetch 1: closing the channel hands it back to the broker.
+        messageLog.error({ err, deadLetterQueue }, 'dead-letter publish failed; the event will be redelivered');
+        await channel.close().catch(noop);
+        return;
+      }
+    }
+    try {
+      channel.ack(message);
+    } catch (err) {
+      messageLog.warn({ err }, 'ack failed (channel closed); the event will be redelivered');
+    }
+  }
+
+  async function subscribe(destination: string, group: string, handler: EventHandler): Promise<void> {
+    if (closing) throw new BusUnavailableError('Message bus is closed');
+    const queue = queueName(destination, group);
+    if (subscriptions.has(queue)) throw new Error(`Already subscribed to ${queue}`);
+    const subscription: Subscription = {
+      destination,
+      group,
+      queue,
+      handler,
+      chain: Promise.resolve(),
+      consuming: false,
+      restartDelay: rabbit.reconnectInitialMs,
+    };
+    subscriptions.set(queue, subscription);
+    // While disconnected the subscription starts with the next connection.
+    await startConsumer(subscription);
+  }
+
+  function health(): BusHealth {
+    const consumers: Record<string, unknown> = {};
+    for (const subscription of subscriptions.values()) {
+      const state = subscription.paused ? 'paused' : subscription.consuming ? 'consuming' : 'stopped';
+      consumers[subscription.queue] = {
+        state,
+        ...(subscription.paused ?? {}),
+        ...(state === 'stopped' && subscription.lastError ? { error: subscription.lastError } : {}),
+      };
+    }
+    const up = model !== undefined && !closing;
+    return {
+      status: up ? 'UP' : 'DOWN',
+      details: { broker, connected: model !== undefined, ...(up || !lastError ? {} : { error: lastError }), consumers },
+    };
+  }
+
+  async function shutDown(): Promise<void> {
+    const all = [...subscriptions.values()];
+    // Stop taking new messages first.
+    await Promise.all(
+      all.map(async ({ session }) => {
+        if (session?.channel && session.consumerTag) await session.channel.cancel(session.consumerTag).catch(noop);
+      }),
+    );
+    stop.abort();
+    for (const subscription of all) {
+      clearTimeout(subscription.restartTimer);
+      subscription.session?.abort.abort();
+    }
+    for (const notify of [...connectionWaiters]) notify();
+    await Promise.all([...all.map((subscription) => subscription.chain), ...publishing]);
+    const connection = model;
+    model = undefined;
+    // A channel's close handshake comes after its acks, which a connection close may overtake.
+    await Promise.all(all.map(({ session }) => session?.channel?.close().catch(noop)));
+    // Closing the connection hands every unacknowledged message back to the broker.
+    if (connection) await connection.close().catch(noop);
+    log.info('message bus closed');
+  }
+
+  try {
+    await open();
+  } catch (err) {
+    throw new BusUnavailableError(`Message broker unavailable at ${broker}: ${describe(err)}`, { cause: err });
+  }
+
+  return {
+    publish,
+    subscribe,
+    health,
+    close(): Promise<void> {
+      closing ??= shutDown();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { createConnection as createMysqlConnection, type ConnectionOptions } from 'mysql2/promise';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { describeTarget, serverSettings, sqliteFile, type DatabaseConfig, type ServerSettings } from './config.ts';
+import { NodeSqliteDatabase } from './node-sqlite.ts';
+
+export interface Database<DB> {
+  kind: DatabaseConfig['kind'];
+  db: Kysely<DB>;
+  /** A `select 1` bounded by connectTimeoutMs; rejects with a message naming the database. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a connection pool (or the SQLite file) for the configured engine. Server connections are
+ * made on first use; a missing setting throws at once, naming the key.
+ */
+export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Logger } = {}): Database<DB> {
+  const target = describeTarget(config);
+  const { dialect, closeFile } = createDialect(config, target, options.logger);
+  const db = new Kysely<DB>({ dialect });
+  return {
+    kind: config.kind,
+    db,
+    async ping() {
+      // A plain timer rather than Kysely's abort signal, which reports late failures on console.error.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PingTimeout(config.connectTimeoutMs)), config.connectTimeoutMs);
+      });
+      try {
+        await Promise.race([sql`select 1`.execute(db), timeout]);
+      } catch (error) {
+        const reason = isTimeout(error) ? `no answer within ${config.connectTimeoutMs} ms` : errorMessage(error);
+        throw new Error(`${target} is unreachable: ${reason}`, { cause: error });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      try {
+        await db.destroy();
+      } catch (error) {
+        // A connection that was still failing to connect reports its error here; the pool is closed all the same.
+        options.logger?.warn({ err: error }, `closing ${target} reported an error`);
+      } finally {
+        closeFile?.();
+      }
+    },
+  };
+}
+
+function createDialect(config: DatabaseConfig, target: string, logger: Logger | undefined): { dialect: Dialect; closeFile?: () => void } {
+  switch (config.kind) {
+    case 'postgres': {
+      const pool = new pg.Pool({ ...postgresOptions(config, serverSettings(config)), max: config.poolSize });
+      // An idle connection dropped by the server must not crash the process; the next query reports it.
+      pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
+      return { dialect: new PostgresDialect({ pool }) };
+    }
+    case 'mysql': {
+      const pool = createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
+      return { dialect: new MysqlDialect({ pool }) };
+    }
+    case 'sqlite': {
+      const file = sqliteFile(config);
+      let sqlite: NodeSqliteDatabase;
+      try {
+        sqlite = new NodeSqliteDatabase(file, { busyTimeoutMs: config.connectTimeoutMs });
+      } catch (error) {
+        throw new Error(`cannot open ${target}: ${errorMessage(error)} (ensureDatabase creates its folder)`, { cause: error });
+      }
+      // Kysely closes the file only if it ran a query; close() makes sure it is closed either way.
+      return { dialect: new SqliteDialect({ database: sqlite }), closeFile: () => sqlite.close() };
+    }
+  }
+}
+
+// Integer columns come back as JS numbers on every engine: pg returns int8 (count(*), bigint) as text.
+const INT8_OID = 20;
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`integer ${text} does not fit a JavaScript number`);
+  return value;
+}
+
+function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.ClientConfig {
+  return {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.username,
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    types: pgTypes,
+  };
+}
+
+function mysqlOptions(config: DatabaseConfig, settings: ServerSettings): ConnectionOptions {
+  return {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.username,
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    connectTimeout: config.connectTimeoutMs,
+    // BIGINT (count(*) included) as a number, like the other engines; dates stored and read as UTC.
+    supportBigNumbers: false,
+    bigNumberStrings: false,
+    timezone: 'Z',
+    charset: 'utf8mb4',
+  };
+}
+
+/** True when the error is a unique or primary key violation, whichever engine raised it. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; isObject(e) && depth < 5; e = e['cause'], depth++) {
+    if (e['code'] === '23505') return true; // PostgreSQL unique_violation
+    if (e['code'] === 'ER_DUP_ENTRY' || e['errno'] === 1062) return true; // MySQL / MariaDB
+    // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+    if (e['code'] === 'ERR_SQLITE_ERROR' && (e['errcode'] === 2067 || e['errcode'] === 1555)) return true;
+  }
+  return false;
+}
+
+/**
+ * Creates the configured database if it does not exist yet (for SQLite, the folder of its file).
+ * When the configured user may not create it, the error says what an administrator has to create.
+ */
+export async function ensureDatabase(config: DatabaseConfig, logger: Logger): Promise<void> {
+  switch (config.kind) {
+    case 'postgres':
+      return ensurePostgres(config, serverSettings(config), logger);
+    case 'mysql':
+      return ensureMysql(config, serverSettings(config), logger);
+    case 'sqlite': {
+      const file = sqliteFile(config);
+      if (file === ':memory:') return;
+      const folder = dirname(resolve(file));
+      try {
+        await mkdir(folder, { recursive: true });
+      } catch (error) {
+        throw new Error(`cannot create folder ${folder} for ${describeTarget(config)}: ${errorMessage(error)}; create it and make it writable`, { cause: error });
+      }
+    }
+  }
+}
+
+async function ensurePostgres(config: DatabaseConfig, settings: ServerSettings, logger: Logger): Promise<void> {
+  const options = postgresOptions(config, settings);
+  const askAdmin = `ask an administrator to run: CREATE DATABASE ${quotePg(settings.database)} OWNER ${quotePg(settings.username)};`;
+  try {
+    await withPgClient(options, async () => {});
+    return;
+  } catch (error) {
+    if (errorCode(error) !== '3D000') throw cannotConnect(config, error); // 3D000 invalid_catalog_name: it does not exist
+  }
+  try {
+    await withPgClient({ ...options, database: 'postgres' }, async (client) => {
+      await client.query(`CREATE DATABASE ${quotePg(settings.database)}`);
+    });
+    logger.info({ database: settings.database }, 'created database');
+  } catch (error) {
+    const code = errorCode(error);
+    // Another instance created it at the same moment.
+    if (code === '42P04' || code === '23505') return;
+    throw new Error(`${describeTarget(config)} does not exist and user ${settings.username} cannot create it (${errorMessage(error)}); ${askAdmin}`, { cause: error });
+  }
+}
+
+async function withPgClient(options: pg.ClientConfig, use: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client(options);
+  // A dropped connection fails the pending call; without a listener it would crash the process.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function ensureMysql(config: DatabaseConfig, settings: ServerSettings, logger: Logger): Promise<void> {
+  const options = mysqlOptions(config, settings);
+  try {
+    const connection = await createMysqlConnection(options);
+    await connection.end();
+    return;
+  } catch (error) {
+    // ER_BAD_DB_ERROR, or ER_DBACCESS_DENIED_ERROR, which MySQL also answers for a database that does not exist.
+    const errno = errorNumber(error);
+    if (errno !== 1049 && errno !== 1044) throw cannotConnect(config, error);
+  }
+  const { database: _database, ...serverOnly } = options;
+  const name = quoteMysql(settings.database);
+  try {
+    const connection = await createMysqlConnection(serverOnly);
+    try {
+      const [result] = await connection.query(`CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4`);
+      if (isObject(result) && result['warningStatus'] === 0) logger.info({ database: settings.database }, 'created database');
+    } finally {
+      await connection.end();
+    }
+  } catch (error) {
+    const user = `'${settings.username.replaceAll("'", "''")}'@'%'`;
+    throw new Error(
+      `${describeTarget(config)} does not exist and user ${settings.username} cannot create it (${errorMessage(error)}); ` +
+        `ask an administrator to run: CREATE DATABASE ${name} CHARACTER SET utf8mb4; GRANT ALL PRIVILEGES ON ${name}.* TO ${user};`,
+      { cause: error },
+    );
+  }
+}
+
+function cannotConnect(config: DatabaseConfig, error: unknown): Error {
+  return new Error(`cannot connect to ${describeTarget(config)}: ${errorMessage(error)}`, { cause: error });
+}
+
+const quotePg = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteMysql = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function errorCode(error: unknown): unknown {
+  return isObject(error) ? error['code'] : undefined;
+}
+
+function errorNumber(error: unknown): unknown {
+  return isObject(error) ? error['errno'] : undefined;
+}
+
+class PingTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; isObject(e) && depth < 5; e = e['cause'], depth++) {
+    if (e['name'] === 'TimeoutError' || e['code'] === 'ETIMEDOUT') return true;
+  }
+  return false;
+}
+
+/** A readable message even for errors that carry none (a refused connection to a host with two addresses). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    return error.errors.map(errorMessage).join('; ') || String(errorCode(error) ?? 'unknown error');
+  }
+  if (error instanceof Error) return error.message || String(errorCode(error) ?? error.name);
+  return String(error);
+}

@@ -1,0 +1,70 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+export interface NodeSqliteOptions {
+  /** How long a statement waits for another connection's lock before failing (SQLite busy timeout). */
+  busyTimeoutMs: number;
+}
+
+/**
+ * Presents a `node:sqlite` DatabaseSync as the better-sqlite3-like database that Kysely's SqliteDialect
+ * drives: statements take a parameter array and say whether they return rows.
+ */
+export class NodeSqliteDatabase implements SqliteDatabase {
+  readonly #db: DatabaseSync;
+
+  constructor(file: string, options: NodeSqliteOptions) {
+    this.#db = new DatabaseSync(file, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
+    if (file !== ':memory:') {
+      // WAL lets readers proceed while a writer commits.
+      this.#db.exec('PRAGMA journal_mode = WAL');
+    }
+  }
+
+  prepare(sql: string): SqliteStatement {
+    return new NodeSqliteStatement(this.#db.prepare(sql));
+  }
+
+  /** Safe to call twice: Kysely closes it on destroy only if it ever ran a query. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+class NodeSqliteStatement implements SqliteStatement {
+  readonly reader: boolean;
+  readonly #statement: StatementSync;
+
+  constructor(statement: StatementSync) {
+    this.#statement = statement;
+    this.reader = statement.columns().length > 0;
+  }
+
+  // Rows are copied into plain objects: node:sqlite gives null-prototype ones, unlike the other drivers.
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.#statement.all(...bind(parameters)).map((row) => ({ ...row }));
+  }
+
+  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    return this.#statement.run(...bind(parameters));
+  }
+
+  *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    for (const row of this.#statement.iterate(...bind(parameters))) yield { ...row };
+  }
+}
+
+/**
+ * node:sqlite binds only null, numbers, bigints, strings and byte arrays, and would read a leading
+ * plain object as named parameters; map the values the other engines accept and refuse the rest.
+ */
+function bind(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
+  return parameters.map((value, index) => {
+    if (value === null || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+    if (value === undefined) return null;
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (value instanceof Date) return value.toISOString();
+    if (ArrayBuffer.isView(value)) return value as NodeJS.ArrayBufferView;
+    throw new TypeError(`cannot bind parameter ${index + 1} of type ${typeof value} to a SQLite statement`);
+  });
+}

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createEvent } from '@landscape/api';
+import { eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import { productService } from './service.ts';
+
+const startProduct = (engine: Engine, extra: Record<string, string> = {}) =>
+  startForTest(productService, engine, { destination: 'products', group: 'productsGroup' }, extra);
+
+type Started = TestService;
+
+for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
+  describe(`product on ${engine}`, () => {
+    let product: Started;
+    before(async () => { product = await startProduct(engine); });
+    after(async () => { await product.stop(); });
+
+    it('when a CREATE event arrives, then GET /product/{id} answers the product with its serviceAddress', async () => {
+      await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
+      const { status, body } = await eventually(async () => {
+        const answer = await product.get('/product/1');
+        assert.equal(answer.status, 200);
+        return answer;
+      });
+      assert.equal(status, 200);
+      assert.deepEqual({ ...body, serviceAddress: undefined }, { productId: 1, name: 'name-1', weight: 1, serviceAddress: undefined });
+      assert.match(String(body['serviceAddress']), /^.+\/[\d.]+:\d+$/);
+    });
+
+    it('when the same CREATE is delivered again, then nothing changes and nothing is dead-lettered', async () => {
+      await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
+      await product.publish(createEvent('CREATE', 2, { productId: 2, name: 'name-2', weight: 2 }));
+      await eventually(async () => assert.equal((await product.get('/product/2')).status, 200));
+      assert.equal((await product.get('/product/1')).body['name'], 'name-1');
+      assert.deepEqual(product.deadLetters(), []);
+    });
+
+    it('when a conflicting CREATE arrives for an existing product, then it is dead-lettered as a duplicate key and the stored product stays', async () => {
+      await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'other', weight: 9 }));
+      const [dead] = await eventually(() => {
+        assert.equal(product.deadLetters().length, 1);
+        return product.deadLetters();
+      });
+      assert.equal(dead?.reason, 'Duplicate key, Product Id: 1');
+      assert.equal((await product.get('/product/1')).body['name'], 'name-1');
+    });
+
+    it('when CREATE, DELETE and CREATE for one product are published back to back, then they are applied in that order', async () => {
+      await product.publish(
+        createEvent('CREATE', 3, { productId: 3, name: 'first', weight: 3 }),
+        createEvent('DELETE', 3),
+        createEvent('CREATE', 3, { productId: 3, name: 'second', weight: 3 }),
+        createEvent('CREATE', 4, { productId: 4, name: 'marker', weight: 4 }),
+      );
+      await eventually(async () => assert.equal((await product.get('/product/4')).status, 200));
+      assert.equal((await product.get('/product/3')).body['name'], 'second');
+      assert.equal(product.deadLetters().length, 1, 'only the earlier duplicate');
+    });
+
+    it('when a DELETE arrives, then the product is gone, and a repeated DELETE changes nothing', async () => {
+      await product.publish(createEvent('DELETE', 2), createEvent('DELETE', 2), createEvent('DELETE', 999));
+      const { status, body } = await eventually(async () => {
+        const answer = await product.get('/product/2');
+        assert.equal(answer.status, 404);
+        return answer;
+      });
+      assert.equal(status, 404);
+      assert.equal(body['message'], 'No product found for productId: 2');
+      assert.equal(product.deadLetters().length, 1);
+    });
+
+    it('when an event is malformed, then it is dead-lettered with the reason and later events still apply', async () => {
+      const before = product.deadLetters().length;
+      await product.publish(
+        { eventType: 'UPDATE', key: 5, data: null, eventCreatedAt: 'now' },
+        { eventType: 'CREATE', key: 5, data: { productId: 5, name: '', weight: 1 }, eventCreatedAt: 'now' },
+        { eventType: 'CREATE', key: 5, data: { productId: 6, name: 'n', weight: 1 }, eventCreatedAt: 'now' },
+        { eventType: 'CREATE', key: 5, data: null, eventCreatedAt: 'now' },
+        'not an object',
+        createEvent('CREATE', 7, { productId: 7, name: 'after', weight: 7 }),
+      );
+      await eventually(async () => assert.equal((await product.get('/product/7')).status, 200));
+      const reasons = product.deadLetters().slice(before).map((d) => d.reason);
+      assert.equal(reasons.length, 5);
+      assert.equal(reasons[0], 'Unknown event type: "UPDATE"');
+      assert.match(reasons[1] ?? '', /^Invalid CREATE event: \/data\/name/);
+      assert.equal(reasons[2], 'Invalid CREATE event: key 5 does not match data.productId 6');
+      assert.match(reasons[3] ?? '', /^Invalid CREATE event/);
+      assert.equal(reasons[4], 'Unknown event type: null');
+    });
+  });
+}
+
+describe('product HTTP contract', () => {
+  let product: Started;
+  before(async () => {
+    product = await startProduct('sqlite');
+    await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
+    await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
+  });
+  after(async () => { await product.stop(); });
+
+  const expectError = async (path: string, status: number, message: string | RegExp) => {
+    const { status: actual, body } = await product.get(path);
+    assert.equal(actual, status, `${path} answered ${actual}: ${JSON.stringify(body)}`);
+    if (typeof message === 'string') assert.equal(body['message'], message);
+    else assert.match(String(body['message']), message);
+    assert.equal(body['status'], status);
+    assert.equal(body['path'], path.split('?')[0]);
+    assert.equal(typeof body['error'], 'string');
+    assert.ok(!Number.isNaN(Date.parse(String(body['timestamp']))), 'timestamp is a date');
+  };
+
+  it('when the product does not exist, then 404 "No product found for productId: 13"', () =>
+    expectError('/product/13', 404, 'No product found for productId: 13'));
+
+  it('when productId is below 1, then 422 "Invalid productId: <id>"', async () => {
+    await expectError('/product/-1', 422, 'Invalid productId: -1');
+    await expectError('/product/0', 422, 'Invalid productId: 0');
+  });
+
+  it('when productId is not a 32-bit integer, then 400 "Type mismatch."', async () => {
+    for (const id of ['invalidProductId', '1.5', '1e3', '0x10', '%20', '123456789012345678901234567890', '2147483648', '-2147483649']) {
+      await expectError(`/product/${id}`, 400, 'Type mismatch.');
+    }
+  });
+
+  it('when the query carries an unknown or repeated parameter, then 400 naming the problem', async () => {
+    await expectError('/product/1?foo=bar', 400, 'Unknown query parameter: foo');
+    await expectError('/product/1?delay=1&delay=2', 400, 'Type mismatch.');
+  });
+
+  it('when faults are enabled, then faultPercent=100 answers 500 "Something went wrong..." and bad values are 4xx', async () => {
+    await expectError('/product/1?faultPercent=100', 500, 'Something went wrong...');
+    await expectError('/product/1?faultPercent=101', 422, 'Invalid faultPercent: 101');
+    await expectError('/product/1?faultPercent=-1', 422, 'Invalid faultPercent: -1');
+    await expectError('/product/1?delay=abc', 400, 'Type mismatch.');
+    await expectError('/product/1?delay=100000', 422, 'Invalid delay: 100000');
+    assert.equal((await product.get('/product/1?delay=0&faultPercent=0')).status, 200);
+    assert.equal((await product.get('/product/1?delay=1')).status, 200);
+  });
+
+  it('when the path is unknown, then 404 in the same error shape', () => expectError('/nothing/here', 404, /No route for GET \/nothing\/here/));
+
+  it('when asked for health, then liveness, readiness and the overall report with components answer UP', async () => {
+    assert.deepEqual((await product.get('/actuator/health/liveness')).body, { status: 'UP' });
+    const readiness = await product.get('/actuator/health/readiness');
+    assert.equal(readiness.status, 200);
+    assert.equal(readiness.body['status'], 'UP');
+    const health = await product.get('/actuator/health');
+    const components = health.body['components'] as Record<string, { status: string }>;
+    assert.equal(components['db']?.status, 'UP');
+    assert.equal(components['messaging']?.status, 'UP');
+    assert.deepEqual((await product.get('/actuator/info')).body['app'], { name: 'product' });
+  });
+});
+
+describe('product with fault injection disabled (the prod profile)', () => {
+  it('when delay and faultPercent are given, then they are ignored', async () => {
+    const product = await startProduct('sqlite', { CONFIG_PROFILES: 'prod', LOGGING_LEVEL: 'silent' });
+    try {
+      await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'n', weight: 1 }));
+      await eventually(async () => assert.equal((await product.get('/product/1?faultPercent=100&delay=1000')).status, 200));
+    } finally {
+      await product.stop();
+    }
+  });
+});
