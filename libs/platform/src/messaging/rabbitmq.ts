@@ -138,7 +138,12 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     if (connection !== model) return;
     model = undefined;
     publisher = undefined;
-    for (const subscription of subscriptions.values()) endSession(subscription, subscription.session);
+    for (const subscription of subscriptions.values()) {
+      // The next connection starts every consumer.
+      clearTimeout(subscription.restartTimer);
+      subscription.restartTimer = undefined;
+      endSession(subscription, subscription.session);
+    }
     if (stop.signal.aborted) return;
     lastError = err ? describe(err) : 'connection closed by the broker';
     log.error({ err }, 'lost the connection to the message broker; reconnecting');
