@@ -3,10 +3,13 @@ import { STATUS_CODES } from 'node:http';
 /** An error whose status and message are meant for the client, in the contract's error shape. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** Extra response headers, such as a WWW-Authenticate challenge. */
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
+    this.headers = headers;
   }
 }
 

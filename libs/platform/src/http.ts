@@ -30,6 +30,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Bodies are validated as they are: no type coercion, no silently dropped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -39,6 +41,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, message } = describe(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof HttpError) void reply.headers(error.headers);
     void reply.status(status).send(errorBody(status, request.url, message, request.id));
   });
 
@@ -63,9 +66,10 @@ function describe(error: FastifyError | HttpError): { status: number; message: s
   if (error.validation) {
     const first = error.validation[0];
     const where = `${error.validationContext ?? 'request'}${first?.instancePath?.replace(/\//g, '.') ?? ''}`;
-    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const field = missing === undefined ? where : `${where}.${missing}`;
-    return { status: 400, message: `Invalid ${field}: ${missing === undefined ? first?.message ?? 'invalid value' : 'is required'}` };
+    const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    if (params?.missingProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.missingProperty}: is required` };
+    if (params?.additionalProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.additionalProperty}: unknown field` };
+    return { status: 400, message: `Invalid ${where}: ${first?.message ?? 'invalid value'}` };
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) return { status, message: 'Internal Server Error' };

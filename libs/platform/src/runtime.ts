@@ -37,6 +37,14 @@ export interface Subscription {
   handler: EventHandler;
 }
 
+/** What a service's buildApp returns: its HTTP app (not listening) and the events it consumes. */
+export interface Built {
+  app: FastifyInstance;
+  subscriptions?: Subscription[];
+  /** Resources of the app's own to release after it stopped (HTTP client pools, say). */
+  close?: () => Promise<void>;
+}
+
 export interface ServiceDeps<DB> {
   database: Database<DB> | undefined;
   bus: EventBus;
@@ -55,7 +63,7 @@ export interface ServiceSpec<DB> {
   migrationsDir?: string;
   /** A bus owned by the caller (the all-in-one process shares one); otherwise the service opens its own. */
   bus?: EventBus;
-  build(deps: ServiceDeps<DB>): { app: FastifyInstance; subscriptions?: Subscription[] };
+  build(deps: ServiceDeps<DB>): Built | Promise<Built>;
 }
 
 /**
@@ -86,8 +94,9 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     health.add({ name: 'messaging', readiness: true, check: () => bus.health() });
 
     let address = '';
-    const built = spec.build({ database, bus, logger, health, serviceAddress: () => address });
+    const built = await spec.build({ database, bus, logger, health, serviceAddress: () => address });
     const app = built.app;
+    if (built.close) closers.push(built.close);
     for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler);
 
     await app.listen({ port: config.server.port, host: config.server.host });
@@ -166,7 +175,7 @@ export function defineService<S extends TSchema, DB>(definition: {
   name: string;
   schema: S;
   migrationsDir?: string;
-  build(config: Static<S>, deps: ServiceDeps<DB>): { app: FastifyInstance; subscriptions?: Subscription[] };
+  build(config: Static<S>, deps: ServiceDeps<DB>): Built | Promise<Built>;
 }) {
   const { name, schema } = definition;
   const load = (env?: Record<string, string | undefined>): Static<S> & ServiceConfig =>

@@ -1,0 +1,38 @@
+import { Type, type Static } from 'typebox';
+import { loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+
+const Ms = (defaultValue: number) => Type.Integer({ minimum: 0, default: defaultValue });
+
+export const compositeConfigSchema = Type.Object({
+  server: serverConfigSchema,
+  logging: loggingConfigSchema,
+  messaging: messagingConfigSchema,
+  /** Base URLs of the core services: Kubernetes Service names in a cluster, localhost ports on a laptop. */
+  services: Type.Object({
+    productUrl: Type.String({ minLength: 1 }),
+    recommendationUrl: Type.String({ minLength: 1 }),
+    reviewUrl: Type.String({ minLength: 1 }),
+  }),
+  resilience: Type.Object({
+    timeoutMs: Ms(2000),
+    retry: Type.Object({ maxAttempts: Type.Integer({ minimum: 1, default: 3 }), waitMs: Ms(1000) }, { default: {} }),
+    circuitBreaker: Type.Object({
+      windowSize: Type.Integer({ minimum: 1, default: 5 }),
+      failureRateThreshold: Type.Number({ minimum: 1, maximum: 100, default: 50 }),
+      waitInOpenMs: Ms(10000),
+      halfOpenCalls: Type.Integer({ minimum: 1, default: 3 }),
+      eventBufferSize: Type.Integer({ minimum: 1, default: 10 }),
+    }, { default: {} }),
+  }, { default: {} }),
+  security: Type.Object({
+    jwksUrl: Type.String({ minLength: 1 }),
+    issuer: Type.String({ minLength: 1 }),
+    audience: Type.String({ minLength: 1, default: 'product-composite' }),
+    algorithms: Type.Array(Type.String(), { minItems: 1, default: ['RS256'] }),
+    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+    cacheMaxEntries: Type.Integer({ minimum: 1, default: 10000 }),
+    maxTokenLength: Type.Integer({ minimum: 100, default: 8192 }),
+  }),
+  faults: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
+});
+export type CompositeConfig = Static<typeof compositeConfigSchema>;

@@ -1,0 +1,58 @@
+import { createEvent, type Product, type Recommendation, type Review } from '@landscape/api';
+import type { OutgoingMessage } from '@landscape/platform';
+import type { CoreClient } from '../integration/core-client.ts';
+import type { ProductCaller } from '../resilience/product-caller.ts';
+
+export interface ProductAggregate {
+  productId: number;
+  name: string;
+  weight: number;
+  recommendations?: Array<Omit<Recommendation, 'productId'>>;
+  reviews?: Array<Omit<Review, 'productId'>>;
+}
+
+/** product is required; recommendations and reviews that fail or are missing leave their part empty. */
+export async function getComposite(
+  deps: { getProduct: ProductCaller; client: CoreClient; serviceAddress: () => string; onPartialFailure: (part: string, error: unknown) => void },
+  productId: number,
+  faults: { delay?: number; faultPercent?: number },
+) {
+  const optional = <T>(part: string, call: Promise<T[]>) =>
+    call.catch((error: unknown) => {
+      deps.onPartialFailure(part, error);
+      return [] as T[];
+    });
+  const [product, recommendations, reviews] = await Promise.all([
+    deps.getProduct(productId, faults),
+    optional('recommendations', deps.client.getRecommendations(productId)),
+    optional('reviews', deps.client.getReviews(productId)),
+  ]);
+  return {
+    productId: product.productId,
+    name: product.name,
+    weight: product.weight,
+    recommendations: recommendations.map(({ recommendationId, author, rate }) => ({ recommendationId, author, rate })),
+    reviews: reviews.map(({ reviewId, author, subject }) => ({ reviewId, author, subject })),
+    serviceAddresses: {
+      cmp: deps.serviceAddress(),
+      pro: product.serviceAddress,
+      rev: reviews[0]?.serviceAddress ?? '',
+      rec: recommendations[0]?.serviceAddress ?? '',
+    },
+  };
+}
+
+/** One CREATE per part, product first, so each core service applies its own in order. */
+export function createEvents(aggregate: ProductAggregate): OutgoingMessage[] {
+  const { productId } = aggregate;
+  const product: Product = { productId, name: aggregate.name, weight: aggregate.weight };
+  return [
+    { destination: 'products', payload: createEvent('CREATE', productId, product) },
+    ...(aggregate.recommendations ?? []).map((r) => ({ destination: 'recommendations', payload: createEvent('CREATE', productId, { productId, ...r }) })),
+    ...(aggregate.reviews ?? []).map((r) => ({ destination: 'reviews', payload: createEvent('CREATE', productId, { productId, ...r }) })),
+  ];
+}
+
+export function deleteEvents(productId: number): OutgoingMessage[] {
+  return ['products', 'recommendations', 'reviews'].map((destination) => ({ destination, payload: createEvent('DELETE', productId) }));
+}

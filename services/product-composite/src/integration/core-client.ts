@@ -1,0 +1,67 @@
+import { Agent, request } from 'undici';
+import type { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
+import { HttpError } from '@landscape/platform';
+
+export interface CoreUrls {
+  productUrl: string;
+  recommendationUrl: string;
+  reviewUrl: string;
+}
+
+/** A call that got no answer within its time limit; the message is the one the original system gave. */
+export class CallTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Did not observe any item or terminal signal within ${timeoutMs}ms in 'onErrorResume' (and no fallback has been configured)`);
+    this.name = 'CallTimeoutError';
+  }
+}
+
+export type CoreClient = ReturnType<typeof createCoreClient>;
+
+/**
+ * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
+ * become HttpErrors with its status and message, so the composite can pass them on.
+ */
+export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number }) {
+  const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
+
+  async function getJson<T>(url: string): Promise<T> {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let response;
+    try {
+      response = await request(url, { dispatcher: agent, signal });
+    } catch (error) {
+      if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
+      throw new HttpError(502, `${new URL(url).host} unreachable: ${(error as Error).message}`);
+    }
+    let body: unknown;
+    try {
+      body = await response.body.json();
+    } catch (error) {
+      if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
+      throw new HttpError(502, `${new URL(url).host} answered ${response.statusCode} without a JSON body`);
+    }
+    if (response.statusCode >= 400) {
+      const message = (body as { message?: unknown } | null)?.message;
+      throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${new URL(url).host} answered ${response.statusCode}`);
+    }
+    return body as T;
+  }
+
+  return {
+    getProduct(productId: number, faults: { delay?: number; faultPercent?: number } = {}): Promise<ProductResponse> {
+      const query = new URLSearchParams();
+      if (faults.delay !== undefined) query.set('delay', String(faults.delay));
+      if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
+      const suffix = query.size > 0 ? `?${query}` : '';
+      return getJson(`${urls.productUrl}/product/${productId}${suffix}`);
+    },
+    getRecommendations(productId: number): Promise<RecommendationResponse[]> {
+      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`);
+    },
+    getReviews(productId: number): Promise<ReviewResponse[]> {
+      return getJson(`${urls.reviewUrl}/review?productId=${productId}`);
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,3 @@
+import { productCompositeService } from './service.ts';
+
+await productCompositeService.main();
