@@ -28,6 +28,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: 'idle',
+    // Room for an oversized bearer token to reach the verifier and get a proper 401 instead of a bare 431.
+    http: { maxHeaderSize: 32 * 1024 },
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Bodies are validated as they are: no type coercion, no silently dropped fields.

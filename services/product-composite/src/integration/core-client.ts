@@ -1,5 +1,7 @@
 import { Agent, request } from 'undici';
-import type { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
 import { HttpError } from '@landscape/platform';
 
 export interface CoreUrls {
@@ -25,7 +27,7 @@ export type CoreClient = ReturnType<typeof createCoreClient>;
 export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number }) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
 
-  async function getJson<T>(url: string): Promise<T> {
+  async function getJson<S extends TSchema>(url: string, schema: S): Promise<Static<S>> {
     const signal = AbortSignal.timeout(options.timeoutMs);
     let response;
     try {
@@ -45,7 +47,9 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       const message = (body as { message?: unknown } | null)?.message;
       throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${new URL(url).host} answered ${response.statusCode}`);
     }
-    return body as T;
+    // A core service answering something else than its contract is a bad gateway, not our crash.
+    if (!Value.Check(schema, body)) throw new HttpError(502, `${new URL(url).host} answered a body that does not match its contract`);
+    return body as Static<S>;
   }
 
   return {
@@ -54,13 +58,13 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson(`${urls.productUrl}/product/${productId}${suffix}`);
+      return getJson(`${urls.productUrl}/product/${productId}${suffix}`, ProductResponse);
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`);
+      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse));
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
-      return getJson(`${urls.reviewUrl}/review?productId=${productId}`);
+      return getJson(`${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse));
     },
     close: () => agent.close(),
   };

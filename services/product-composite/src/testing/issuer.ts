@@ -25,13 +25,14 @@ export async function startTestIssuer() {
     const jwt = new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'writer', jti: crypto.randomUUID(), ...claims })
       .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'test-key', ...header })
       .setIssuedAt();
-    if (expiresIn !== 0) jwt.setExpirationTime(expiresIn);
+    if (expiresIn !== 0 && claims.exp === undefined) jwt.setExpirationTime(expiresIn);
     return jwt.sign(privateKey);
   };
 
   return {
     jwksUrl: `http://127.0.0.1:${port}/jwks`,
     publicJwk,
+    publicKey,
     privateKey,
     sign,
     reader: () => sign({ sub: 'reader', scope: 'product:read' }),
