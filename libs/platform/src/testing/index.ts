@@ -117,3 +117,4 @@ export async function startForTest(
     },
   };
 }
+export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
