@@ -1,6 +1,7 @@
 // All-in-one: every service in this one process on its own port, SQLite files under data/ and the
 // in-process bus. Ctrl-C stops everything cleanly; the data stays for the next start.
 import { createInProcessBus, createLogger, runUntilSignal } from '@landscape/platform';
+import { productCompositeService } from '@landscape/product-composite/service';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
@@ -13,11 +14,13 @@ await runUntilSignal(logger, async () => {
   const product = productService.loadConfig(env);
   const recommendation = recommendationService.loadConfig(env);
   const review = reviewService.loadConfig(env);
+  const composite = productCompositeService.loadConfig(env);
   const bus = createInProcessBus(product.messaging, logger);
   const services = [
     await productService.start(product, { bus }),
     await recommendationService.start(recommendation, { bus }),
     await reviewService.start(review, { bus }),
+    await productCompositeService.start(composite, { bus }),
   ];
   const lines = services.map((s) => `  ${s.name.padEnd(16)} ${s.url}`);
   process.stdout.write(`\nThe landscape is up:\n${lines.join('\n')}\n\n` +
