@@ -1,0 +1,58 @@
+import { X509Certificate as NodeCertificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+// @peculiar/x509 resolves its algorithm providers through decorators that need this polyfill.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+
+export interface KeyAndCertificate {
+  key: string;
+  cert: string;
+}
+
+const VALID_DAYS = 365;
+
+const isIp = (name: string) => /^[\d.]+$|:/.test(name);
+
+/**
+ * The development certificate: generated on first run, kept in the data folder, and generated again
+ * only when it has expired or no longer covers the configured names.
+ */
+export async function loadOrCreateDevCertificate(dir: string, names: readonly string[]): Promise<KeyAndCertificate> {
+  const keyFile = join(dir, 'dev-key.pem');
+  const certFile = join(dir, 'dev-cert.pem');
+  if (existsSync(keyFile) && existsSync(certFile)) {
+    const kept = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+    const parsed = new NodeCertificate(kept.cert);
+    const coversAll = names.every((name) => (isIp(name) ? parsed.checkIP(name) : parsed.checkHost(name)) !== undefined);
+    if (Date.parse(parsed.validTo) > Date.now() + 24 * 3600 * 1000 && coversAll) return kept;
+  }
+  const created = await createSelfSigned(names);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(keyFile, created.key, { mode: 0o600 });
+  writeFileSync(certFile, created.cert);
+  return created;
+}
+
+export async function createSelfSigned(names: readonly string[], validDays = VALID_DAYS): Promise<KeyAndCertificate> {
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: `CN=${names[0] ?? 'localhost'}, O=Product landscape development`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + validDays * 24 * 3600 * 1000),
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: isIp(value) ? 'ip' : 'dns', value }))),
+    ],
+  });
+  const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return { key, cert: certificate.toString('pem') };
+}

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:tls';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '@landscape/platform';
+import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
+import { startEdge, type Edge } from './edge.ts';
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+function send(port: number, path: string, options: { method?: string; body?: Buffer | string; headers?: Record<string, string>; tls?: boolean } = {}): Promise<Answer> {
+  const request = options.tls === false ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: 'localhost', ...options.headers }, rejectUnauthorized: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+describe('edge', () => {
+  let edge: Edge;
+  let backend: Server;
+  let seen: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
+  const dir = mkdtempSync(join(tmpdir(), 'edge-test-'));
+
+  before(async () => {
+    backend = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', async () => {
+        seen.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() });
+        if (request.url?.startsWith('/product-composite/slow')) await sleep(1500);
+        response.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive' });
+        response.end(JSON.stringify({ service: 'composite', url: request.url }));
+      });
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const ingress = join(dir, 'ingress.yaml');
+    writeFileSync(ingress, `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: edge}
+spec:
+  rules:
+  - host: minikube.me
+    http:
+      paths:
+      - {path: /product-composite, pathType: Prefix, backend: {service: {name: product-composite, port: {number: 80}}}}
+      - {path: /exact, pathType: Exact, backend: {service: {name: product-composite, port: {number: 80}}}}
+      - {path: /down, pathType: Prefix, backend: {service: {name: nobody-home, port: {number: 80}}}}
+`);
+    edge = await startEdge({
+      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
+      backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
+      certificateNames: ['localhost', '127.0.0.1'], bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
+    }, createLogger('edge-test', 'silent'));
+  });
+  after(async () => {
+    await edge.close();
+    backend.close();
+  });
+
+  it('when a path matches a Prefix route, then the request reaches that backend with X-Forwarded-* headers and HSTS on the answer', async () => {
+    seen = [];
+    const answer = await send(edge.httpsPort, '/product-composite/1?x=2', { headers: { 'x-forwarded-for': '10.0.0.1' } });
+    assert.equal(answer.status, 200);
+    assert.equal(JSON.parse(answer.body).url, '/product-composite/1?x=2');
+    assert.match(String(answer.headers['strict-transport-security']), /max-age=\d+/);
+    const headers = seen[0]?.headers ?? {};
+    assert.equal(headers['x-forwarded-proto'], 'https');
+    assert.equal(headers['x-forwarded-host'], 'localhost');
+    assert.equal(headers['x-forwarded-port'], String(edge.httpsPort));
+    assert.equal(headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+    assert.equal(headers['host'], 'localhost', 'the original Host is kept, as the Ingress controller does');
+  });
+
+  it('when a path only shares a string prefix or misses an Exact route, then 404 in the contract shape', async () => {
+    for (const path of ['/product-compositeX', '/exact/more', '/nothing']) {
+      const answer = await send(edge.httpsPort, path);
+      assert.equal(answer.status, 404, path);
+      assert.equal(JSON.parse(answer.body).message, `No route for ${path}`);
+    }
+    assert.equal((await send(edge.httpsPort, '/exact')).status, 200);
+  });
+
+  it('when a body is larger than the limit, then 413 whether its length is declared or streamed', async () => {
+    assert.equal((await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(2000) })).status, 413);
+    const chunked = await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(5000), headers: { 'transfer-encoding': 'chunked' } });
+    assert.equal(chunked.status, 413);
+    assert.equal(JSON.parse(chunked.body).status, 413);
+    seen = [];
+    const small = await send(edge.httpsPort, '/product-composite', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    assert.equal(small.status, 200);
+    assert.equal(seen[0]?.body, '{"a":1}');
+  });
+
+  it('when the backend is down, then 502 with the contract shape naming the service', async () => {
+    const answer = await send(edge.httpsPort, '/down/x');
+    assert.equal(answer.status, 502);
+    assert.deepEqual({ ...JSON.parse(answer.body), timestamp: undefined }, { timestamp: undefined, path: '/down/x', status: 502, error: 'Bad Gateway', message: 'nobody-home is unavailable' });
+  });
+
+  it('when the backend answers too slowly, then 504', async () => {
+    const answer = await send(edge.httpsPort, '/product-composite/slow');
+    assert.equal(answer.status, 504);
+    assert.equal(JSON.parse(answer.body).message, 'product-composite did not answer within 1000 ms');
+  });
+
+  it('when plain HTTP is used, then a permanent redirect to HTTPS, except for ACME http-01 challenges', async () => {
+    const redirect = await send(edge.httpPort, '/product-composite/1?a=b', { tls: false, headers: { host: 'minikube.me:8080' } });
+    assert.equal(redirect.status, 308);
+    assert.equal(redirect.headers['location'], `https://minikube.me:${edge.httpsPort}/product-composite/1?a=b`);
+    edge.challenges.set('token-1', 'token-1.thumbprint');
+    const challenge = await send(edge.httpPort, '/.well-known/acme-challenge/token-1', { tls: false });
+    assert.equal(challenge.status, 200);
+    assert.equal(challenge.body, 'token-1.thumbprint');
+    assert.equal((await send(edge.httpPort, '/.well-known/acme-challenge/other', { tls: false })).status, 404);
+  });
+
+  it('when a client offers only TLS 1.0 or 1.1, then the handshake is refused; 1.2 and 1.3 work', async () => {
+    const handshake = (minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3', maxVersion: typeof minVersion) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, minVersion, maxVersion, rejectUnauthorized: false, ciphers: 'DEFAULT:@SECLEVEL=0' }, () => {
+          resolve(socket.getProtocol() ?? '');
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    await assert.rejects(handshake('TLSv1', 'TLSv1'));
+    await assert.rejects(handshake('TLSv1.1', 'TLSv1.1'));
+    assert.equal(await handshake('TLSv1.2', 'TLSv1.2'), 'TLSv1.2');
+    assert.equal(await handshake('TLSv1.3', 'TLSv1.3'), 'TLSv1.3');
+  });
+
+  it('when the certificate is swapped, then new connections get the new one', async () => {
+    const next = await createSelfSigned(['localhost', '127.0.0.1']);
+    edge.useCertificate(next);
+    const served = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerX509Certificate()?.toString() ?? '');
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(served.trim(), next.cert.trim());
+  });
+});
+
+describe('development certificate', () => {
+  it('is generated on first run, kept across restarts, and covers the configured names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-cert-'));
+    const first = await loadOrCreateDevCertificate(dir, ['localhost', '127.0.0.1']);
+    const again = await loadOrCreateDevCertificate(dir, ['localhost', '127.0.0.1']);
+    assert.equal(again.cert, first.cert);
+    const other = await loadOrCreateDevCertificate(dir, ['localhost', 'minikube.me']);
+    assert.notEqual(other.cert, first.cert, 'a new name makes a new certificate');
+    const { X509Certificate } = await import('node:crypto');
+    const parsed = new X509Certificate(other.cert);
+    assert.ok(parsed.checkHost('minikube.me'));
+  });
+});

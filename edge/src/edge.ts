@@ -1,0 +1,83 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { errorBody } from '@landscape/platform';
+import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
+import { repositoryRoot, type EdgeConfig } from './config.ts';
+import { createProxyHandler, HSTS } from './proxy.ts';
+import { readIngressRoutes } from './routes.ts';
+
+export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+
+export interface Edge {
+  httpsPort: number;
+  httpPort: number;
+  /** Serves another certificate from now on; connections already open keep theirs. */
+  useCertificate(pair: KeyAndCertificate): void;
+  /** http-01 challenge answers, served on the HTTP port. */
+  challenges: Map<string, string>;
+  close(): Promise<void>;
+}
+
+const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repositoryRoot, path));
+
+const listen = (server: Server, port: number, host: string) =>
+  new Promise<number>((resolvePort, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolvePort((server.address() as AddressInfo).port));
+  });
+
+/**
+ * The local stand-in for the Ingress: TLS 1.2+ on the HTTPS port with the routes of the Ingress
+ * manifest, and an HTTP port that redirects to HTTPS except for ACME http-01 challenges.
+ */
+export async function startEdge(config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate): Promise<Edge> {
+  const routes = readIngressRoutes(fromRoot(config.ingressFile));
+  const pair = certificate ?? (await loadOrCreateDevCertificate(fromRoot(config.dataDir), config.certificateNames));
+  const challenges = new Map<string, string>();
+
+  let httpsPort = config.httpsPort;
+  const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; } });
+  const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, proxy.handler);
+  https.headersTimeout = 20000;
+  https.requestTimeout = config.responseTimeoutMs + 5000;
+
+  const http = createHttpServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith(ACME_CHALLENGE_PREFIX)) {
+      const answer = challenges.get(path.slice(ACME_CHALLENGE_PREFIX.length));
+      response.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'text/plain' });
+      response.end(answer ?? 'Unknown challenge');
+      return;
+    }
+    const host = (request.headers.host ?? 'localhost').replace(/:\d+$/, '');
+    if (!/^[A-Za-z0-9.\-[\]:]+$/.test(host)) {
+      const body = JSON.stringify(errorBody(400, path, 'Invalid Host header'));
+      response.writeHead(400, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    const portSuffix = httpsPort === 443 ? '' : `:${httpsPort}`;
+    response.writeHead(308, { location: `https://${host}${portSuffix}${request.url ?? '/'}`, 'strict-transport-security': HSTS });
+    response.end();
+  });
+
+  httpsPort = await listen(https, config.httpsPort, config.host);
+  const httpPort = await listen(http, config.httpPort, config.host);
+  logger.info({ httpsPort, httpPort, routes: routes.map((r) => `${r.pathType} ${r.path} -> ${r.service}`) }, 'edge listening');
+
+  return {
+    httpsPort,
+    httpPort,
+    challenges,
+    useCertificate: (next) => https.setSecureContext({ ...next, minVersion: 'TLSv1.2' }),
+    async close() {
+      await Promise.all([https, http].map((server) => new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      })));
+      proxy.close();
+    },
+  };
+}
