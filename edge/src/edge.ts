@@ -35,7 +35,8 @@ const listen = (server: Server, port: number, host: string) =>
  */
 export async function startEdge(config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate): Promise<Edge> {
   const routes = readIngressRoutes(fromRoot(config.ingressFile));
-  const pair = certificate ?? (await loadOrCreateDevCertificate(fromRoot(config.dataDir), config.certificateNames));
+  // Data lives under the working directory, like the services' SQLite files.
+  const pair = certificate ?? (await loadOrCreateDevCertificate(resolve(config.dataDir), config.certificateNames));
   const challenges = new Map<string, string>();
 
   let httpsPort = config.httpsPort;

@@ -1,0 +1,31 @@
+// What both ways of running the landscape share: the edge in front and the banner that tells a
+// person where everything is.
+import { createLogger, loadConfig, type Logger } from '@landscape/platform';
+import { edgeConfigSchema, startEdge, type Edge } from '@landscape/edge';
+
+export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999 } as const;
+
+export function edgeLogger(): Logger {
+  return createLogger('edge');
+}
+
+export async function startLocalEdge(env: Record<string, string | undefined>): Promise<Edge> {
+  const config = loadConfig(edgeConfigSchema, { service: 'edge', env });
+  return startEdge(config.edge, createLogger('edge', config.logging.level));
+}
+
+export function banner(mode: string, edge: Edge, startedAt: number): string {
+  const base = `https://localhost:${edge.httpsPort}`;
+  const services = Object.entries(ports).map(([name, port]) => `  ${name.padEnd(18)} http://localhost:${port}`).join('\n');
+  return `
+The product landscape is running (${mode}).
+  edge               ${base}  (http://localhost:${edge.httpPort} redirects to it)
+${services}
+
+Get a token, then read a product (the edge's certificate is self-signed, hence -k):
+  TOKEN=$(curl -ks ${base}/oauth/token -u writer:secret -d grant_type=client_credentials -d scope="product:read product:write" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+  curl -ks ${base}/product-composite/1 -H "Authorization: Bearer $TOKEN"
+
+Ready in ${Math.round(performance.now() - startedAt)} ms. Press Ctrl-C to stop.
+`;
+}
