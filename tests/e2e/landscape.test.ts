@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const root = resolve(import.meta.dirname, '../..');
+const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080];
+
+/** The landscape under test takes the standard ports; a landscape left running would answer instead. */
+async function assertPortsFree(): Promise<void> {
+  for (const port of landscapePorts) {
+    await new Promise<void>((done, fail) => {
+      const probe = createServer();
+      probe.once('error', () => fail(new Error(`port ${port} is in use: stop the running landscape before npm test`)));
+      probe.listen(port, '0.0.0.0', () => probe.close(() => done()));
+    });
+  }
+}
+
+interface Started { process: ChildProcess; output: () => string; stop(): Promise<number | null> }
+
+/** Starts an npm start script as a user would and waits for its ready line. */
+async function startLandscape(script: string, cwd: string): Promise<Started> {
+  await assertPortsFree();
+  const child = spawn(process.execPath, ['--env-file-if-exists', join(root, 'dev.env'), join(root, 'scripts', script)], {
+    cwd, env: { ...process.env, LOGGING_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${script} not ready within 90 s:\n${output.slice(-3000)}`)), 90000);
+    const watch = setInterval(() => {
+      if (/Ready in \d+ ms/.test(output)) { clearInterval(watch); clearTimeout(timer); done(); }
+    }, 100);
+    child.once('exit', (code) => { clearInterval(watch); clearTimeout(timer); fail(new Error(`${script} exited with ${code}:\n${output.slice(-3000)}`)); });
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    output: () => output,
+    stop: () => new Promise((done) => {
+      if (child.exitCode !== null) return done(child.exitCode);
+      child.once('exit', (code) => done(code));
+      child.kill('SIGINT');
+    }),
+  };
+}
+
+function walkthrough(): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'tests/e2e/walkthrough.ts')], { env: { ...process.env, HOST: 'localhost', PORT: '8443', WAIT_SECONDS: '60' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.on('exit', (code) => done({ code, output }));
+  });
+}
+
+const summary = (output: string) => /walkthrough: (\d+) passed, (\d+) failed/.exec(output);
+
+describe('the running landscape', () => {
+  let running: Started | undefined;
+  after(async () => { await running?.stop(); });
+
+  it('when started all-in-one, then the walkthrough passes; stopped and started again, the products are still there', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'landscape-'));
+    running = await startLandscape('start.ts', cwd);
+    assert.match(running.output(), /TOKEN=\$\(curl -ks https:\/\/localhost:8443\/oauth\/token/);
+    const first = await walkthrough();
+    const counts = summary(first.output);
+    assert.equal(first.code, 0, first.output);
+    assert.ok(counts && Number(counts[1]) > 40 && counts[2] === '0', first.output);
+
+    assert.equal(await running.stop(), 0, 'Ctrl-C stops it cleanly');
+    running = await startLandscape('start.ts', cwd);
+    const token = await fetchToken();
+    const product = await fetch('http://127.0.0.1:7000/product-composite/2', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(product.status, 200);
+    const body = await product.json() as { name: string; recommendations: unknown[]; reviews: unknown[] };
+    assert.equal(body.name, 'product name 2');
+    assert.equal(body.recommendations.length, 3);
+    assert.equal(body.reviews.length, 3);
+    assert.equal(await running.stop(), 0);
+    running = undefined;
+  });
+
+  it('when started one process per service on PostgreSQL, MariaDB and RabbitMQ, then the walkthrough passes', async () => {
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')));
+    const result = await walkthrough();
+    assert.equal(result.code, 0, result.output);
+    assert.equal(summary(result.output)?.[2], '0');
+    assert.equal(await running.stop(), 0);
+    running = undefined;
+  });
+});
+
+async function fetchToken(): Promise<string> {
+  const response = await fetch('http://127.0.0.1:9999/oauth/token', {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('reader:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=product:read',
+  });
+  const body = await response.json() as { access_token?: string };
+  assert.ok(body.access_token, JSON.stringify(body));
+  return body.access_token;
+}
