@@ -22,7 +22,9 @@ export const loggingConfigSchema = Type.Object({
 }, { default: {} });
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
-export const secretKeys = ['database.password', 'messaging.rabbitmq.password'] as const;
+export const secretKeys = [
+  'database.password', 'messaging.rabbitmq.password', 'auth.clientSecrets', 'auth.userPasswords', 'auth.keys.jwks',
+] as const;
 
 export interface RunningService {
   name: string;

@@ -1,0 +1,400 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { parseAllDocuments } from 'yaml';
+import { configRepo } from '@landscape/platform/testing';
+import { addSigningKey } from './keys/signing-keys.ts';
+import {
+  accessToken, authorizationUrl, CookieJar, pkcePair, requestToken, startAuthServer, temporaryFolder,
+  type TestAuthServer,
+} from './test-support.ts';
+
+const writer = { id: 'writer', secret: 'secret' };
+const reader = { id: 'reader', secret: 'secret' };
+const redirectUri = 'https://my.redirect.uri';
+const audience = 'product-composite';
+
+const verifyAt = (server: TestAuthServer, token: string) =>
+  jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), {
+    issuer: server.issuer,
+    audience,
+    algorithms: ['RS256'],
+    typ: 'at+jwt',
+  });
+
+describe('auth-server in development', () => {
+  const folder = temporaryFolder();
+  let server: TestAuthServer;
+  before(async () => { server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }); });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+
+  it('when writer asks for client_credentials with both product scopes, then it gets an RS256 at+jwt access token with iss, aud, sub, scope, exp, iat and jti', async () => {
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'client_credentials', scope: 'product:read product:write' });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body['token_type'], 'Bearer');
+    assert.equal(body['scope'], 'product:read product:write');
+    const token = String(body['access_token']);
+    const header = decodeProtectedHeader(token);
+    assert.equal(header.typ, 'at+jwt');
+    assert.equal(header.alg, 'RS256');
+    assert.equal(typeof header.kid, 'string');
+    const claims = decodeJwt(token);
+    assert.equal(claims.iss, server.issuer);
+    assert.equal(claims.aud, audience);
+    assert.equal(claims.sub, 'writer');
+    assert.equal(claims['scope'], 'product:read product:write');
+    assert.equal(typeof claims.jti, 'string');
+    assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 3600);
+    assert.equal(body['expires_in'], 3600);
+  });
+
+  it('when a client asks for client_credentials without a scope, then it gets the scopes it is registered for', async () => {
+    const claims = decodeJwt(await accessToken(server.url, reader, { grant_type: 'client_credentials' }));
+    assert.equal(claims['scope'], 'product:read');
+  });
+
+  it('when writer uses the password grant as the original walkthrough does, then the token is for magnus with writer\'s scopes', async () => {
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(status, 200, JSON.stringify(body));
+    const token = String(body['access_token']);
+    assert.equal(decodeProtectedHeader(token).typ, 'at+jwt');
+    const claims = decodeJwt(token);
+    assert.equal(claims.sub, 'magnus');
+    assert.equal(claims['scope'], 'product:read product:write');
+    assert.equal(claims.aud, audience);
+  });
+
+  it('when reader uses the password grant, then its token carries only product:read', async () => {
+    const claims = decodeJwt(await accessToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' }));
+    assert.equal(claims['scope'], 'product:read');
+  });
+
+  it('when the user\'s password is wrong, then 400 invalid_grant', async () => {
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'wrong' });
+    assert.equal(status, 400);
+    assert.equal(body['error'], 'invalid_grant');
+    const unknown = await requestToken(server.url, writer, { grant_type: 'password', username: 'nobody', password: 'password' });
+    assert.equal(unknown.body['error'], 'invalid_grant');
+  });
+
+  it('when the client secret is wrong, then 401 invalid_client', async () => {
+    const { status, body } = await requestToken(server.url, { id: 'writer', secret: 'wrong' }, { grant_type: 'client_credentials' });
+    assert.equal(status, 401);
+    assert.equal(body['error'], 'invalid_client');
+    const unknown = await requestToken(server.url, { id: 'nobody', secret: 'secret' }, { grant_type: 'client_credentials' });
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body['error'], 'invalid_client');
+  });
+
+  it('when an unknown scope or one the client may not have is asked for, then 400 invalid_scope', async () => {
+    const grants: Array<Record<string, string>> = [{ grant_type: 'client_credentials' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
+    for (const grant of grants) {
+      const unknown = await requestToken(server.url, writer, { ...grant, scope: 'product:read product:delete' });
+      assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+      assert.equal(unknown.body['error'], 'invalid_scope');
+      const notAllowed = await requestToken(server.url, reader, { ...grant, scope: 'product:write' });
+      assert.equal(notAllowed.status, 400, JSON.stringify(notAllowed.body));
+      assert.equal(notAllowed.body['error'], 'invalid_scope');
+    }
+  });
+
+  it('when the token request is malformed, then 400 in the OAuth shape, never a 5xx', async () => {
+    const noGrant = await requestToken(server.url, writer, {});
+    assert.equal(noGrant.status, 400);
+    assert.equal(noGrant.body['error'], 'invalid_request');
+    const unknownGrant = await requestToken(server.url, writer, { grant_type: 'magic' });
+    assert.equal(unknownGrant.body['error'], 'unsupported_grant_type');
+    const json = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}` },
+      body: '{"grant_type":',
+    });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+  });
+
+  it('when a token is verified with jose\'s createRemoteJWKSet and jwtVerify, then issuer, audience, type and algorithm check out', async () => {
+    const token = await accessToken(server.url, writer, { grant_type: 'client_credentials', scope: 'product:read' });
+    const { payload, protectedHeader } = await verifyAt(server, token);
+    assert.equal(payload.sub, 'writer');
+    assert.equal(protectedHeader.alg, 'RS256');
+    await assert.rejects(
+      jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), { issuer: server.issuer, audience: 'someone-else', algorithms: ['RS256'] }),
+      /aud/,
+    );
+  });
+
+  it('when discovery is read, then it names the issuer, the /oauth endpoints and the three grants', async () => {
+    const response = await fetch(`${server.url}/.well-known/openid-configuration`);
+    assert.equal(response.status, 200);
+    const discovery = (await response.json()) as Record<string, unknown>;
+    assert.equal(discovery['issuer'], server.issuer);
+    assert.equal(discovery['token_endpoint'], `${server.url}/oauth/token`);
+    assert.equal(discovery['authorization_endpoint'], `${server.url}/oauth/authorize`);
+    assert.equal(discovery['jwks_uri'], `${server.url}/oauth/jwks`);
+    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials', 'password']);
+    assert.deepEqual(discovery['code_challenge_methods_supported'], ['S256']);
+    assert.deepEqual(discovery['scopes_supported'], ['openid', 'product:read', 'product:write']);
+    const oauth = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
+    assert.equal(oauth.status, 200);
+  });
+
+  it('when discovery is read through the edge, then the endpoints are the public URLs and the issuer stays configured', async () => {
+    const response = await fetch(`${server.url}/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'minikube.me' },
+    });
+    const discovery = (await response.json()) as Record<string, unknown>;
+    assert.equal(discovery['token_endpoint'], 'https://minikube.me/oauth/token');
+    assert.equal(discovery['issuer'], server.issuer);
+  });
+
+  it('when the JWKS is read, then every key has kid, use sig and alg RS256 and no private parts', async () => {
+    const response = await fetch(`${server.url}/oauth/jwks`);
+    assert.equal(response.status, 200);
+    const { keys } = (await response.json()) as { keys: Array<Record<string, unknown>> };
+    assert.ok(keys.length >= 1);
+    for (const key of keys) {
+      assert.equal(typeof key['kid'], 'string');
+      assert.equal(key['use'], 'sig');
+      assert.equal(key['alg'], 'RS256');
+      assert.equal(key['kty'], 'RSA');
+      assert.deepEqual(Object.keys(key).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    }
+  });
+
+  it('when authorization_code with PKCE is driven by plain HTTP, then sign-in, consent and the code exchange give magnus a token', async () => {
+    const jar = new CookieJar();
+    const go = async (url: string, init: RequestInit = {}) => {
+      const response = await fetch(new URL(url, server.url), { ...init, redirect: 'manual', headers: { ...init.headers, cookie: jar.header() } });
+      jar.store(response);
+      return response;
+    };
+    const form = (fields: Record<string, string>): RequestInit => ({ method: 'POST', body: new URLSearchParams(fields) });
+    const location = (response: Response) => {
+      assert.equal(response.status, 303, `expected a redirect, got ${response.status}`);
+      return response.headers.get('location') ?? '';
+    };
+    const { verifier, challenge } = pkcePair();
+
+    const toLogin = location(await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'openid product:read product:write', state: 's1', challenge })));
+    assert.match(toLogin, /^\/oauth\/interaction\/[\w-]+$/);
+    const loginPage = await go(toLogin);
+    assert.equal(loginPage.status, 200);
+    assert.match(await loginPage.text(), /name="password"/);
+
+    const refused = await go(`${toLogin}/login`, form({ username: 'magnus', password: 'wrong' }));
+    assert.equal(refused.status, 401);
+    assert.match(await refused.text(), /Invalid username or password/);
+
+    const resume = location(await go(`${toLogin}/login`, form({ username: 'magnus', password: 'password' })));
+    const toConsent = location(await go(resume));
+    assert.match(toConsent, /^\/oauth\/interaction\/[\w-]+$/);
+    const consentPage = await (await go(toConsent)).text();
+    assert.match(consentPage, /Allow access/);
+    assert.match(consentPage, /product:write/);
+
+    const resumeAgain = location(await go(`${toConsent}/confirm`, form({})));
+    const callback = new URL(location(await go(resumeAgain)));
+    assert.equal(`${callback.origin}`, redirectUri);
+    assert.equal(callback.searchParams.get('state'), 's1');
+    assert.equal(callback.searchParams.get('iss'), server.issuer);
+    const code = callback.searchParams.get('code') ?? '';
+    assert.ok(code.length > 0, `no code in ${callback.href}`);
+
+    const wrongVerifier = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: pkcePair().verifier });
+    assert.equal(wrongVerifier.status, 400);
+    assert.equal(wrongVerifier.body['error'], 'invalid_grant');
+
+    // The failed attempt above did not consume the code, so a fresh flow is not needed for the real exchange.
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    assert.equal(status, 200, JSON.stringify(body));
+    const { payload } = await verifyAt(server, String(body['access_token']));
+    assert.equal(payload.sub, 'magnus');
+    assert.equal(payload['scope'], 'product:read product:write');
+    assert.equal(typeof body['id_token'], 'string');
+
+    const replay = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    assert.equal(replay.body['error'], 'invalid_grant');
+  });
+
+  it('when the user denies access on the consent page, then the client gets access_denied', async () => {
+    const jar = new CookieJar();
+    const go = async (url: string, init: RequestInit = {}) => {
+      const response = await fetch(new URL(url, server.url), { ...init, redirect: 'manual', headers: { cookie: jar.header() } });
+      jar.store(response);
+      return response.headers.get('location') ?? '';
+    };
+    const post = (fields: Record<string, string>): RequestInit => ({ method: 'POST', body: new URLSearchParams(fields) });
+    const toLogin = await go(authorizationUrl(server.url, { clientId: 'reader', redirectUri, scope: 'product:read', state: 'd', challenge: pkcePair().challenge }));
+    const toConsent = await go(await go(`${toLogin}/login`, post({ username: 'magnus', password: 'password' })));
+    const callback = new URL(await go(await go(`${toConsent}/abort`, post({}))));
+    assert.equal(callback.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.searchParams.get('state'), 'd');
+  });
+
+  it('when an authorization request has no PKCE challenge or asks for an unknown scope, then the error goes back to the client', async () => {
+    const noPkce = await fetch(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 's2' }), { redirect: 'manual' });
+    const noPkceError = new URL(noPkce.headers.get('location') ?? '');
+    assert.equal(noPkceError.searchParams.get('error'), 'invalid_request');
+    assert.match(noPkceError.searchParams.get('error_description') ?? '', /PKCE/);
+
+    const unknownScope = await fetch(
+      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:delete', state: 's3', challenge: pkcePair().challenge }),
+      { redirect: 'manual' },
+    );
+    assert.equal(new URL(unknownScope.headers.get('location') ?? '').searchParams.get('error'), 'invalid_scope');
+  });
+
+  it('when the redirect URI is not registered, then an HTML error page, no redirect', async () => {
+    const response = await fetch(
+      authorizationUrl(server.url, { clientId: 'writer', redirectUri: 'https://attacker.example', scope: 'product:read', state: 's', challenge: pkcePair().challenge }),
+      { redirect: 'manual', headers: { accept: 'text/html' } },
+    );
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('location'), null);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await response.text(), /invalid_redirect_uri/);
+  });
+
+  it('when an interaction page is opened without its cookie, then a 400 page, not a 5xx', async () => {
+    const response = await fetch(`${server.url}/oauth/interaction/made-up`);
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /expired or was already completed/);
+  });
+
+  it('when asked for health, info, an unknown path or a method the endpoint lacks, then the platform answers in its own shapes', async () => {
+    const health = await fetch(`${server.url}/actuator/health/readiness`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'UP');
+    const info = (await (await fetch(`${server.url}/actuator/info`)).json()) as { app: { name: string } };
+    assert.equal(info.app.name, 'auth-server');
+    const missing = await fetch(`${server.url}/oauth/nothing`);
+    assert.equal(missing.status, 404);
+    const body = (await missing.json()) as Record<string, unknown>;
+    assert.equal(body['status'], 404);
+    assert.equal(body['path'], '/oauth/nothing');
+    const wrongMethod = await fetch(`${server.url}/oauth/token`);
+    assert.equal(wrongMethod.status, 404);
+    assert.equal(((await wrongMethod.json()) as Record<string, unknown>)['path'], '/oauth/token');
+  });
+});
+
+describe('auth-server with the prod profile', () => {
+  const folder = temporaryFolder();
+  let server: TestAuthServer;
+  before(async () => {
+    // A key from a Secret, the way a cluster gives it.
+    const file = join(folder.path, 'jwks.json');
+    await addSigningKey(file);
+    server = await startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_JWKS: readFileSync(file, 'utf8'), AUTH_KEYS_FILE: join(folder.path, 'absent.json') });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+
+  it('when the password grant is used, then unsupported_grant_type, and discovery does not name it', async () => {
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(status, 400);
+    assert.equal(body['error'], 'unsupported_grant_type');
+    const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] };
+    assert.deepEqual([...discovery.grant_types_supported].sort(), ['authorization_code', 'client_credentials']);
+  });
+
+  it('when a client asks for client_credentials, then the token is signed with the key from the environment', async () => {
+    const token = await accessToken(server.url, writer, { grant_type: 'client_credentials', scope: 'product:write' });
+    const { payload } = await verifyAt(server, token);
+    assert.equal(payload['scope'], 'product:write');
+  });
+});
+
+describe('auth-server start-up checks', () => {
+  const folder = temporaryFolder();
+  after(() => folder.remove());
+
+  it('when the prod profile has no signing key, then start-up fails naming auth.keys.jwks and nothing is generated', async () => {
+    const file = join(folder.path, 'none.json');
+    await assert.rejects(
+      startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_FILE: file }),
+      (error: Error) => error.name === 'ConfigError' && /auth\.keys\.jwks/.test(error.message) && /AUTH_KEYS_JWKS/.test(error.message),
+    );
+    assert.equal(existsSync(file), false);
+  });
+
+  it('when no client secrets are supplied, then start-up fails naming auth.clientSecrets', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_CLIENT_SECRETS: '', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => error.name === 'ConfigError' && /auth\.clientSecrets\.reader/.test(error.message) && /AUTH_CLIENT_SECRETS/.test(error.message),
+    );
+  });
+
+  it('when the client secrets are not JSON, then start-up fails without echoing them', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_CLIENT_SECRETS: 'reader=hunter2', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => /auth\.clientSecrets: not valid JSON/.test(error.message) && !error.message.includes('hunter2'),
+    );
+  });
+
+  it('when config-repo/auth-server.yml is read, then no profile holds a credential', () => {
+    const text = readFileSync(join(configRepo, 'auth-server.yml'), 'utf8');
+    for (const doc of parseAllDocuments(text) as Array<{ toJS(): unknown }>) {
+      const auth = (doc.toJS() as { auth?: Record<string, unknown> } | null)?.auth ?? {};
+      assert.equal(auth['clientSecrets'], undefined);
+      assert.equal(auth['userPasswords'], undefined);
+      assert.equal((auth['keys'] as Record<string, unknown> | undefined)?.['jwks'], undefined);
+    }
+    assert.doesNotMatch(text, /:\s*["']?(secret|password)["']?\s*$/m);
+  });
+});
+
+describe('auth-server signing keys across restarts', () => {
+  const folder = temporaryFolder();
+  const file = join(folder.path, 'data', 'jwks.json');
+  let firstKid = '';
+  let tokenBeforeRotation = '';
+  after(() => folder.remove());
+
+  const kidsAt = async (server: TestAuthServer) =>
+    ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+
+  it('when the development server restarts, then it keeps signing with the key it created in its key file', async () => {
+    let server = await startAuthServer({ AUTH_KEYS_FILE: file });
+    try {
+      tokenBeforeRotation = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
+      firstKid = String(decodeProtectedHeader(tokenBeforeRotation).kid);
+      assert.deepEqual(await kidsAt(server), [firstKid]);
+    } finally {
+      await server.close();
+    }
+    server = await startAuthServer({ AUTH_KEYS_FILE: file });
+    try {
+      assert.deepEqual(await kidsAt(server), [firstKid]);
+      const again = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
+      assert.equal(decodeProtectedHeader(again).kid, firstKid);
+      await verifyAt(server, tokenBeforeRotation);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('when a new key is added to the key file (rotation), then tokens signed before still verify and new tokens carry the new kid', async () => {
+    assert.ok(tokenBeforeRotation, 'needs the token of the previous test');
+    const added = await addSigningKey(file);
+    const server = await startAuthServer({ AUTH_KEYS_FILE: file });
+    try {
+      assert.deepEqual([...(await kidsAt(server))].sort(), [firstKid, added.kid].sort());
+      const { payload } = await verifyAt(server, tokenBeforeRotation);
+      assert.equal(payload.sub, 'writer');
+      const after = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
+      assert.equal(decodeProtectedHeader(after).kid, added.kid);
+      await verifyAt(server, after);
+    } finally {
+      await server.close();
+    }
+  });
+});

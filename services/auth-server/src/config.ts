@@ -1,0 +1,132 @@
+import { Type, type Static } from 'typebox';
+import { ConfigError, envName, loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+
+const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
+
+export const authServerConfigSchema = Type.Object({
+  server: serverConfigSchema,
+  logging: loggingConfigSchema,
+  // The auth server publishes and consumes nothing; the platform still wires a bus (in-process here).
+  messaging: messagingConfigSchema,
+  auth: Type.Object({
+    /** The `iss` of every token; resource servers compare it with their own configuration. */
+    issuer: Type.String({ minLength: 1 }),
+    /** The `aud` of every access token. */
+    audience: Type.String({ minLength: 1 }),
+    /** The RFC 8707 resource indicator naming that audience; every token is for it unless asked otherwise. */
+    resourceIndicator: Type.String({ minLength: 1 }),
+    accessTokenTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+    /** Sign-in sessions and consents, kept in this process's memory. */
+    sessionTtlSeconds: Type.Integer({ minimum: 60, default: 8 * 3600 }),
+    /** scope -> the text the consent page shows for it. */
+    scopes: Type.Record(Type.String({ pattern: scopeName }), Type.String({ minLength: 1 })),
+    clients: Type.Record(
+      Type.String({ minLength: 1 }),
+      Type.Object({
+        /** Space-separated scopes the client may ask for; what it gets when it names none. */
+        scope: Type.String({ minLength: 1 }),
+        /** Where the authorization-code flow may return; none means the client has no browser flow. */
+        redirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      }),
+    ),
+    /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
+    clientSecrets: Type.Optional(Type.String()),
+    userPasswords: Type.Optional(Type.String()),
+    /** The legacy resource-owner password grant; off unless configuration turns it on. */
+    passwordGrant: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
+    keys: Type.Object({
+      /** A private JWK set (a Secret); when given, the file is not used. */
+      jwks: Type.Optional(Type.String()),
+      /** A private JWK set file, oldest key first: the last key signs, the others stay published. */
+      file: Type.String({ minLength: 1, default: 'data/auth-server/jwks.json' }),
+      /** Create the file with a new key when it does not exist (development). */
+      generate: Type.Boolean({ default: false }),
+    }, { default: {} }),
+  }),
+});
+export type AuthServerConfig = Static<typeof authServerConfigSchema>;
+export type SigningKeyConfig = AuthServerConfig['auth']['keys'];
+
+export interface ClientSettings {
+  id: string;
+  secret: string;
+  scopes: string[];
+  redirectUris: string[];
+}
+
+/** The auth configuration checked beyond what the schema can say, with the credentials parsed. */
+export interface AuthSettings {
+  issuer: string;
+  audience: string;
+  resourceIndicator: string;
+  accessTokenTtlSeconds: number;
+  sessionTtlSeconds: number;
+  scopes: Record<string, string>;
+  clients: ClientSettings[];
+  userPasswords: Record<string, string>;
+  passwordGrant: boolean;
+}
+
+export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSettings {
+  checkUrl('auth.issuer', auth.issuer, { web: true, query: false });
+  checkUrl('auth.resourceIndicator', auth.resourceIndicator, { web: false });
+  const secrets = parseCredentials('auth.clientSecrets', auth.clientSecrets);
+  const clients = Object.entries(auth.clients).map(([id, client]): ClientSettings => {
+    const scopes = client.scope.split(' ').filter(Boolean);
+    const unknown = scopes.find((scope) => !(scope in auth.scopes));
+    if (unknown !== undefined) {
+      throw new ConfigError(`Invalid configuration key auth.clients.${id}.scope: ${unknown} is not one of auth.scopes`);
+    }
+    client.redirectUris.forEach((uri, i) => checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true }));
+    const secret = secrets[id];
+    if (secret === undefined || secret.length === 0) {
+      throw new ConfigError(
+        `Missing configuration key: auth.clientSecrets.${id} (set ${envName('auth.clientSecrets')} to a JSON object of client id to secret)`,
+      );
+    }
+    return { id, secret, scopes, redirectUris: client.redirectUris };
+  });
+  if (clients.length === 0) throw new ConfigError('Missing configuration key: auth.clients (at least one client)');
+  return {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    resourceIndicator: auth.resourceIndicator,
+    accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
+    sessionTtlSeconds: auth.sessionTtlSeconds,
+    scopes: auth.scopes,
+    clients,
+    userPasswords: parseCredentials('auth.userPasswords', auth.userPasswords),
+    passwordGrant: auth.passwordGrant.enabled,
+  };
+}
+
+function checkUrl(key: string, value: string, { web, query = true }: { web: boolean; query?: boolean }): void {
+  const url = URL.parse(value);
+  const problem =
+    url === null ? 'not an absolute URL'
+    : web && url.protocol !== 'http:' && url.protocol !== 'https:' ? 'must be an http or https URL'
+    : !query && (url.search !== '' || value.includes('?')) ? 'must not have a query'
+    : url.hash !== '' || value.endsWith('#') ? 'must not have a fragment'
+    : undefined;
+  if (problem) throw new ConfigError(`Invalid configuration key ${key}: ${problem} (${value})`);
+}
+
+/** A JSON object of names to non-empty strings; never echoes the value, which holds secrets. */
+function parseCredentials(key: string, raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`Invalid configuration key ${key}: not valid JSON (env ${envName(key)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`Invalid configuration key ${key}: must be a JSON object of names to strings (env ${envName(key)})`);
+  }
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new ConfigError(`Invalid configuration key ${key}.${name}: must be a non-empty string (env ${envName(key)})`);
+    }
+  }
+  return parsed as Record<string, string>;
+}

@@ -1,0 +1,3 @@
+import { authServerService } from './service.ts';
+
+await authServerService.main();

@@ -1,0 +1,32 @@
+import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import type { UserDirectory } from '../domain/users.ts';
+import type { ResourcePolicy } from './provider.ts';
+
+/**
+ * The legacy resource-owner password grant (RFC 6749 §4.3), kept for the original walkthrough and
+ * registered only where configuration enables it. The client has already been authenticated.
+ */
+export function passwordGrant(provider: Provider, deps: { users: UserDirectory; policy: ResourcePolicy }) {
+  return async function handle(ctx: KoaContextWithOIDC): Promise<void> {
+    const { params, client } = ctx.oidc;
+    const { username, password, scope } = params;
+    if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+      throw new errors.InvalidRequest('missing required parameter(s) username, password');
+    }
+    if (!client) throw new errors.InvalidRequest('client authentication is required');
+    const scopes = deps.policy.grantedScopes(typeof scope === 'string' ? scope : undefined, client.clientId);
+    const accountId = deps.users.authenticate(username, password);
+    if (accountId === undefined) throw new errors.CustomOIDCProviderError('invalid_grant', 'invalid username or password');
+
+    const token = new provider.AccessToken({ accountId, client, gty: 'password', scope: scopes.join(' ') || undefined });
+    token.resourceServer = new provider.ResourceServer(deps.policy.indicator, deps.policy.info);
+    ctx.oidc.entity('AccessToken', token);
+    const accessToken = await token.save();
+    ctx.body = {
+      access_token: accessToken,
+      expires_in: token.expiration,
+      token_type: token.tokenType,
+      ...(token.scope ? { scope: token.scope } : {}),
+    };
+  };
+}

@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@landscape/platform';
+import { configRepo, testEnv } from '@landscape/platform/testing';
+import { authServerService } from './service.ts';
+
+/** The development credentials, as dev.env gives them to a local auth server. */
+export const devCredentials = {
+  AUTH_CLIENT_SECRETS: JSON.stringify({ reader: 'secret', writer: 'secret' }),
+  AUTH_USER_PASSWORDS: JSON.stringify({ magnus: 'password' }),
+};
+
+export interface TestAuthServer {
+  url: string;
+  issuer: string;
+  close(): Promise<void>;
+}
+
+/** Starts the auth server the way its own process would, on a free port with config-repo's configuration. */
+export async function startAuthServer(env: Record<string, string>): Promise<TestAuthServer> {
+  const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', { ...devCredentials, ...env }));
+  const service = await authServerService.start(config, { logger: createLogger('auth-server-test', 'silent') });
+  return { url: service.url, issuer: config.auth.issuer, close: () => service.close() };
+}
+
+/** A folder under the OS temp folder, removed by the returned function. */
+export function temporaryFolder(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'auth-server-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** CONFIG_LOCATION with an extra YAML file after config-repo, for what env vars cannot say (map entries). */
+export function configWithOverlay(folder: string, yaml: string): string {
+  const file = join(folder, 'overlay.yml');
+  writeFileSync(file, yaml);
+  return `${configRepo},${file}`;
+}
+
+export interface TokenAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export async function requestToken(url: string, client: { id: string; secret: string }, form: Record<string, string>): Promise<TokenAnswer> {
+  const response = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function accessToken(url: string, client: { id: string; secret: string }, form: Record<string, string>): Promise<string> {
+  const { status, body } = await requestToken(url, client, form);
+  if (status !== 200 || typeof body['access_token'] !== 'string') throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
+  return body['access_token'];
+}
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export function authorizationUrl(
+  url: string,
+  params: { clientId: string; redirectUri: string; scope: string; state: string; challenge?: string },
+): string {
+  const query = new URLSearchParams({
+    client_id: params.clientId,
+    response_type: 'code',
+    redirect_uri: params.redirectUri,
+    scope: params.scope,
+    state: params.state,
+    ...(params.challenge ? { code_challenge: params.challenge, code_challenge_method: 'S256' } : {}),
+  });
+  return `${url}/oauth/authorize?${query}`;
+}
+
+/** A browser's cookies, reduced to what these tests need: one origin, names only, deletions honoured. */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>();
+
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const pair = line.split(';', 1)[0] ?? '';
+      const at = pair.indexOf('=');
+      const [name, value] = [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
+
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+}

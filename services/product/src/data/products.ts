@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Product } from '@landscape/api';
+
+export interface ProductTable {
+  product_id: number;
+  name: string;
+  weight: number;
+  version: number;
+}
+
+export type ProductRepository = ReturnType<typeof createProductRepository>;
+
+export function createProductRepository(db: Kysely<{ products: ProductTable }>) {
+  return {
+    async find(productId: number): Promise<Product | undefined> {
+      const row = await db.selectFrom('products').select(['product_id', 'name', 'weight'])
+        .where('product_id', '=', productId).executeTakeFirst();
+      return row && { productId: row.product_id, name: row.name, weight: row.weight };
+    },
+    async insert(product: Product): Promise<void> {
+      await db.insertInto('products')
+        .values({ product_id: product.productId, name: product.name, weight: product.weight, version: 0 })
+        .execute();
+    },
+    async remove(productId: number): Promise<void> {
+      await db.deleteFrom('products').where('product_id', '=', productId).execute();
+    },
+  };
+}

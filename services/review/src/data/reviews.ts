@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { Review } from '@landscape/api';
+
+export interface ReviewTable {
+  product_id: number;
+  review_id: number;
+  author: string;
+  subject: string;
+  content: string;
+  version: number;
+}
+
+export type ReviewRepository = ReturnType<typeof createReviewRepository>;
+
+export function createReviewRepository(db: Kysely<{ reviews: ReviewTable }>) {
+  const select = () => db.selectFrom('reviews').select(['product_id', 'review_id', 'author', 'subject', 'content']);
+  const toEntity = (row: Omit<ReviewTable, 'version'>): Review => ({
+    productId: row.product_id, reviewId: row.review_id, author: row.author, subject: row.subject, content: row.content,
+  });
+  return {
+    async list(productId: number): Promise<Review[]> {
+      return (await select().where('product_id', '=', productId).orderBy('review_id').execute()).map(toEntity);
+    },
+    async find(productId: number, reviewId: number): Promise<Review | undefined> {
+      const row = await select().where('product_id', '=', productId).where('review_id', '=', reviewId).executeTakeFirst();
+      return row && toEntity(row);
+    },
+    async insert(r: Review): Promise<void> {
+      await db.insertInto('reviews').values({
+        product_id: r.productId, review_id: r.reviewId, author: r.author, subject: r.subject, content: r.content, version: 0,
+      }).execute();
+    },
+    async removeAll(productId: number): Promise<void> {
+      await db.deleteFrom('reviews').where('product_id', '=', productId).execute();
+    },
+  };
+}
