@@ -10,7 +10,6 @@ import { reviewService } from '@landscape/review/service';
 import type { Edge } from '@landscape/edge';
 import { banner, ports, startLocalEdge } from './landscape.ts';
 
-const startedAt = performance.now();
 const logger = createLogger('supervisor');
 const root = resolve(import.meta.dirname, '..');
 const given = process.env;
@@ -83,7 +82,7 @@ while (!stopping) {
   if (states.every(Boolean)) break;
   await sleep(200);
 }
-if (!stopping) process.stdout.write(banner('one process per service', edge, startedAt));
+if (!stopping) process.stdout.write(banner('one process per service', edge));
 
 async function stop(): Promise<void> {
   if (stopping) return;

@@ -8,7 +8,6 @@ import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import { banner, startLocalEdge } from './landscape.ts';
 
-const startedAt = performance.now();
 const logger = createLogger('landscape');
 const env = { ...process.env, CONFIG_PROFILES: ['embedded', process.env['CONFIG_PROFILES']].filter(Boolean).join(',') };
 
@@ -23,7 +22,7 @@ await runUntilSignal(logger, async () => {
     await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
   ];
   const edge = await startLocalEdge(env);
-  process.stdout.write(banner('all-in-one, data in data/', edge, startedAt));
+  process.stdout.write(banner('all-in-one, data in data/', edge));
   // The edge stops taking requests first, then the shared bus so no event meets a closed database.
   return { services: [edge, { close: () => bus.close() }, ...services], shutdownTimeoutMs: product.server.shutdownTimeoutMs };
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,7 +94,19 @@ describe('the running landscape', () => {
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
+
+    // The supervisor restarts a service that dies.
+    const productPid = () => execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
+    const before = productPid();
+    process.kill(Number(before), 'SIGKILL');
+    const after = await waitUntil(async () => {
+      const ready = await fetch('http://127.0.0.1:7001/actuator/health/readiness').then((r) => r.ok, () => false);
+      const pid = ready ? productPid() : '';
+      return pid && pid !== before ? pid : undefined;
+    });
+    assert.notEqual(after, before);
     assert.equal(await running.stop(), 0);
+    assert.throws(() => productPid(), 'every child is stopped with the supervisor');
     running = undefined;
   });
 });
@@ -107,4 +120,14 @@ async function fetchToken(): Promise<string> {
   const body = await response.json() as { access_token?: string };
   assert.ok(body.access_token, JSON.stringify(body));
   return body.access_token;
+}
+
+async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(200);
+  }
 }
