@@ -14,6 +14,36 @@ const VALID_DAYS = 365;
 
 const isIp = (name: string) => /^[\d.]+$|:/.test(name);
 
+/** Whether a certificate (the first of a PEM chain) is valid for every one of the names. */
+export function coversNames(certificate: NodeCertificate, names: readonly string[]): boolean {
+  return names.every((name) => (isIp(name) ? certificate.checkIP(name) : certificate.checkHost(name)) !== undefined);
+}
+
+export interface CertificateInfo {
+  issuer: string;
+  subject: string;
+  /** DNS names and IP addresses of the subject alternative names. */
+  names: string[];
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** What the health endpoint reports about a served certificate (the first of a PEM chain). */
+export function describeCertificate(pem: string): CertificateInfo {
+  const parsed = new NodeCertificate(pem);
+  const oneLine = (name: string) => name.split('\n').filter(Boolean).join(', ');
+  const names = (parsed.subjectAltName ?? '').split(', ').map((entry) => entry.replace(/^(DNS|IP Address):/, '')).filter(Boolean);
+  return {
+    issuer: oneLine(parsed.issuer),
+    subject: oneLine(parsed.subject),
+    names,
+    serialNumber: parsed.serialNumber,
+    notBefore: new Date(parsed.validFrom),
+    notAfter: new Date(parsed.validTo),
+  };
+}
+
 /**
  * The development certificate: generated on first run, kept in the data folder, and generated again
  * only when it has expired or no longer covers the configured names.
@@ -24,8 +54,7 @@ export async function loadOrCreateDevCertificate(dir: string, names: readonly st
   if (existsSync(keyFile) && existsSync(certFile)) {
     const kept = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
     const parsed = new NodeCertificate(kept.cert);
-    const coversAll = names.every((name) => (isIp(name) ? parsed.checkIP(name) : parsed.checkHost(name)) !== undefined);
-    if (Date.parse(parsed.validTo) > Date.now() + 24 * 3600 * 1000 && coversAll) return kept;
+    if (Date.parse(parsed.validTo) > Date.now() + 24 * 3600 * 1000 && coversNames(parsed, names)) return kept;
   }
   const created = await createSelfSigned(names);
   mkdirSync(dir, { recursive: true });

@@ -61,7 +61,7 @@ spec:
     edge = await startEdge({
       host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
       backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
-      certificateNames: ['localhost', '127.0.0.1'], bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
+      certificateNames: ['localhost', '127.0.0.1'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
     }, createLogger('edge-test', 'silent'));
   });
   after(async () => {
@@ -152,6 +152,26 @@ spec:
       socket.on('error', reject);
     });
     assert.equal(served.trim(), next.cert.trim());
+  });
+});
+
+describe('edge with kept-alive backend connections', () => {
+  it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-keepalive-'));
+    const backend = createServer((_request, response) => { setTimeout(() => response.end('slow'), 600); });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}}]}\n');
+    const edge = await startEdge({
+      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
+      backends: { slow: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+      certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 300, responseTimeoutMs: 5000,
+    }, createLogger('edge-test', 'silent'));
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await send(edge.httpsPort, '/x')).status, 200, `request ${i + 1}`);
+    } finally {
+      await edge.close();
+      backend.close();
+    }
   });
 });
 

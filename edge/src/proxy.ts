@@ -68,7 +68,9 @@ export function createProxyHandler(settings: ProxySettings) {
 
     upstream.on('socket', (socket) => {
       // The socket timeout guards the connect; once connected the response timer takes over.
-      socket.once('connect', () => upstream.setTimeout(0));
+      // A kept-alive socket is connected already and would never emit 'connect'.
+      if (socket.connecting) socket.once('connect', () => upstream.setTimeout(0));
+      else upstream.setTimeout(0);
     });
     upstream.on('timeout', () => upstream.destroy(new Error('connect timeout')));
     upstream.on('response', (answer) => {

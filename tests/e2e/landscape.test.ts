@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 const root = resolve(import.meta.dirname, '../..');
-const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080];
+const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080, 8081];
 
 /** The landscape under test takes the standard ports; a landscape left running would answer instead. */
 async function assertPortsFree(): Promise<void> {

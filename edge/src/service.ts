@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { Health, type HealthContributor } from '@landscape/platform';
+import { acmeSettings, createCertificateManager } from './acme.ts';
+import { describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
+import type { EdgeConfig } from './config.ts';
+import { startEdge, type Edge } from './edge.ts';
+import { startManagement } from './management.ts';
+
+export interface RunningEdge extends Edge {
+  /** The edge's own actuator (/actuator/health with the certificate component). */
+  managementPort: number;
+}
+
+function developmentCertificateHealth(pair: KeyAndCertificate): HealthContributor {
+  const info = describeCertificate(pair.cert);
+  return {
+    name: 'certificate',
+    readiness: false,
+    check: () => ({
+      status: info.notAfter.getTime() > Date.now() ? 'UP' : 'DOWN',
+      details: {
+        source: 'development',
+        issuer: info.issuer,
+        subject: info.subject,
+        subjectAltNames: info.names,
+        serialNumber: info.serialNumber,
+        notBefore: info.notBefore.toISOString(),
+        notAfter: info.notAfter.toISOString(),
+      },
+    }),
+  };
+}
+
+/**
+ * The edge with what surrounds it: the certificate (an ACME one when configured, else the development
+ * one) and the management listener. close() stops them all.
+ */
+export async function startEdgeService(config: EdgeConfig, logger: Logger): Promise<RunningEdge> {
+  const settings = acmeSettings(config);
+  // Data lives under the working directory, like the services' SQLite files.
+  const dataDir = resolve(config.edge.dataDir);
+  const manager = settings && createCertificateManager({ settings, dataDir, logger });
+  // A certificate kept from an earlier run is served from the first handshake; until one exists, the development one.
+  const initial = manager?.stored ?? (await loadOrCreateDevCertificate(dataDir, config.edge.certificateNames));
+  const edge = await startEdge(config.edge, logger, initial);
+  const health = new Health();
+  health.add(manager?.health ?? developmentCertificateHealth(initial));
+  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger)
+    .catch(async (error: unknown) => {
+      await edge.close();
+      throw error;
+    });
+  manager?.start(edge, initial);
+
+  return {
+    ...edge,
+    managementPort: management.port,
+    async close() {
+      health.stopAccepting();
+      await manager?.stop();
+      await edge.close();
+      await management.close();
+    },
+  };
+}
