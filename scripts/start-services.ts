@@ -7,7 +7,7 @@ import { createLogger, ensureDatabase } from '@landscape/platform';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
-import type { Edge } from '@landscape/edge';
+import type { RunningEdge } from '@landscape/edge';
 import { banner, ports, startLocalEdge } from './landscape.ts';
 
 const logger = createLogger('supervisor');
@@ -75,7 +75,7 @@ async function ready(port: number): Promise<boolean> {
   }
 }
 
-let edge: Edge | undefined;
+let edge: RunningEdge | undefined;
 edge = await startLocalEdge(base);
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
