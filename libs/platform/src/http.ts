@@ -40,6 +40,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
 
+  // A response finished while the server closes ends its connection, so close() does not wait for the
+  // keep-alive timeout of a connection that was busy when shutdown began.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, message } = describe(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');

@@ -166,3 +166,19 @@ describe('product with fault injection disabled (the prod profile)', () => {
     }
   });
 });
+
+describe('product shutting down', () => {
+  it('when it is closed during a request, then the request still completes, close waits for it and ends promptly', async () => {
+    const product = await startProduct('sqlite');
+    await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'n', weight: 1 }));
+    await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
+    const inFlight = product.get('/product/1?delay=1');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closing = product.stop();
+    const answer = await inFlight;
+    await closing;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body['name'], 'n');
+    await assert.rejects(fetch(`${product.service.url}/product/1`), 'no new connections after close');
+  });
+});
