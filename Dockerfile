@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# One image for every service of the landscape: the build argument SERVICE picks the one the
+# container runs (scripts/images.sh builds each as landscape/<service>:<version>). The services run
+# their TypeScript directly on Node 24, so there is no compile step.
+ARG NODE_VERSION=24.21.0
+
+# Only the package manifests, so the dependency layer below is rebuilt only when one of them changes.
+FROM node:${NODE_VERSION}-bookworm-slim AS manifests
+WORKDIR /src
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json -delete \
+ && find . -depth -type d -empty -delete
+
+FROM node:${NODE_VERSION}-bookworm-slim AS dependencies
+WORKDIR /app
+COPY --from=manifests /src/ ./
+# Production dependencies only. The workspaces stay where they are: npm links node_modules/@landscape/*
+# to libs/ and services/, so their .ts files resolve outside node_modules, where Node strips types.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf /root/.npm
+
+FROM node:${NODE_VERSION}-bookworm-slim
+WORKDIR /app
+COPY --from=dependencies /app/ ./
+COPY libs/ libs/
+COPY services/ services/
+# The default configuration for `docker run`; Kubernetes mounts its own and sets CONFIG_LOCATION.
+COPY config-repo/ config-repo/
+
+ARG SERVICE
+RUN test -f "services/${SERVICE}/src/main.ts" \
+ || { echo "build argument SERVICE must name a folder of services/ (got '${SERVICE}')" >&2; exit 1; }
+ENV SERVICE=${SERVICE}
+LABEL org.opencontainers.image.title="landscape/${SERVICE}"
+
+# Everything above belongs to root and is read-only for the service, which needs no writable path but
+# /tmp (an emptyDir in Kubernetes; --read-only --tmpfs /tmp with docker run).
+USER 10001:10001
+EXPOSE 80
+# exec: node becomes PID 1 and receives SIGTERM itself for the graceful shutdown.
+ENTRYPOINT ["/bin/sh", "-c", "exec node \"services/${SERVICE}/src/main.ts\""]

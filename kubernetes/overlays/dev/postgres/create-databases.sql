@@ -1,0 +1,3 @@
+-- Run once, when the PostgreSQL data folder is initialised: one database per service that owns data.
+CREATE DATABASE product_db;
+CREATE DATABASE recommendation_db;

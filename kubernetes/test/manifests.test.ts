@@ -1,0 +1,621 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Type } from 'typebox';
+import { loadConfig, serverConfigSchema } from '@landscape/platform';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import { address, connectionAllowed, pod, podsOf, type Endpoint } from './network.ts';
+import {
+  baseName, byKind, createdByDeployScript, decodeSecret, deprecatedApiVersions, find, kubernetesDir, kustomizationDirs,
+  labelsMatch, namespace, readKustomization, readYamlDocuments, render, repoRoot, serviceDeployments, services, stageTree,
+  validateObject, type DeploymentObject, type K8sObject,
+} from './render.ts';
+
+/** The routes every service serves for its probes (libs/platform/src/http.ts). */
+const actuatorRoutes = ['/actuator/health', '/actuator/health/liveness', '/actuator/health/readiness', '/actuator/info'];
+
+/** Kustomizations meant to be applied (the base alone lacks credentials; components need an includer). */
+const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api'];
+const withLandscape = deployable.filter((dir) => dir !== 'overlays/dev/certificate');
+
+const tree = stageTree();
+after(() => tree.remove());
+
+const renders = new Map<string, K8sObject[] | Error>();
+function rendered(dir: string): K8sObject[] {
+  if (!renders.has(dir)) {
+    try {
+      renders.set(dir, render(tree, dir));
+    } catch (error) {
+      renders.set(dir, error as Error);
+    }
+  }
+  const result = renders.get(dir);
+  if (result instanceof Error) throw result;
+  return result as K8sObject[];
+}
+
+const allKustomizations = kustomizationDirs(kubernetesDir);
+const components = allKustomizations.filter((dir) => readKustomization(join(kubernetesDir, dir))['kind'] === 'Component');
+const renderable = allKustomizations.filter((dir) => !components.includes(dir));
+
+const podSpec = (d: DeploymentObject): IPodSpec => d.spec?.template.spec as IPodSpec;
+const containersOf = (d: DeploymentObject): IContainer[] => [...(podSpec(d).initContainers ?? []), ...podSpec(d).containers];
+
+/** Runs `check` for every item and fails once, listing every problem found. */
+function expectNoProblems<T>(items: Iterable<T>, check: (item: T) => string[]): void {
+  const problems = [...items].flatMap(check);
+  assert.deepEqual(problems, []);
+}
+
+describe('kustomizations', () => {
+  test('when every kustomization under kubernetes/ is rendered with kubectl kustomize, then each renders', () => {
+    assert.ok(renderable.includes('base') && renderable.includes('overlays/dev') && renderable.includes('overlays/prod'));
+    expectNoProblems(renderable, (dir) => {
+      try {
+        return rendered(dir).length > 0 ? [] : [`${dir}: renders nothing`];
+      } catch (error) {
+        return [`${dir}: ${(error as Error).message}`];
+      }
+    });
+  });
+
+  test('when a component exists, then a rendered kustomization includes it', () => {
+    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/letsencrypt']);
+    const included = new Set(renderable.flatMap((dir) => {
+      const list = (readKustomization(join(kubernetesDir, dir))['components'] ?? []) as string[];
+      return list.map((c) => relative(kubernetesDir, resolve(kubernetesDir, dir, c)));
+    }));
+    for (const component of components) assert.ok(included.has(component), `${component} is not included by any kustomization`);
+  });
+
+  test('when the kustomization files are read, then none uses a deprecated field', () => {
+    const deprecated = ['commonLabels', 'bases', 'patchesStrategicMerge', 'patchesJson6902', 'vars', 'imageTags'];
+    const folders = [...allKustomizations.map((dir) => join(kubernetesDir, dir)), join(repoRoot, 'config-repo')];
+    expectNoProblems(folders.filter((f) => existsSync(join(f, 'kustomization.yaml'))), (folder) => {
+      const k = readKustomization(folder);
+      const where = relative(repoRoot, folder);
+      const problems = deprecated.filter((field) => field in k).map((field) => `${where}: ${field}`);
+      const expected = k['kind'] === 'Component' ? 'kustomize.config.k8s.io/v1alpha1' : 'kustomize.config.k8s.io/v1beta1';
+      if (k['apiVersion'] !== expected) problems.push(`${where}: apiVersion ${String(k['apiVersion'])}, expected ${expected}`);
+      return problems;
+    });
+  });
+
+  test('when config-repo is packaged for the cluster, then its kustomization generates config-repo from application.yml and every service file', () => {
+    const folder = join(repoRoot, 'config-repo');
+    assert.ok(
+      existsSync(join(folder, 'kustomization.yaml')),
+      'config-repo/kustomization.yaml is missing: kubernetes/base includes config-repo/ as a kustomization (see kubernetes/README.md, "Configuration")',
+    );
+    const generators = (readKustomization(folder)['configMapGenerator'] ?? []) as Array<{ name: string; files?: string[] }>;
+    const files = generators.find((g) => g.name === 'config-repo')?.files ?? [];
+    for (const name of ['application.yml', ...services.map((s) => `${s}.yml`)]) {
+      assert.ok(files.includes(name), `config-repo/kustomization.yaml does not list ${name}`);
+    }
+    for (const name of files) assert.ok(existsSync(join(folder, name)), `config-repo/kustomization.yaml lists ${name}, which does not exist`);
+  });
+});
+
+describe('rendered objects', () => {
+  test('when the objects are validated against the Kubernetes, cert-manager and Gateway API schemas, then every one is valid and of a known kind', () => {
+    expectNoProblems(renderable, (dir) =>
+      rendered(dir).flatMap((object) => {
+        try {
+          validateObject(object);
+          return [];
+        } catch (error) {
+          return [`${dir}: ${(error as Error).message}`];
+        }
+      }),
+    );
+  });
+
+  test('when the API versions are listed, then none is removed or deprecated', () => {
+    expectNoProblems(renderable, (dir) =>
+      rendered(dir)
+        .filter((o) => deprecatedApiVersions.includes(o.apiVersion) || /\/v\d+(alpha|beta)\d+$/.test(o.apiVersion))
+        .map((o) => `${dir}: ${o.kind} ${o.metadata.name} uses ${o.apiVersion}`),
+    );
+  });
+
+  test('when an overlay is rendered, then every object is in namespace hands-on, which enforces the restricted Pod Security profile', () => {
+    expectNoProblems(deployable, (dir) =>
+      rendered(dir)
+        .filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== namespace)
+        .map((o) => `${dir}: ${o.kind} ${o.metadata.name} is in ${o.metadata.namespace ?? '(no namespace)'}`),
+    );
+    for (const dir of withLandscape) {
+      const ns = find(rendered(dir), 'Namespace', namespace);
+      assert.equal(ns?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted', dir);
+    }
+  });
+});
+
+describe('pods', () => {
+  const everyContainer = () =>
+    withLandscape.flatMap((dir) => byKind<DeploymentObject>(rendered(dir), 'Deployment').map((d) => ({ dir, d })));
+
+  test('when any container is inspected, then it runs with the restricted security context', () => {
+    expectNoProblems(everyContainer(), ({ dir, d }) => {
+      const spec = podSpec(d);
+      const at = `${dir}: ${d.metadata.name}`;
+      const problems: string[] = [];
+      if (spec.hostNetwork || spec.hostPID || spec.hostIPC) problems.push(`${at}: shares a host namespace`);
+      if ((spec.volumes ?? []).some((v) => v.hostPath)) problems.push(`${at}: mounts a hostPath`);
+      if (spec.automountServiceAccountToken !== false) problems.push(`${at}: mounts a service account token it does not use`);
+      for (const c of containersOf(d)) {
+        const sc = c.securityContext ?? {};
+        const pod = spec.securityContext ?? {};
+        const where = `${at}/${c.name}`;
+        if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot is not true`);
+        const user = sc.runAsUser ?? pod.runAsUser;
+        if (typeof user !== 'number' || user === 0) problems.push(`${where}: runAsUser is not a numeric non-root user`);
+        if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation is not false`);
+        if (sc.privileged) problems.push(`${where}: privileged`);
+        if (!(sc.capabilities?.drop ?? []).includes('ALL')) problems.push(`${where}: capabilities do not drop ALL`);
+        if ((sc.capabilities?.add ?? []).length > 0) problems.push(`${where}: adds capabilities`);
+        if ((sc.seccompProfile ?? pod.seccompProfile)?.type !== 'RuntimeDefault') problems.push(`${where}: seccompProfile is not RuntimeDefault`);
+        if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: root filesystem is writable`);
+        const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === '/tmp');
+        if (!tmp || !(spec.volumes ?? []).some((v) => v.name === tmp.name && v.emptyDir)) problems.push(`${where}: no emptyDir at /tmp`);
+      }
+      return problems;
+    });
+  });
+
+  test('when any container is inspected, then it has liveness, readiness and startup probes, requests and limits', () => {
+    expectNoProblems(everyContainer(), ({ dir, d }) =>
+      podSpec(d).containers.flatMap((c) => {
+        const where = `${dir}: ${d.metadata.name}/${c.name}`;
+        const problems = (['livenessProbe', 'readinessProbe', 'startupProbe'] as const).filter((p) => !c[p]).map((p) => `${where}: no ${p}`);
+        for (const kind of ['requests', 'limits'] as const) {
+          for (const resource of ['cpu', 'memory']) {
+            if (c.resources?.[kind]?.[resource] === undefined) problems.push(`${where}: no ${resource} ${kind}`);
+          }
+        }
+        return problems;
+      }),
+    );
+  });
+
+  test('when a service pod is inspected, then its probes ask the actuator routes on its http port and it stops gracefully', () => {
+    for (const dir of withLandscape) {
+      const deployments = serviceDeployments(rendered(dir));
+      assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [...services].sort(), dir);
+      for (const d of deployments) {
+        const where = `${dir}: ${d.metadata.name}`;
+        const [container] = podSpec(d).containers;
+        assert.ok(container, where);
+        const probes: Array<[string, IProbe | undefined, string]> = [
+          ['livenessProbe', container.livenessProbe, '/actuator/health/liveness'],
+          ['readinessProbe', container.readinessProbe, '/actuator/health/readiness'],
+          ['startupProbe', container.startupProbe, '/actuator/health/liveness'],
+        ];
+        for (const [name, probe, path] of probes) {
+          assert.equal(probe?.httpGet?.path, path, `${where}: ${name} path`);
+          assert.ok(actuatorRoutes.includes(path), `${where}: ${path} is not a route the service serves`);
+          const port = probe.httpGet.port;
+          assert.ok((container.ports ?? []).some((p) => p.name === port || p.containerPort === port), `${where}: ${name} port ${String(port)} is no container port`);
+        }
+        const preStop = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
+        assert.ok(preStop > 0, `${where}: no preStop sleep`);
+        // The process's own shutdown budget (config-repo, with the pod's profiles) must fit in the grace period.
+        const config = loadConfig(Type.Object({ server: serverConfigSchema }), {
+          service: d.metadata.name,
+          env: { CONFIG_LOCATION: join(repoRoot, 'config-repo'), CONFIG_PROFILES: profilesOf(dir) },
+        });
+        const grace = podSpec(d).terminationGracePeriodSeconds ?? 30;
+        assert.ok(preStop + config.server.shutdownTimeoutMs / 1000 < grace, `${where}: preStop ${preStop}s + shutdown ${config.server.shutdownTimeoutMs}ms do not fit in ${grace}s`);
+        assert.equal(config.server.port, 80, `${where}: config-repo's kubernetes profile should give port 80`);
+        assert.ok((container.ports ?? []).some((p) => p.name === 'http' && p.containerPort === config.server.port), `${where}: container port http is not server.port`);
+      }
+    }
+  });
+
+  test('when images are named, then dev runs the version npm run images builds and prod pins a registry tag', () => {
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const dir of ['base', 'overlays/dev']) {
+      for (const d of serviceDeployments(rendered(dir))) {
+        assert.equal(podSpec(d).containers[0]?.image, `landscape/${d.metadata.name}:${version}`, `${dir}: ${d.metadata.name}`);
+      }
+    }
+    for (const d of serviceDeployments(rendered('overlays/prod'))) {
+      const image = podSpec(d).containers[0]?.image ?? '';
+      assert.match(image, new RegExp(`^[a-z0-9.-]+(:\\d+)?/.+/${d.metadata.name}(:\\d+\\.\\d+\\.\\d+|@sha256:[0-9a-f]{64})$`), `prod: ${d.metadata.name}`);
+    }
+    for (const d of byKind<DeploymentObject>(rendered('overlays/dev'), 'Deployment')) {
+      for (const c of podSpec(d).containers) assert.match(c.image ?? '', /:[0-9][\w.-]*$/, `dev: ${d.metadata.name} image tag is not a pinned version`);
+    }
+  });
+
+  test('when prod is rendered, then every service has two replicas, a disruption budget, the prod profile and managed backends', () => {
+    const objects = rendered('overlays/prod');
+    for (const d of serviceDeployments(objects)) {
+      assert.equal(d.spec?.replicas, 2, d.metadata.name);
+      const labels = d.spec?.template.metadata?.labels ?? {};
+      const budgets = byKind<{ spec: { minAvailable?: number; selector: Parameters<typeof labelsMatch>[0] } } & K8sObject>(objects, 'PodDisruptionBudget')
+        .filter((pdb) => labelsMatch(pdb.spec.selector, labels));
+      assert.equal(budgets.length, 1, `${d.metadata.name}: disruption budgets`);
+      assert.ok((budgets[0]?.spec.minAvailable ?? 0) < 2, `${d.metadata.name}: the budget would block every eviction`);
+    }
+    assert.equal(profilesOf('overlays/prod'), 'kubernetes,prod');
+    assert.equal(profilesOf('overlays/dev'), 'kubernetes');
+    for (const name of ['postgres', 'mysql', 'rabbitmq']) {
+      const service = find<{ spec: { type?: string; externalName?: string } } & K8sObject>(objects, 'Service', name);
+      assert.equal(service?.spec.type, 'ExternalName', name);
+      assert.match(service?.spec.externalName ?? '', /^[a-z0-9.-]+\.[a-z]+$/, `${name}: externalName`);
+      assert.equal(find(objects, 'Deployment', name), undefined, `prod runs no ${name} of its own`);
+    }
+  });
+});
+
+/** CONFIG_PROFILES of the landscape-env ConfigMap an overlay renders. */
+function profilesOf(dir: string): string {
+  const env = byKind<{ data: Record<string, string> } & K8sObject>(rendered(dir), 'ConfigMap').find((c) => baseName(c.metadata.name) === 'landscape-env');
+  return env?.data['CONFIG_PROFILES'] ?? '';
+}
+
+describe('credentials', () => {
+  /** Keys and env names that hold credentials: a password, secret, token, key set or private key. */
+  const credentialKey = /(pass(word)?s?|secrets?|tokens?|jwks|private_?key|credentials?)$/i;
+  /** Switches whose names only look like credentials. */
+  const notCredentials = ['MYSQL_RANDOM_ROOT_PASSWORD'];
+
+  test('when config-repo is read, then it holds no credentials', () => {
+    const folder = join(repoRoot, 'config-repo');
+    const problems: string[] = [];
+    const walk = (value: unknown, path: string, file: string) => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const [key, child] of Object.entries(value)) {
+        const at = path ? `${path}.${key}` : key;
+        const scalar = typeof child === 'string' || typeof child === 'number';
+        if (credentialKey.test(key) && scalar && String(child) !== '') problems.push(`${file}: ${at} holds a value`);
+        walk(child, at, file);
+      }
+    };
+    for (const file of readdirSync(folder).filter((f) => /\.ya?ml$/.test(f))) {
+      const text = readFileSync(join(folder, file), 'utf8');
+      if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) problems.push(`${file}: holds a private key`);
+      for (const doc of readYamlDocuments(text, file)) walk(doc, '', file);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('when Secrets are rendered, then each comes from a secretGenerator over git-ignored env files with committed examples', () => {
+    const generators = new Map<string, string[]>();
+    const problems: string[] = [];
+    for (const dir of allKustomizations) {
+      for (const g of (readKustomization(join(kubernetesDir, dir))['secretGenerator'] ?? []) as Array<Record<string, unknown>>) {
+        const where = `${dir}: secretGenerator ${String(g['name'])}`;
+        if (g['literals'] !== undefined || g['files'] !== undefined) problems.push(`${where}: literals or files`);
+        for (const env of (g['envs'] ?? []) as string[]) {
+          const file = relative(repoRoot, join(kubernetesDir, dir, env));
+          if (!gitIgnored(file)) problems.push(`${where}: ${file} is not git-ignored`);
+          if (!existsSync(join(repoRoot, `${file}.example`)) || gitIgnored(`${file}.example`)) problems.push(`${where}: no committed ${file}.example`);
+        }
+        generators.set(String(g['name']), [...(generators.get(String(g['name'])) ?? []), dir]);
+      }
+    }
+    for (const dir of renderable) {
+      for (const secret of byKind(rendered(dir), 'Secret')) {
+        if (!generators.has(baseName(secret.metadata.name)) || secret.metadata.name === baseName(secret.metadata.name)) {
+          problems.push(`${dir}: Secret ${secret.metadata.name} is not generated from env files`);
+        }
+      }
+    }
+    for (const dir of allKustomizations) {
+      for (const file of readdirSync(join(kubernetesDir, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+        if (/^kind:\s*Secret\s*$/m.test(readFileSync(join(kubernetesDir, dir, file), 'utf8'))) problems.push(`${dir}/${file}: a Secret written out`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('when the example env files are read, then passwords are placeholders the deploy scripts or operators replace', () => {
+    const problems: string[] = [];
+    for (const [overlay, placeholder] of [['dev', '__RANDOM__'], ['prod', '__SET_ME__']] as const) {
+      const folder = join(kubernetesDir, 'overlays', overlay, 'secrets');
+      for (const file of readdirSync(folder).filter((f) => f.endsWith('.env.example'))) {
+        for (const line of readFileSync(join(folder, file), 'utf8').split('\n')) {
+          const [key = '', ...rest] = line.split('=');
+          if (line.startsWith('#') || rest.length === 0) continue;
+          // The auth server's development clients and user are the walkthrough's well-known ones.
+          if (overlay === 'dev' && file === 'auth-server.env.example') continue;
+          if (/PASSWORD|SECRET|JWKS/.test(key) && rest.join('=') !== placeholder && rest.join('=') !== '{}') problems.push(`${overlay}/${file}: ${key}`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('when pods and ConfigMaps are rendered, then no credential is written into them', () => {
+    expectNoProblems(renderable, (dir) => {
+      const objects = rendered(dir);
+      const problems = byKind<DeploymentObject>(objects, 'Deployment').flatMap((d) =>
+        containersOf(d).flatMap((c) => (c.env ?? [])
+          .filter((e) => e.value !== undefined && credentialKey.test(e.name) && !notCredentials.includes(e.name))
+          .map((e) => `${dir}: ${d.metadata.name}/${c.name} env ${e.name} has a literal value`)),
+      );
+      for (const cm of byKind<{ data?: Record<string, string> } & K8sObject>(objects, 'ConfigMap')) {
+        for (const [key, value] of Object.entries(cm.data ?? {})) {
+          if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)) problems.push(`${dir}: ConfigMap ${cm.metadata.name} ${key} holds a private key`);
+        }
+      }
+      return problems;
+    });
+  });
+});
+
+function gitIgnored(path: string): boolean {
+  const result = spawnSync('git', ['check-ignore', '--quiet', path], { cwd: repoRoot });
+  if (result.error) throw new Error(`git is required for this test: ${result.error.message}`);
+  return result.status === 0;
+}
+
+describe('cross references', () => {
+  type ServiceObject = K8sObject & { spec: { type?: string; selector?: Record<string, string>; ports?: Array<{ name?: string; port: number; targetPort?: number | string }> } };
+
+  /** Problems with a backend (Service name and port) as seen from `from`. */
+  function backendProblems(objects: K8sObject[], from: string, name: string, port: number | undefined): string[] {
+    const service = find<ServiceObject>(objects, 'Service', name);
+    if (!service) return [`${from}: no Service ${name}`];
+    const servicePort = (service.spec.ports ?? []).find((p) => p.port === port);
+    if (!servicePort) return [`${from}: Service ${name} has no port ${String(port)}`];
+    const selected = byKind<DeploymentObject>(objects, 'Deployment').filter((d) =>
+      labelsMatch({ matchLabels: service.spec.selector ?? {} }, d.spec?.template.metadata?.labels ?? {}));
+    if (selected.length !== 1) return [`${from}: Service ${name} selects ${selected.length} Deployments`];
+    const deployment = selected[0] as DeploymentObject;
+    const target = servicePort.targetPort ?? servicePort.port;
+    const ports = podSpec(deployment).containers.flatMap((c) => c.ports ?? []);
+    if (!ports.some((p) => p.name === target || p.containerPort === target)) {
+      return [`${from}: Service ${name} targets port ${String(target)}, which ${deployment.metadata.name} does not declare`];
+    }
+    for (const [key, value] of Object.entries(deployment.spec?.selector.matchLabels ?? {})) {
+      if (deployment.spec?.template.metadata?.labels?.[key] !== value) return [`${from}: Deployment ${deployment.metadata.name} selector does not match its pods`];
+    }
+    return [];
+  }
+
+  interface IngressObject extends K8sObject {
+    spec: {
+      tls?: Array<{ hosts?: string[]; secretName?: string }>;
+      rules: Array<{ host?: string; http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { number?: number } } } }> } }>;
+    };
+  }
+  interface RouteObject extends K8sObject {
+    spec: {
+      hostnames?: string[];
+      parentRefs: Array<{ name: string; sectionName?: string }>;
+      rules: Array<{ matches?: Array<{ path?: { type: string; value: string } }>; backendRefs?: Array<{ name: string; port?: number }> }>;
+    };
+  }
+  interface GatewayObject extends K8sObject {
+    spec: { listeners: Array<{ name: string; hostname?: string; tls?: { certificateRefs?: Array<{ name: string }> } }> };
+  }
+
+  test('when the edge routes a path, then its Service exists and selects one Deployment on a declared port', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      const problems: string[] = [];
+      for (const ingress of byKind<IngressObject>(objects, 'Ingress')) {
+        for (const rule of ingress.spec.rules) {
+          for (const p of rule.http.paths) problems.push(...backendProblems(objects, `${dir}: Ingress ${p.path}`, p.backend.service.name, p.backend.service.port.number));
+        }
+      }
+      for (const route of byKind<RouteObject>(objects, 'HTTPRoute')) {
+        for (const rule of route.spec.rules) {
+          for (const b of rule.backendRefs ?? []) problems.push(...backendProblems(objects, `${dir}: HTTPRoute ${route.metadata.name}`, b.name, b.port));
+        }
+        for (const parent of route.spec.parentRefs) {
+          const gateway = find<GatewayObject>(objects, 'Gateway', parent.name);
+          if (!gateway || (parent.sectionName && !gateway.spec.listeners.some((l) => l.name === parent.sectionName))) {
+            problems.push(`${dir}: HTTPRoute ${route.metadata.name} attaches to missing ${parent.name}/${parent.sectionName ?? ''}`);
+          }
+        }
+      }
+      return problems;
+    });
+  });
+
+  test('when the Gateway API replaces the Ingress, then the HTTPRoutes serve the Ingress paths, host and certificate', () => {
+    const ingress = byKind<IngressObject>(rendered('overlays/dev'), 'Ingress')[0];
+    assert.ok(ingress);
+    const fromIngress = ingress.spec.rules.flatMap((r) =>
+      r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`)).sort();
+    const objects = rendered('test/kustomizations/dev-gateway-api');
+    assert.equal(byKind(objects, 'Ingress').length, 0, 'the Ingress is removed');
+    const fromRoutes = byKind<RouteObject>(objects, 'HTTPRoute')
+      .filter((r) => r.spec.parentRefs.some((p) => p.sectionName === 'https'))
+      .flatMap((r) => r.spec.rules.flatMap((rule) => (rule.matches ?? []).flatMap((m) => (rule.backendRefs ?? []).map((b) =>
+        `${r.spec.hostnames?.join(',')} ${m.path?.type} ${m.path?.value} -> ${b.name}:${b.port}`)))).sort();
+    assert.deepEqual(fromRoutes, fromIngress);
+    const gateway = find<GatewayObject>(objects, 'Gateway', 'edge');
+    const https = gateway?.spec.listeners.find((l) => l.name === 'https');
+    assert.equal(https?.tls?.certificateRefs?.[0]?.name, ingress.spec.tls?.[0]?.secretName);
+    assert.equal(https?.hostname, ingress.spec.rules[0]?.host);
+    assert.equal(gateway?.metadata.annotations?.['cert-manager.io/issuer'], 'selfsigned');
+    const prodGateway = find<GatewayObject>(rendered('test/kustomizations/prod-gateway-api'), 'Gateway', 'edge');
+    assert.equal(prodGateway?.metadata.annotations?.['cert-manager.io/issuer'], 'letsencrypt-prod');
+  });
+
+  test('when a pod names a ConfigMap, Secret or volume claim, then the overlay renders it with the keys it asks for', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      const keysOf = (kind: string, name: string): string[] | undefined => {
+        const object = find<{ data?: Record<string, string> } & K8sObject>(objects, kind, name);
+        return object ? Object.keys(object.data ?? {}) : undefined;
+      };
+      const problems: string[] = [];
+      for (const d of byKind<DeploymentObject>(objects, 'Deployment')) {
+        const at = `${dir}: ${d.metadata.name}`;
+        for (const c of containersOf(d)) {
+          for (const source of c.envFrom ?? []) {
+            if (source.configMapRef && !keysOf('ConfigMap', source.configMapRef.name ?? '')) problems.push(`${at}: envFrom ConfigMap ${source.configMapRef.name}`);
+            if (source.secretRef && !keysOf('Secret', source.secretRef.name ?? '')) problems.push(`${at}: envFrom Secret ${source.secretRef.name}`);
+          }
+          for (const e of c.env ?? []) {
+            const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
+            if (!ref) continue;
+            const kind = e.valueFrom?.secretKeyRef ? 'Secret' : 'ConfigMap';
+            if (!(keysOf(kind, ref.name ?? '') ?? []).includes(ref.key)) problems.push(`${at}: env ${e.name} wants ${kind} ${ref.name} key ${ref.key}`);
+          }
+        }
+        for (const v of podSpec(d).volumes ?? []) {
+          if (v.configMap) {
+            const keys = keysOf('ConfigMap', v.configMap.name ?? '');
+            if (!keys) problems.push(`${at}: volume ConfigMap ${v.configMap.name}`);
+            for (const item of v.configMap.items ?? []) if (keys && !keys.includes(item.key)) problems.push(`${at}: ConfigMap ${v.configMap.name} has no ${item.key}`);
+          }
+          if (v.secret && !keysOf('Secret', v.secret.secretName ?? '') && !createdByDeployScript.some((s) => s.name === v.secret?.secretName)) {
+            problems.push(`${at}: volume Secret ${v.secret.secretName}`);
+          }
+          if (v.persistentVolumeClaim && !find(objects, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName)) {
+            problems.push(`${at}: claim ${v.persistentVolumeClaim.claimName}`);
+          }
+        }
+      }
+      return problems;
+    });
+  });
+
+  test('when the edge needs a certificate, then an Issuer of the overlay or the deploy script provides it', () => {
+    const script = readFileSync(join(kubernetesDir, 'scripts', 'deploy-dev-env.sh'), 'utf8');
+    for (const s of createdByDeployScript) assert.match(script, new RegExp(`create secret tls ${s.name}`), `deploy-dev-env.sh creates ${s.name}`);
+    expectNoProblems(deployable, (dir) => {
+      const objects = rendered(dir);
+      const issuers = byKind(objects, 'Issuer').map((i) => i.metadata.name);
+      const certificates = byKind<{ spec: { secretName: string; issuerRef: { name: string } } } & K8sObject>(objects, 'Certificate');
+      const problems: string[] = [];
+      for (const cert of certificates) if (!issuers.includes(cert.spec.issuerRef.name)) problems.push(`${dir}: Certificate ${cert.metadata.name} names Issuer ${cert.spec.issuerRef.name}`);
+      for (const edge of [...byKind(objects, 'Ingress'), ...byKind(objects, 'Gateway')]) {
+        const issuer = edge.metadata.annotations?.['cert-manager.io/issuer'];
+        if (issuer !== undefined && !issuers.includes(issuer)) problems.push(`${dir}: ${edge.kind} ${edge.metadata.name} names Issuer ${issuer}`);
+        const secrets = edge.kind === 'Ingress'
+          ? ((edge as IngressObject).spec.tls ?? []).map((t) => t.secretName ?? '')
+          : (edge as GatewayObject).spec.listeners.flatMap((l) => (l.tls?.certificateRefs ?? []).map((r) => r.name));
+        for (const secret of secrets) {
+          const provided = issuer !== undefined || certificates.some((c) => c.spec.secretName === secret) ||
+            createdByDeployScript.some((s) => s.name === secret);
+          if (!provided) problems.push(`${dir}: nothing provides the TLS secret ${secret}`);
+        }
+      }
+      return problems;
+    });
+    // The ACME Issuers answer challenges where the edge is: the Ingress class, or the Gateway.
+    for (const [dir, solver] of [['overlays/prod', 'ingress'], ['test/kustomizations/prod-gateway-api', 'gatewayHTTPRoute']] as const) {
+      for (const issuer of byKind<{ spec: { acme?: { email: string; solvers: Array<{ http01?: Record<string, unknown> }> } } } & K8sObject>(rendered(dir), 'Issuer')) {
+        assert.ok(issuer.spec.acme?.solvers.every((s) => s.http01?.[solver] !== undefined), `${dir}: ${issuer.metadata.name} solver`);
+        assert.match(issuer.spec.acme?.email ?? '', /^[^@\s]+@[^@\s]+\.[a-z]+$/, `${dir}: ${issuer.metadata.name} email`);
+      }
+    }
+  });
+
+  test('when a NetworkPolicy or PodDisruptionBudget selects pods, then those pods exist', () => {
+    // Pods created by others: cert-manager's http-01 solvers, the Gateway implementation's proxy.
+    const external = ['allow-acme-http01-solver', 'gateway-proxy'];
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      const labels = [...podsOf(objects).values()].map((p) => p.labels ?? {});
+      const problems: string[] = [];
+      for (const policy of byKind<{ spec: { podSelector: Parameters<typeof labelsMatch>[0] } } & K8sObject>(objects, 'NetworkPolicy')) {
+        if (!external.includes(policy.metadata.name) && !labels.some((l) => labelsMatch(policy.spec.podSelector, l))) problems.push(`${dir}: NetworkPolicy ${policy.metadata.name} selects no pod`);
+      }
+      for (const pdb of byKind<{ spec: { selector: Parameters<typeof labelsMatch>[0] } } & K8sObject>(objects, 'PodDisruptionBudget')) {
+        if (!labels.some((l) => labelsMatch(pdb.spec.selector, l))) problems.push(`${dir}: PodDisruptionBudget ${pdb.metadata.name} selects no pod`);
+      }
+      return problems;
+    });
+  });
+
+  describe('network policies', () => {
+    const ingressController = pod('ingress-nginx-controller', { 'app.kubernetes.io/name': 'ingress-nginx' }, 'ingress-nginx');
+    const gatewayProxy = pod('gateway proxy', { 'gateway.networking.k8s.io/gateway-name': 'edge' });
+    const gatewayNamespaceProxy = pod('nginx-gateway proxy', { app: 'nginx' }, 'nginx-gateway');
+    const solver = pod('http01 solver', { 'acme.cert-manager.io/http01-solver': 'true' });
+    const kubeDns = pod('kube-dns', { 'k8s-app': 'kube-dns' }, 'kube-system');
+    const stranger = pod('a pod of another namespace', { app: 'other' }, 'default');
+    const managed = address('10.20.30.40');
+    const internet = address('203.0.113.7');
+
+    type Flow = [from: string | Endpoint, to: string | Endpoint, port: number, allowed: boolean];
+
+    function checkFlows(dir: string, flows: Flow[], protocol = 'TCP'): void {
+      const objects = rendered(dir);
+      const pods = podsOf(objects);
+      const endpoint = (e: string | Endpoint): Endpoint => {
+        if (typeof e !== 'string') return e;
+        const found = pods.get(e);
+        assert.ok(found, `${dir}: no pod ${e}`);
+        return found;
+      };
+      const wrong = flows.filter(([from, to, port, allowed]) => connectionAllowed(objects, endpoint(from), endpoint(to), port, protocol) !== allowed)
+        .map(([from, to, port, allowed]) => `${dir}: ${endpoint(from).name} -> ${endpoint(to).name}:${port} should be ${allowed ? 'allowed' : 'denied'}`);
+      assert.deepEqual(wrong, []);
+    }
+
+    const core = ['product', 'recommendation', 'review'];
+    const landscapeFlows: Flow[] = [
+      ...[...core, 'auth-server'].map((s): Flow => ['product-composite', s, 80, true]),
+      ...core.map((s): Flow => [ingressController, s, 80, false]),
+      [stranger, 'product-composite', 80, false],
+      ['product', 'review', 80, false],
+      ['review', 'product', 80, false],
+      ['product', 'product-composite', 80, false],
+      ['auth-server', 'product', 80, false],
+      ['product', internet, 443, false],
+    ];
+
+    test('when the dev overlay is deployed, then only the edge, the composite calls, the databases, the broker and DNS get through', () => {
+      checkFlows('overlays/dev', [
+        ...landscapeFlows,
+        [ingressController, 'product-composite', 80, true],
+        [ingressController, 'auth-server', 80, true],
+        [ingressController, 'postgres', 5432, false],
+        ['product', 'postgres', 5432, true],
+        ['recommendation', 'postgres', 5432, true],
+        ['review', 'mysql', 3306, true],
+        ...[...core, 'product-composite'].map((s): Flow => [s, 'rabbitmq', 5672, true]),
+        ['review', 'postgres', 5432, false],
+        ['product', 'mysql', 3306, false],
+        ['product-composite', 'postgres', 5432, false],
+        ['auth-server', 'rabbitmq', 5672, false],
+        ['auth-server', 'postgres', 5432, false],
+      ]);
+      checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+    });
+
+    test('when the prod overlay is deployed, then the services reach the managed backends and the solver is reachable from the edge', () => {
+      checkFlows('overlays/prod', [
+        ...landscapeFlows,
+        [ingressController, 'product-composite', 80, true],
+        [ingressController, solver, 8089, true],
+        ['product', managed, 5432, true],
+        ['review', managed, 3306, true],
+        ['product-composite', managed, 5672, true],
+        ['auth-server', managed, 5432, false],
+        ['product', address('192.0.2.10'), 5432, false],
+      ]);
+      checkFlows('overlays/prod', services.map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+    });
+
+    test('when the Gateway API serves the edge, then its proxies reach the public services instead of ingress-nginx', () => {
+      for (const dir of ['test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api']) {
+        checkFlows(dir, [
+          ...landscapeFlows,
+          [gatewayProxy, 'product-composite', 80, true],
+          [gatewayProxy, 'auth-server', 80, true],
+          [gatewayProxy, 'product', 80, false],
+          [gatewayNamespaceProxy, 'product-composite', 80, true],
+          [ingressController, 'product-composite', 80, false],
+          [internet, gatewayProxy, 443, true],
+        ]);
+      }
+      checkFlows('test/kustomizations/prod-gateway-api', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+    });
+  });
+});
