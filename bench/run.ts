@@ -1,0 +1,410 @@
+// npm run bench: start-up, memory, throughput and latency, and event latency of the landscape, each
+// against a bare node:http server measured in the same run; then a CPU profile of the scenario that
+// is slowest relative to that baseline. Writes bench/results/latest.{json,md,svg}.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { deleteProducts, measureEventLatency } from './lib/events.ts';
+import {
+  aggregate, closeClient, compositeUrl, fetchToken, landscapePorts, readinessUrl, recreateProduct, root, serviceNames,
+  servicePorts, spawnService, startLandscape, type Landscape, type Mode,
+} from './lib/landscape.ts';
+import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
+import { freePort, killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
+import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
+import { median, round } from './lib/stats.ts';
+import { formatSummary, readProfile, summarise } from './profile-summary.ts';
+
+const PHASES = ['startup', 'memory', 'throughput', 'events', 'profile'] as const;
+type Phase = (typeof PHASES)[number];
+
+const HELP = `npm run bench -- [options]
+  --only=LIST        phases, comma-separated: ${PHASES.join(',')} (default: all)
+  --mode=MODE        all-in-one, per-service or all (default: all)
+  --quick            a smoke run: 1 start, 1 s warm-up, 1 run of 2 s, 50 products
+  --connections=N    concurrent connections of the load (default 20)
+  --warmup=S         warm-up seconds before the measured runs (default 2)
+  --duration=S       seconds of each measured run (default 5)
+  --runs=N           measured runs per scenario; figures are their median (default 3)
+  --repeats=N        measured starts per process; the median is reported (default 3)
+  --products=N       products for the event latency, per mode (default 200, at most 500)
+  --profile=ID       scenario to profile: auto (the slowest against the bare server), off, or one of
+                     bare, bare-edge, <mode>/product, <mode>/composite, <mode>/composite-edge
+  --log-level=LEVEL  LOGGING_LEVEL for the landscape (default: as configured, info)
+  --keep-temp        keep the working directory (logs, .cpuprofile files)
+  --results=DIR      where latest.{json,md,svg} go (default bench/results; another keeps a trial
+                     run from replacing the committed results)
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: 'string' }, mode: { type: 'string', default: 'all' }, quick: { type: 'boolean', default: false },
+    connections: { type: 'string' }, warmup: { type: 'string' }, duration: { type: 'string' }, runs: { type: 'string' },
+    repeats: { type: 'string' }, products: { type: 'string' }, profile: { type: 'string', default: 'auto' },
+    'log-level': { type: 'string' }, 'keep-temp': { type: 'boolean', default: false }, results: { type: 'string' }, help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const integer = (name: string, given: string | undefined, fallback: number, min: number, max: number): number => {
+  if (given === undefined) return fallback;
+  const value = Number(given);
+  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be an integer from ${min} to ${max}, not ${given}`);
+  return value;
+};
+
+const phases = new Set<Phase>();
+for (const name of (flags.only ?? PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  if (!PHASES.includes(name as Phase)) fail(`unknown phase ${name}`);
+  phases.add(name as Phase);
+}
+const modes: Mode[] = flags.mode === 'all' ? ['all-in-one', 'per-service'] : flags.mode === 'all-in-one' || flags.mode === 'per-service' ? [flags.mode] : fail(`unknown mode ${flags.mode}`);
+const quick = flags.quick;
+const load: LoadSettings = {
+  connections: integer('connections', flags.connections, 20, 1, 1000),
+  warmupSeconds: integer('warmup', flags.warmup, quick ? 1 : 2, 0, 60),
+  durationSeconds: integer('duration', flags.duration, quick ? 2 : 5, 1, 120),
+  runs: integer('runs', flags.runs, quick ? 1 : 3, 1, 20),
+};
+const repeats = integer('repeats', flags.repeats, quick ? 1 : 3, 1, 20);
+const products = integer('products', flags.products, quick ? 50 : 200, 1, 500);
+const profileIds = ['bare', 'bare-edge', ...['all-in-one', 'per-service'].flatMap((m) => ['product', 'composite', 'composite-edge'].map((s) => `${m}/${s}`))];
+const profileChoice = flags.profile;
+if (!['auto', 'off', ...profileIds].includes(profileChoice)) fail(`unknown profile scenario ${profileChoice}`);
+
+const results = flags.results ? resolve(flags.results) : join(root, 'bench/results');
+const display = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const work = join(tmpdir(), `landscape-bench-${process.pid}-${Date.now()}`);
+const logDir = join(work, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+// The landscape runs as configured; only what the benchmark must not inherit is removed.
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+delete childEnv['NODE_OPTIONS'];
+if (flags['log-level']) childEnv['LOGGING_LEVEL'] = flags['log-level'];
+
+// Distinct productIds per run and mode, inside the contract's 32-bit range.
+const runBase = 1_000_000_000 + (Math.floor(Date.now() / 1000) % 1_000_000) * 1000;
+const tag = `run-${Date.now().toString(36)}`;
+
+const report: Report = {
+  machine: machine(),
+  settings: { ...load, repeats, products, modes, phases: [...phases], logLevel: flags['log-level'] ?? 'as configured' },
+  startup: [], memory: [], throughput: [], events: [], notes: [],
+};
+
+process.once('SIGINT', () => {
+  say('\ninterrupted: stopping everything the benchmark started');
+  void stopAll().then(() => process.exit(130));
+});
+process.on('exit', killAllNow);
+
+const want = (phase: Phase) => phases.has(phase);
+const fmt = (value: number) => String(round(value, 3));
+
+function bareServer(env: NodeJS.ProcessEnv, port: number): Started {
+  // The same flags as the services, so the baseline pays for the same Node start.
+  return startNode('bare-server', [`--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
+}
+
+async function bareEdge(env: NodeJS.ProcessEnv, backendPort: number): Promise<{ process: Started; url: string }> {
+  const httpsPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === httpsPort) httpPort = await freePort();
+  const started = startNode('bare-edge', [join(root, 'bench/bare-edge.ts')], {
+    cwd: work,
+    env: { ...env, BENCH_EDGE_DIR: join(work, 'edge'), BENCH_HTTPS_PORT: String(httpsPort), BENCH_HTTP_PORT: String(httpPort), BENCH_BACKEND: `http://127.0.0.1:${backendPort}` },
+    logDir,
+  });
+  const url = `https://127.0.0.1:${httpsPort}/`;
+  await waitReady(started, [url], { intervalMs: 20 });
+  return { process: started, url };
+}
+
+// ---- start-up -------------------------------------------------------------------------------
+
+async function startupPhase(): Promise<void> {
+  say('\n== Start-up: spawn to readiness (one unmeasured start each, then the measured ones, in rounds)');
+  const aloneCwd = join(work, 'services-alone');
+  const allInOneCwd = join(work, 'startup-all-in-one');
+  mkdirSync(aloneCwd, { recursive: true });
+  mkdirSync(allInOneCwd, { recursive: true });
+  const samples = new Map<string, number[]>();
+  const reported: number[] = [];
+  const record = (name: string, ms: number, round: number) => {
+    if (round === 0) return;
+    samples.set(name, [...(samples.get(name) ?? []), ms]);
+  };
+  const withServices = modes.includes('per-service');
+  for (let round = 0; round <= repeats; round++) {
+    say(round === 0 ? '  unmeasured round (first start: keys, certificates, databases, disk cache)' : `  round ${round} of ${repeats}`);
+    const port = await freePort();
+    const bare = bareServer(childEnv, port);
+    try {
+      record(BARE, await waitReady(bare, [`http://127.0.0.1:${port}/`]), round);
+    } finally {
+      await bare.stop('SIGTERM');
+    }
+    if (withServices) {
+      for (const name of serviceNames) {
+        await waitForPorts(landscapePorts, 120000, say);
+        const service = spawnService(name, { cwd: aloneCwd, env: childEnv, logDir });
+        try {
+          record(`${name} (alone, on the real servers)`, await waitReady(service, [readinessUrl(servicePorts[name])]), round);
+        } finally {
+          await service.stop('SIGTERM');
+        }
+      }
+    }
+    if (modes.includes('all-in-one')) {
+      const landscape = await startLandscape('all-in-one', { cwd: allInOneCwd, env: childEnv, logDir, log: say });
+      try {
+        record('all-in-one landscape (npm start: every service and the edge)', landscape.readyMs, round);
+        if (round > 0 && landscape.reportedReadyMs !== undefined) reported.push(landscape.reportedReadyMs);
+      } finally {
+        await landscape.stop();
+      }
+    }
+  }
+  for (const [name, values] of samples) {
+    const figure = { name, ms: median(values), samples: values, ...(name.startsWith('all-in-one') && reported.length > 0 ? { reportedMs: Math.round(median(reported)) } : {}) };
+    report.startup.push(figure);
+    say(`  ${name}: ${fmt(figure.ms)} ms (${values.map((v) => Math.round(v)).join(', ')})`);
+  }
+}
+
+// ---- load -----------------------------------------------------------------------------------
+
+async function loadScenario(id: string, name: string, url: string, headers: Record<string, string> = {}): Promise<void> {
+  const figures = await measureLoad(url, headers, load);
+  const entry: ThroughputFigure = {
+    id, name, rps: figures.rps, p50: figures.p50, p99: figures.p99, failed: figures.failed,
+    samples: { rps: figures.runs.map((r) => r.rps), p50: figures.runs.map((r) => r.p50), p99: figures.runs.map((r) => r.p99) },
+  };
+  report.throughput.push(entry);
+  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
+  if (entry.failed > 0) report.notes.push(`${name}: ${entry.failed} requests failed (non-2xx, errors or timeouts); its figures are not comparable.`);
+}
+
+function memory(name: string, pid: number, when: 'idle' | 'after'): void {
+  let entry = report.memory.find((m) => m.name === name);
+  if (!entry) {
+    entry = { name } as MemoryFigure;
+    report.memory.push(entry);
+  }
+  const value = rssMiB(pid);
+  if (when === 'idle') entry.idleMiB = value;
+  else entry.afterLoadMiB = value;
+}
+
+async function baselinePhase(): Promise<void> {
+  say('\n== Baseline: the bare node:http server, alone and behind the edge');
+  const port = await freePort();
+  const bare = bareServer(childEnv, port);
+  let edge: { process: Started; url: string } | undefined;
+  try {
+    await waitReady(bare, [`http://127.0.0.1:${port}/`]);
+    edge = await bareEdge(childEnv, port);
+    await sleep(1000);
+    memory(BARE, bare.pid, 'idle');
+    memory('edge alone, in front of the bare server', edge.process.pid, 'idle');
+    if (want('throughput')) {
+      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`);
+      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url);
+      memory(BARE, bare.pid, 'after');
+      memory('edge alone, in front of the bare server', edge.process.pid, 'after');
+    }
+  } finally {
+    await edge?.process.stop('SIGTERM');
+    await bare.stop('SIGTERM');
+  }
+}
+
+const memoryName = (mode: Mode, process: string) => `${mode}: ${process}`;
+
+async function prepare(landscape: Landscape): Promise<{ reader: string; writer: string }> {
+  const reader = await fetchToken('reader');
+  const writer = await fetchToken('writer');
+  await recreateProduct(reader, writer, aggregate(1, tag, 3));
+  return { reader, writer };
+}
+
+const scenarioUrls = (mode: Mode, reader: string): Array<{ id: string; name: string; url: string; headers: Record<string, string> }> => [
+  { id: `${mode}/product`, name: `${mode}: product GET /product/1 direct`, url: `http://127.0.0.1:${servicePorts.product}/product/1`, headers: {} },
+  { id: `${mode}/composite`, name: `${mode}: composite GET direct (JWT)`, url: `${compositeUrl}/product-composite/1`, headers: { authorization: `Bearer ${reader}` } },
+  { id: `${mode}/composite-edge`, name: `${mode}: composite GET via the edge (TLS, JWT)`, url: 'https://127.0.0.1:8443/product-composite/1', headers: { authorization: `Bearer ${reader}` } },
+];
+
+async function modePhase(mode: Mode): Promise<void> {
+  say(`\n== ${mode === 'all-in-one' ? 'All-in-one (SQLite, in-process bus)' : 'One process per service (PostgreSQL, MariaDB, RabbitMQ)'}`);
+  const cwd = join(work, mode);
+  mkdirSync(cwd, { recursive: true });
+  const landscape = await startLandscape(mode, { cwd, env: childEnv, logDir, log: say });
+  try {
+    await sleep(1000);
+    for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'idle');
+    const { reader, writer } = await prepare(landscape);
+    if (want('throughput')) {
+      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers);
+      for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'after');
+    }
+    if (want('events')) {
+      const firstId = runBase + (mode === 'all-in-one' ? 0 : 500);
+      const name = mode === 'all-in-one' ? 'all-in-one, in-process bus' : 'per-service, RabbitMQ';
+      say(`  event latency over ${products} products (${firstId}…${firstId + products - 1})`);
+      const figures = await measureEventLatency(reader, writer, { firstId, count: products, tag });
+      report.events.push({ name, p50: figures.p50, p99: figures.p99, getMs: figures.getMs, firstGetPercent: figures.firstGetPercent, products: figures.products });
+      say(`  ${name}: p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms (one GET ${fmt(figures.getMs)} ms; ${Math.round(figures.firstGetPercent)} % complete at the first GET)`);
+      // The per-service landscape writes to this machine's real databases: leave them as they were.
+      if (mode === 'per-service') await deleteProducts(writer, firstId, products);
+    }
+  } finally {
+    const code = await landscape.stop();
+    if (code !== 0) report.notes.push(`the ${mode} landscape exited with ${code} when stopped (log: ${landscape.process.logFile})`);
+  }
+}
+
+// ---- profile --------------------------------------------------------------------------------
+
+function slowestScenario(): string {
+  const bare = report.throughput.find((t) => t.id === 'bare');
+  const candidates = report.throughput.filter((t) => t.id !== 'bare' && t.failed === 0);
+  if (!bare || candidates.length === 0) return `${modes.at(-1)}/composite-edge`;
+  return candidates.reduce((worst, t) => (t.rps / bare.rps < worst.rps / bare.rps ? t : worst)).id;
+}
+
+async function profilePhase(): Promise<void> {
+  if (profileChoice === 'off') return;
+  const id = profileChoice === 'auto' ? slowestScenario() : profileChoice;
+  const dir = join(work, 'cpu-profiles');
+  mkdirSync(dir, { recursive: true });
+  const env = { ...childEnv, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` };
+  const pids = new Map<number, string>();
+  // V8 stamps profiles with the monotonic clock process.hrtime reads, so the load's own start and end
+  // select its samples in every process's profile, leaving out start-up and shutdown.
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let window = { fromUs: 0, toUs: 0 };
+  let name = id;
+  let figures = '';
+
+  const profiledLoad = async (url: string, headers: Record<string, string>, processes: Map<string, number>) => {
+    if (load.warmupSeconds > 0) await loadOnce(url, headers, load.connections, load.warmupSeconds);
+    for (const [processName, pid] of processes) pids.set(pid, processName);
+    const fromUs = nowUs();
+    const run = await loadOnce(url, headers, load.connections, load.durationSeconds);
+    window = { fromUs, toUs: nowUs() };
+    figures = `${fmt(run.rps)} req/s, p50 ${fmt(run.p50)} ms, p99 ${fmt(run.p99)} ms under the profiler`;
+  };
+
+  say(`\n== CPU profile of ${id} (the scenario ${profileChoice === 'auto' ? 'slowest relative to the bare server' : 'asked for'})`);
+  if (id === 'bare' || id === 'bare-edge') {
+    const port = await freePort();
+    const bare = bareServer(env, port);
+    let edge: { process: Started; url: string } | undefined;
+    try {
+      await waitReady(bare, [`http://127.0.0.1:${port}/`]);
+      const processes = new Map([[BARE, bare.pid]]);
+      if (id === 'bare-edge') {
+        edge = await bareEdge(env, port);
+        processes.set('edge', edge.process.pid);
+      }
+      name = id === 'bare' ? BARE : 'bare server via the edge (TLS)';
+      await profiledLoad(edge?.url ?? `http://127.0.0.1:${port}/`, {}, processes);
+    } finally {
+      await edge?.process.stop('SIGTERM');
+      await bare.stop('SIGTERM');
+    }
+  } else {
+    const mode = id.split('/')[0] as Mode;
+    const cwd = join(work, mode);
+    mkdirSync(cwd, { recursive: true });
+    const landscape = await startLandscape(mode, { cwd, env, logDir, log: say });
+    try {
+      const { reader } = await prepare(landscape);
+      const target = scenarioUrls(mode, reader).find((s) => s.id === id);
+      if (!target) throw new Error(`unknown profile scenario ${id}`);
+      name = target.name;
+      await profiledLoad(target.url, target.headers, landscape.processes());
+    } finally {
+      await landscape.stop();
+    }
+  }
+  say(`  ${figures}`);
+
+  // V8 names each file CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile.
+  const sections: Array<{ name: string; busy: number; windowMs: number; text: string }> = [];
+  for (const file of existsSync(dir) ? readdirSync(dir) : []) {
+    const pid = Number(file.split('.')[3]);
+    const processName = pids.get(pid);
+    if (!processName) continue;
+    const profile = readProfile(join(dir, file));
+    const summary = summarise(profile, { fromMs: (window.fromUs - profile.startTime) / 1000, toMs: (window.toUs - profile.startTime) / 1000, top: 12 });
+    sections.push({ name: processName, busy: summary.busyMs, windowMs: summary.windowMs, text: formatSummary(`${processName} (pid ${pid})`, summary) });
+  }
+  if (sections.length === 0) {
+    report.notes.push(`no CPU profile was written for ${id} (profiles in ${dir})`);
+    return;
+  }
+  sections.sort((a, b) => b.busy - a.busy);
+  const intro = `${load.connections} connections for ${load.durationSeconds} s after a ${load.warmupSeconds} s warm-up, every process started with \`--cpu-prof\`: ${figures}. Only the samples taken during the measured load are counted. Processes by CPU time used:`;
+  const busyTable = [
+    '| process | CPU ms during the load | % of one core |', '|---|---:|---:|',
+    ...sections.map((s) => `| ${s.name} | ${s.busy.toFixed(0)} | ${s.windowMs > 0 ? ((100 * s.busy) / s.windowMs).toFixed(0) : '–'} |`),
+  ];
+  report.profile = {
+    scenario: id,
+    name,
+    markdown: [intro, '', ...busyTable, '', ...sections.map((s) => s.text)].join('\n'),
+    brief: [intro, '', ...busyTable, '', sections[0]!.text, `(every process: ${display(join(results, 'latest.md'))})`].join('\n'),
+  };
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+const began = performance.now();
+let failed = false;
+try {
+  if (want('startup')) await startupPhase();
+  if (want('throughput') || want('memory')) await baselinePhase();
+  if (want('throughput') || want('memory') || want('events')) for (const mode of modes) await modePhase(mode);
+  if (want('profile')) await profilePhase();
+} catch (error) {
+  failed = true;
+  process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\nlogs kept in ${logDir}\n`);
+} finally {
+  await stopAll();
+  await closeClient();
+}
+if (failed) process.exit(1);
+
+const seconds = Math.round((performance.now() - began) / 1000);
+report.settings['totalSeconds'] = seconds;
+report.notes.push(
+  'The load generator (autocannon) runs on the same 2 cores as the processes it loads, so every figure includes that contention; the bare server\'s throughput is partly the load generator\'s limit.',
+  `Single-service start-ups connect to this machine's PostgreSQL, MariaDB and RabbitMQ, as \`npm run start:services\` does; the all-in-one start-up includes the edge.`,
+  'Event latency is measured one product at a time from the POST\'s 200 to the answer of the first composite GET showing every part, so it includes one GET (its median is given).',
+  'The composite caches verified access tokens and the load reuses one token, so JWT verification costs one RS256 check per run, not per request.',
+  'The bare server is a .ts file run like the services, so its memory and start-up include Node\'s type stripping.',
+);
+mkdirSync(results, { recursive: true });
+const markdown = toMarkdown(report);
+writeFileSync(join(results, 'latest.json'), toJson(report));
+writeFileSync(join(results, 'latest.md'), markdown);
+if (report.throughput.length > 0) writeFileSync(join(results, 'latest.svg'), toSvg(report));
+if (flags['keep-temp']) say(`\nworking directory kept: ${work}`);
+else rmSync(work, { recursive: true, force: true });
+
+// The terminal gets the tables and the busiest process's profile; the file has every process.
+say(`\n${report.profile ? toMarkdown({ ...report, profile: { ...report.profile, markdown: report.profile.brief } }) : markdown}`);
+say(`Done in ${seconds} s. Results: ${display(join(results, 'latest.json'))}, latest.md${report.throughput.length > 0 ? ', latest.svg' : ''}.`);
