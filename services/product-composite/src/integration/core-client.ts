@@ -28,7 +28,17 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
 
   async function getJson<S extends TSchema>(url: string, schema: S): Promise<Static<S>> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    try {
+      return await fetchJson(url, schema, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal): Promise<Static<S>> {
     let response;
     try {
       response = await request(url, { dispatcher: agent, signal });
@@ -39,7 +49,7 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     let body: unknown;
     try {
       body = await response.body.json();
-    } catch (error) {
+    } catch {
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
       throw new HttpError(502, `${new URL(url).host} answered ${response.statusCode} without a JSON body`);
     }
