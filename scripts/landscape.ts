@@ -1,9 +1,34 @@
 // What both ways of running the landscape share: the edge in front and the banner that tells a
 // person where everything is.
+import { resolve } from 'node:path';
 import { createLogger, loadConfig } from '@landscape/platform';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
 
 export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999 } as const;
+export type ServiceName = keyof typeof ports;
+
+const root = resolve(import.meta.dirname, '..');
+
+/**
+ * The environment of one service in the one-process-per-service mode: the servers named by
+ * POSTGRES_*, MYSQL_* and RABBITMQ_*, defaulting to this machine's local ones.
+ */
+export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const postgres = { DATABASE_HOST: given['POSTGRES_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['POSTGRES_PORT'] ?? '5432', DATABASE_USERNAME: given['POSTGRES_USER'] ?? 'postgres', DATABASE_PASSWORD: given['POSTGRES_PASSWORD'] ?? '' };
+  const mysql = { DATABASE_HOST: given['MYSQL_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['MYSQL_PORT'] ?? '3306', DATABASE_USERNAME: given['MYSQL_USER'] ?? 'root', DATABASE_PASSWORD: given['MYSQL_PASSWORD'] ?? '' };
+  const base = {
+    ...given,
+    CONFIG_LOCATION: given['CONFIG_LOCATION'] ?? resolve(root, 'config-repo'),
+    MESSAGING_KIND: 'rabbitmq',
+    MESSAGING_RABBITMQ_HOST: given['RABBITMQ_HOST'] ?? '127.0.0.1',
+    MESSAGING_RABBITMQ_PORT: given['RABBITMQ_PORT'] ?? '5672',
+    MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
+    MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
+  };
+  if (name === 'product' || name === 'recommendation') return { ...base, ...postgres };
+  if (name === 'review') return { ...base, ...mysql };
+  return base;
+}
 
 export async function startLocalEdge(env: Record<string, string | undefined>): Promise<RunningEdge> {
   const config = loadConfig(edgeConfigSchema, { service: 'edge', env });

@@ -8,35 +8,17 @@ import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import type { RunningEdge } from '@landscape/edge';
-import { banner, ports, startLocalEdge } from './landscape.ts';
+import { banner, ports, serviceEnv, startLocalEdge, type ServiceName } from './landscape.ts';
 
 const logger = createLogger('supervisor');
 const root = resolve(import.meta.dirname, '..');
-const given = process.env;
 
-// The servers, from the environment, defaulting to this machine's local ones.
-const postgres = { DATABASE_HOST: given['POSTGRES_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['POSTGRES_PORT'] ?? '5432', DATABASE_USERNAME: given['POSTGRES_USER'] ?? 'postgres', DATABASE_PASSWORD: given['POSTGRES_PASSWORD'] ?? '' };
-const mysql = { DATABASE_HOST: given['MYSQL_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['MYSQL_PORT'] ?? '3306', DATABASE_USERNAME: given['MYSQL_USER'] ?? 'root', DATABASE_PASSWORD: given['MYSQL_PASSWORD'] ?? '' };
-const rabbitmq = {
-  MESSAGING_KIND: 'rabbitmq',
-  MESSAGING_RABBITMQ_HOST: given['RABBITMQ_HOST'] ?? '127.0.0.1',
-  MESSAGING_RABBITMQ_PORT: given['RABBITMQ_PORT'] ?? '5672',
-  MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
-  MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
-};
-
-const base = { ...given, CONFIG_LOCATION: given['CONFIG_LOCATION'] ?? resolve(root, 'config-repo'), ...rabbitmq };
-const specs = [
-  { name: 'product', env: { ...base, ...postgres } },
-  { name: 'recommendation', env: { ...base, ...postgres } },
-  { name: 'review', env: { ...base, ...mysql } },
-  { name: 'auth-server', env: base },
-  { name: 'product-composite', env: base },
-] as const;
+const names = Object.keys(ports) as ServiceName[];
+const envOf = (name: ServiceName) => serviceEnv(name, process.env);
 
 // Create the databases now, so a missing permission is one clear message instead of a restart loop.
-for (const [definition, env] of [[productService, specs[0].env], [recommendationService, specs[1].env], [reviewService, specs[2].env]] as const) {
-  const { database } = definition.loadConfig(env);
+for (const definition of [productService, recommendationService, reviewService]) {
+  const { database } = definition.loadConfig(envOf(definition.name as ServiceName));
   try {
     await ensureDatabase(database, logger);
   } catch (error) {
@@ -63,7 +45,7 @@ function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
   });
 }
 
-for (const spec of specs) run(spec.name, spec.env);
+for (const name of names) run(name, envOf(name));
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 
@@ -76,7 +58,7 @@ async function ready(port: number): Promise<boolean> {
 }
 
 let edge: RunningEdge | undefined;
-edge = await startLocalEdge(base);
+edge = await startLocalEdge(envOf('product-composite'));
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
   if (states.every(Boolean)) break;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { serviceEnv } from '../../scripts/landscape.ts';
 import { childrenOf, startNode, waitForPorts, waitReady, type Started } from './processes.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -16,23 +17,6 @@ export const landscapePorts = [...Object.values(servicePorts), 8443, 8080, 8081]
 export const readinessUrl = (port: number) => `http://127.0.0.1:${port}/actuator/health/readiness`;
 
 export type Mode = 'all-in-one' | 'per-service';
-
-/** The environment start-services gives each service: this machine's servers unless told otherwise. */
-export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const postgres = { DATABASE_HOST: given['POSTGRES_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['POSTGRES_PORT'] ?? '5432', DATABASE_USERNAME: given['POSTGRES_USER'] ?? 'postgres', DATABASE_PASSWORD: given['POSTGRES_PASSWORD'] ?? '' };
-  const mysql = { DATABASE_HOST: given['MYSQL_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['MYSQL_PORT'] ?? '3306', DATABASE_USERNAME: given['MYSQL_USER'] ?? 'root', DATABASE_PASSWORD: given['MYSQL_PASSWORD'] ?? '' };
-  const rabbitmq = {
-    MESSAGING_KIND: 'rabbitmq',
-    MESSAGING_RABBITMQ_HOST: given['RABBITMQ_HOST'] ?? '127.0.0.1',
-    MESSAGING_RABBITMQ_PORT: given['RABBITMQ_PORT'] ?? '5672',
-    MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
-    MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
-  };
-  const base = { ...given, CONFIG_LOCATION: given['CONFIG_LOCATION'] ?? join(root, 'config-repo'), ...rabbitmq };
-  if (name === 'product' || name === 'recommendation') return { ...base, ...postgres };
-  if (name === 'review') return { ...base, ...mysql };
-  return base;
-}
 
 /** One service in its own process, as start-services runs it. */
 export function spawnService(name: ServiceName, options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string }): Started {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
 import { ConfigError, envName, type HealthContributor, type HealthResult } from '@landscape/platform';
-import { coversNames, describeCertificate, type CertificateInfo, type KeyAndCertificate } from './certificates.ts';
+import { certificateDetails, coversNames, describeCertificate, type CertificateInfo, type KeyAndCertificate } from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
 import type { Edge } from './edge.ts';
 
@@ -319,12 +319,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       directoryUrl,
       domains,
       missingDomains: domains.filter((domain) => !info.names.includes(domain)),
-      issuer: info.issuer,
-      subject: info.subject,
-      subjectAltNames: info.names,
-      serialNumber: info.serialNumber,
-      notBefore: info.notBefore.toISOString(),
-      notAfter: info.notAfter.toISOString(),
+      ...certificateDetails(info),
       renewAt: source === 'acme' ? new Date(renewalTime(info)).toISOString() : null,
       lastRenewal: lastRenewal?.toISOString() ?? null,
       lastRenewalError: lastError?.message ?? null,

@@ -44,6 +44,18 @@ export function describeCertificate(pem: string): CertificateInfo {
   };
 }
 
+/** How a certificate appears in the edge's health report. */
+export function certificateDetails(info: CertificateInfo): Record<string, unknown> {
+  return {
+    issuer: info.issuer,
+    subject: info.subject,
+    subjectAltNames: info.names,
+    serialNumber: info.serialNumber,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+  };
+}
+
 /**
  * The development certificate: generated on first run, kept in the data folder, and generated again
  * only when it has expired or no longer covers the configured names.

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health, type HealthContributor } from '@landscape/platform';
 import { acmeSettings, createCertificateManager } from './acme.ts';
-import { describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
+import { certificateDetails, describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
 import { startEdge, type Edge } from './edge.ts';
 import { startManagement } from './management.ts';
@@ -19,15 +19,7 @@ function developmentCertificateHealth(pair: KeyAndCertificate): HealthContributo
     readiness: false,
     check: () => ({
       status: info.notAfter.getTime() > Date.now() ? 'UP' : 'DOWN',
-      details: {
-        source: 'development',
-        issuer: info.issuer,
-        subject: info.subject,
-        subjectAltNames: info.names,
-        serialNumber: info.serialNumber,
-        notBefore: info.notBefore.toISOString(),
-        notAfter: info.notAfter.toISOString(),
-      },
+      details: { source: 'development', ...certificateDetails(info) },
     }),
   };
 }
