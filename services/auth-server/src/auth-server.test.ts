@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
 import { configRepo } from '@landscape/platform/testing';
+import { createTokenVerifier } from '@landscape/product-composite/security';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
   accessToken, authorizationUrl, CookieJar, pkcePair, requestToken, startAuthServer, temporaryFolder,
@@ -16,13 +17,15 @@ const reader = { id: 'reader', secret: 'secret' };
 const redirectUri = 'https://my.redirect.uri';
 const audience = 'product-composite';
 
-const verifyAt = (server: TestAuthServer, token: string) =>
-  jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), {
-    issuer: server.issuer,
-    audience,
-    algorithms: ['RS256'],
-    typ: 'at+jwt',
+/** Verifies a token the way the resource server does: with the composite's own verifier. */
+async function verifyAt(server: TestAuthServer, token: string) {
+  const verify = createTokenVerifier({
+    jwksUrl: `${server.url}/oauth/jwks`, issuer: server.issuer, audience, algorithms: ['RS256'],
+    clockSkewSeconds: 5, cacheMaxEntries: 10, maxTokenLength: 8192,
   });
+  const principal = await verify(`Bearer ${token}`);
+  return { principal, payload: decodeJwt(token), protectedHeader: decodeProtectedHeader(token) };
+}
 
 describe('auth-server in development', () => {
   const folder = temporaryFolder();
@@ -118,7 +121,12 @@ describe('auth-server in development', () => {
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
   });
 
-  it('when a token is verified with jose\'s createRemoteJWKSet and jwtVerify, then issuer, audience, type and algorithm check out', async () => {
+  it('when a token from each grant is verified by the composite\'s verifier, then it is accepted with its scopes; another audience is refused', async () => {
+    const forms: Array<Record<string, string>> = [{ grant_type: 'client_credentials', scope: 'product:read' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
+    for (const form of forms) {
+      const { principal } = await verifyAt(server, await accessToken(server.url, writer, form));
+      assert.ok(principal.scopes.has('product:read'), form.grant_type);
+    }
     const token = await accessToken(server.url, writer, { grant_type: 'client_credentials', scope: 'product:read' });
     const { payload, protectedHeader } = await verifyAt(server, token);
     assert.equal(payload.sub, 'writer');
@@ -217,6 +225,7 @@ describe('auth-server in development', () => {
     assert.equal(payload.sub, 'magnus');
     assert.equal(payload['scope'], 'product:read product:write');
     assert.equal(typeof body['id_token'], 'string');
+    await assert.rejects(verifyAt(server, String(body['id_token'])), (e: { status: number }) => e.status === 401, 'an ID token is no access token');
 
     const replay = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
     assert.equal(replay.body['error'], 'invalid_grant');
