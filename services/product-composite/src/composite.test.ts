@@ -215,6 +215,14 @@ describe('product-composite', () => {
     assert.equal((await get('/product-composite/2', writeOnly)).status, 403);
   });
 
+  it('when fault injection is off in configuration (the prod profile), then delay and faultPercent are ignored', async () => {
+    const prod = await landscape.startComposite({ FAULTS_ENABLED: 'false' });
+    await eventually(async () => assert.equal((await call(prod.url, 'GET', '/product-composite/2', reader)).status, 200));
+    const answer = await call(prod.url, 'GET', '/product-composite/2?faultPercent=100&delay=3', reader);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.name, 'product 2');
+  });
+
   it('serves the actuator endpoints without a token, with the circuit breaker in health', async () => {
     const health = await call(base, 'GET', '/actuator/health');
     assert.equal(health.status, 200);
