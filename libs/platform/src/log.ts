@@ -1,8 +1,18 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
-/** JSON logs always; the service name is on every line so a merged stream stays readable. */
+// One pretty stream for every logger of the process, so the all-in-one landscape prints in order.
+let terminal: ReturnType<typeof pretty> | undefined;
+
+/**
+ * JSON logs with the service name on every line, so a merged stream stays readable; pretty only when a
+ * person watches a terminal (LOG_FORMAT=json keeps JSON there too).
+ */
 export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
-  return pino({ name: service, level, base: { service } });
+  const options = { name: service, level, base: { service } };
+  if (!process.stdout.isTTY || process.env['LOG_FORMAT'] === 'json') return pino(options);
+  terminal ??= pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' });
+  return pino(options, terminal);
 }
