@@ -88,6 +88,33 @@ describe('RabbitMQ bus', () => {
     assert.equal(consumerState(eventBus, products).state, 'consuming');
   });
 
+  test('when two replicas consume one group, then one is active, order holds across them, and the other takes over when it goes', async () => {
+    const products = destination();
+    const publisher = await bus(testConfig());
+    const first = await bus(testConfig());
+    const second = await bus(testConfig());
+    const handled: Array<{ replica: string; key: number; seq: number }> = [];
+    const handler = (replica: string) => async (payload: unknown) => {
+      const { key, data } = payload as Event;
+      handled.push({ replica, key, seq: data?.seq ?? -1 });
+    };
+    await first.subscribe(products, GROUP, handler('first'));
+    await second.subscribe(products, GROUP, handler('second'));
+    const publishBatch = (from: number) => publisher.publish(Array.from({ length: 50 }, (_, i) => ({ destination: products, payload: event('CREATE', (from + i) % 3, from + i) })));
+    await publishBatch(1);
+    await waitFor(() => handled.length === 50, 'the first 50 events');
+    assert.equal(new Set(handled.map((h) => h.replica)).size, 1, 'a single replica was active');
+    const active = handled[0]?.replica;
+    await (active === 'first' ? first : second).close();
+    await publishBatch(51);
+    await waitFor(() => handled.length === 100, 'the next 50 events, on the standby');
+    assert.ok(handled.slice(50).every((h) => h.replica !== active), 'the standby took over');
+    for (const key of [0, 1, 2]) {
+      const seqs = handled.filter((h) => h.key === key).map((h) => h.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
+    }
+  });
+
   test('when many events for several keys are published, then each key keeps publish order and one handler runs at a time', async () => {
     const products = destination();
     const publisher = await bus(testConfig());

@@ -186,7 +186,9 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     const queue = queueName(destination, group);
     await channel.assertQueue(queue, {
       durable: true,
-      ...(group === AUDIT_GROUP ? { maxLength: config.auditMaxLength } : {}),
+      // Replicas of a consumer share its group's queue; one active consumer at a time (the others stand
+      // by and take over if it goes) keeps each productId's events in publish order.
+      ...(group === AUDIT_GROUP ? { maxLength: config.auditMaxLength } : { arguments: { 'x-single-active-consumer': true } }),
     });
     await channel.bindQueue(queue, destination, '#');
     return queue;
