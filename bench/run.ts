@@ -93,6 +93,8 @@ mkdirSync(logDir, { recursive: true });
 const childEnv: NodeJS.ProcessEnv = { ...process.env };
 delete childEnv['NODE_OPTIONS'];
 if (flags['log-level']) childEnv['LOGGING_LEVEL'] = flags['log-level'];
+// Databases of the benchmark's own, so a run never writes into a developer's product_db and friends.
+for (const name of ['product', 'recommendation', 'review']) childEnv[`${name.toUpperCase()}__DATABASE_DATABASE`] ??= `landscape_${name}_bench`;
 
 // Distinct productIds per run and mode, inside the contract's 32-bit range.
 const runBase = 1_000_000_000 + (Math.floor(Date.now() / 1000) % 1_000_000) * 1000;

@@ -25,9 +25,16 @@ export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.
     MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
     MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
   };
-  if (name === 'product' || name === 'recommendation') return { ...base, ...postgres };
-  if (name === 'review') return { ...base, ...mysql };
-  return base;
+  const servers = name === 'review' ? mysql : name === 'product' || name === 'recommendation' ? postgres : {};
+  return { ...base, ...servers, ...ownOverrides(name, given) };
+}
+
+/** `PRODUCT__DATABASE_DATABASE=x` sets `DATABASE_DATABASE=x` for product alone. */
+function ownOverrides(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const prefix = `${name.toUpperCase().replace(/-/g, '_')}__`;
+  return Object.fromEntries(Object.entries(given)
+    .filter(([key]) => key.startsWith(prefix))
+    .map(([key, value]) => [key.slice(prefix.length), value]));
 }
 
 export async function startLocalEdge(env: Record<string, string | undefined>): Promise<RunningEdge> {

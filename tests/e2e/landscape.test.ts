@@ -24,10 +24,10 @@ async function assertPortsFree(): Promise<void> {
 interface Started { process: ChildProcess; output: () => string; stop(): Promise<number | null> }
 
 /** Starts an npm start script as a user would and waits for its ready line. */
-async function startLandscape(script: string, cwd: string): Promise<Started> {
+async function startLandscape(script: string, cwd: string, env: Record<string, string> = {}): Promise<Started> {
   await assertPortsFree();
   const child = spawn(process.execPath, ['--env-file-if-exists', join(root, 'dev.env'), join(root, 'scripts', script)], {
-    cwd, env: { ...process.env, LOGGING_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, env: { ...process.env, LOGGING_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -90,7 +90,12 @@ describe('the running landscape', () => {
   });
 
   it('when started one process per service on PostgreSQL, MariaDB and RabbitMQ, then the walkthrough passes', async () => {
-    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')));
+    // Test databases, so the walkthrough never touches a developer's product_db and friends.
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), {
+      PRODUCT__DATABASE_DATABASE: 'landscape_product_e2e_test',
+      RECOMMENDATION__DATABASE_DATABASE: 'landscape_recommendation_e2e_test',
+      REVIEW__DATABASE_DATABASE: 'landscape_review_e2e_test',
+    });
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
