@@ -137,7 +137,8 @@ export async function runUntilSignal(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal({ err: error instanceof ConfigError ? undefined : error }, `start-up failed: ${message}`);
-    process.exitCode = 1;
+    // Parts that did start (an all-in-one landscape whose edge port is taken) must not keep the process up.
+    process.exit(1);
     return;
   }
   const stop = (signal: string) => {
