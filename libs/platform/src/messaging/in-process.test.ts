@@ -3,20 +3,12 @@ import { describe, test } from 'node:test';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createInProcessBus } from './in-process.ts';
 import type { MessagingConfig } from './config.ts';
-import { testConfig, testLogger, waitFor } from './test-support.ts';
+import { event, orderRecorder, testConfig, testLogger, waitFor, type TestEvent } from './test-support.ts';
 
-interface Event {
-  eventType: 'CREATE' | 'DELETE';
-  key: number;
-  data: { seq: number } | null;
-}
+type Event = TestEvent;
 
 function config(overrides: Partial<MessagingConfig> = {}): MessagingConfig {
   return testConfig({ kind: 'in-process', ...overrides });
-}
-
-function event(eventType: Event['eventType'], key: number, seq = 0): Event {
-  return { eventType, key, data: eventType === 'CREATE' ? { seq } : null };
 }
 
 describe('in-process bus', () => {
@@ -35,21 +27,13 @@ describe('in-process bus', () => {
 
   test('when many events for several keys are published, then each key keeps publish order and one handler runs at a time', async () => {
     const bus = createInProcessBus(config(), testLogger());
-    const perKey = new Map<number, number[]>();
-    let running = 0;
-    let maxRunning = 0;
-    await bus.subscribe('reviews', 'reviewsGroup', async (payload) => {
-      running += 1;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((resolve) => setImmediate(resolve));
-      const { key, data } = payload as Event;
-      perKey.set(key, [...(perKey.get(key) ?? []), data?.seq ?? -1]);
-      running -= 1;
-    });
+    const recorder = orderRecorder();
+    const { perKey } = recorder;
+    await bus.subscribe('reviews', 'reviewsGroup', recorder.handler);
     for (let seq = 0; seq < 60; seq += 1) await bus.publish([{ destination: 'reviews', payload: event('CREATE', seq % 4, seq) }]);
     await waitFor(() => [...perKey.values()].flat().length === 60, 'all 60 events');
     for (const [key, seqs] of perKey) assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
-    assert.equal(maxRunning, 1);
+    assert.equal(recorder.maxRunning(), 1);
     await bus.close();
   });
 

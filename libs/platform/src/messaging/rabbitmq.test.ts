@@ -6,17 +6,9 @@ import type { MessagingConfig } from './config.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createBus } from './index.ts';
 import { createRabbitBus } from './rabbitmq.ts';
-import { brokerAdmin, rabbitmqctl, testConfig, testLogger, uniqueDestination, waitFor, within, type BrokerAdmin } from './test-support.ts';
+import { brokerAdmin, event, orderRecorder, rabbitmqctl, testConfig, testLogger, uniqueDestination, waitFor, within, type BrokerAdmin, type TestEvent } from './test-support.ts';
 
-interface Event {
-  eventType: 'CREATE' | 'DELETE';
-  key: number;
-  data: { seq: number } | null;
-}
-
-function event(eventType: Event['eventType'], key: number, seq = 0): Event {
-  return { eventType, key, data: eventType === 'CREATE' ? { seq } : null };
-}
+type Event = TestEvent;
 
 const GROUP = 'productsGroup';
 const fastRetry = { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 };
@@ -119,17 +111,9 @@ describe('RabbitMQ bus', () => {
     const products = destination();
     const publisher = await bus(testConfig());
     const consumer = await bus(testConfig());
-    const perKey = new Map<number, number[]>();
-    let running = 0;
-    let maxRunning = 0;
-    await consumer.subscribe(products, GROUP, async (payload) => {
-      running += 1;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((resolve) => setImmediate(resolve));
-      const { key, data } = payload as Event;
-      perKey.set(key, [...(perKey.get(key) ?? []), data?.seq ?? -1]);
-      running -= 1;
-    });
+    const recorder = orderRecorder();
+    const { perKey } = recorder;
+    await consumer.subscribe(products, GROUP, recorder.handler);
     let seq = 0;
     for (let batch = 0; batch < 20; batch += 1) {
       const messages = Array.from({ length: 10 }, () => {
@@ -140,7 +124,7 @@ describe('RabbitMQ bus', () => {
     }
     await waitFor(() => [...perKey.values()].flat().length === 200, 'all 200 events');
     for (const [key, seqs] of perKey) assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
-    assert.equal(maxRunning, 1);
+    assert.equal(recorder.maxRunning(), 1);
   });
 
   test('when a handler rejects an event, then after exactly 3 attempts it is in <destination>.<group>.dlq with the reason in its headers, and later events still flow', async () => {

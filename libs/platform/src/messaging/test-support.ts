@@ -116,3 +116,34 @@ const run = promisify(execFile);
 export async function rabbitmqctl(command: 'stop_app' | 'start_app'): Promise<void> {
   await run('rabbitmqctl', [command], { timeout: 60000 });
 }
+
+/** The events the bus tests publish: a key, and a sequence number that shows the order of arrival. */
+export interface TestEvent {
+  eventType: 'CREATE' | 'DELETE';
+  key: number;
+  data: { seq: number } | null;
+}
+
+export function event(eventType: TestEvent['eventType'], key: number, seq = 0): TestEvent {
+  return { eventType, key, data: eventType === 'CREATE' ? { seq } : null };
+}
+
+/** A handler that records each key's sequence numbers and how many handlers ever ran at once. */
+export function orderRecorder() {
+  const perKey = new Map<number, number[]>();
+  let running = 0;
+  let maxRunning = 0;
+  return {
+    perKey,
+    count: () => [...perKey.values()].flat().length,
+    maxRunning: () => maxRunning,
+    async handler(payload: unknown): Promise<void> {
+      running += 1;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      const { key, data } = payload as TestEvent;
+      perKey.set(key, [...(perKey.get(key) ?? []), data?.seq ?? -1]);
+      running -= 1;
+    },
+  };
+}

@@ -94,13 +94,20 @@ function parseInt8(text: string): number {
   return value;
 }
 
-function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.ClientConfig {
+/** Where and as whom to connect, in the names both drivers use. */
+function serverOptions(settings: ServerSettings) {
   return {
     host: settings.host,
     port: settings.port,
     database: settings.database,
     user: settings.username,
     ...(settings.password !== undefined ? { password: settings.password } : {}),
+  };
+}
+
+function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.ClientConfig {
+  return {
+    ...serverOptions(settings),
     connectionTimeoutMillis: config.connectTimeoutMs,
     types: pgTypes,
   };
@@ -108,11 +115,7 @@ function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.C
 
 function mysqlOptions(config: DatabaseConfig, settings: ServerSettings): ConnectionOptions {
   return {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.username,
-    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    ...serverOptions(settings),
     connectTimeout: config.connectTimeoutMs,
     // BIGINT (count(*) included) as a number, like the other engines; dates stored and read as UTC.
     supportBigNumbers: false,
