@@ -12,7 +12,8 @@ import {
   servicePorts, spawnService, startLandscape, type Landscape, type Mode,
 } from './lib/landscape.ts';
 import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
-import { freePort, killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
+import { freePort } from '@landscape/platform/testing';
+import { killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
 import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';

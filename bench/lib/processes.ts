@@ -124,7 +124,7 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** Another engineer's test may hold the landscape's fixed ports for a while: wait, then give up clearly. */
+/** A test run may hold the landscape's fixed ports for a while: wait, then give up clearly. */
 export async function waitForPorts(ports: readonly number[], timeoutMs = 120000, log: (line: string) => void = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
@@ -141,16 +141,6 @@ export async function waitForPorts(ports: readonly number[], timeoutMs = 120000,
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Resident set size in MiB, from the kernel's own accounting. */
 export function rssMiB(pid: number): number {

@@ -3,14 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { loadConfig } from '@landscape/platform';
-import { eventually } from '@landscape/platform/testing';
+import { eventually, freePort } from '@landscape/platform/testing';
 import { acmeSettings } from './acme.ts';
 import { createSelfSigned } from './certificates.ts';
 import { edgeConfigSchema } from './config.ts';
@@ -28,16 +28,6 @@ function recordingLogger(lines: LogLine[], bindings: Record<string, unknown> = {
   return logger as unknown as Logger;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function httpsText(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { freePort } from '@landscape/platform/testing';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { baseName, decodeSecret, find, render, repoRoot, serviceDeployments, services, stageTree, type K8sObject } from './render.ts';
@@ -99,16 +99,6 @@ function rewritePaths(env: Record<string, string>, mounts: Map<string, string>):
   }));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const bound = server.address();
-      server.close(() => (typeof bound === 'object' && bound ? resolve(bound.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const seconds = (n: number | undefined, fallback: number) => (n ?? fallback) * 1000;
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { eventually } from '@landscape/platform/testing';
 
 const root = resolve(import.meta.dirname, '../..');
 const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080, 8081];
@@ -104,11 +104,12 @@ describe('the running landscape', () => {
     const productPid = () => execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
     const before = productPid();
     process.kill(Number(before), 'SIGKILL');
-    const after = await waitUntil(async () => {
-      const ready = await fetch('http://127.0.0.1:7001/actuator/health/readiness').then((r) => r.ok, () => false);
-      const pid = ready ? productPid() : '';
-      return pid && pid !== before ? pid : undefined;
-    });
+    const after = await eventually(async () => {
+      assert.ok((await fetch('http://127.0.0.1:7001/actuator/health/readiness')).ok, 'product ready again');
+      const pid = productPid();
+      assert.notEqual(pid, before, 'a new product process');
+      return pid;
+    }, 30000, 200);
     assert.notEqual(after, before);
     assert.equal(await running.stop(), 0);
     assert.throws(() => productPid(), 'every child is stopped with the supervisor');
@@ -125,14 +126,4 @@ async function fetchToken(): Promise<string> {
   const body = await response.json() as { access_token?: string };
   assert.ok(body.access_token, JSON.stringify(body));
   return body.access_token;
-}
-
-async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(200);
-  }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
-import { createBus, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
+import { createBus, messagingConfigSchema, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
 import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
 
 export const serverConfigSchema = Type.Object({
@@ -20,6 +20,13 @@ export const loggingConfigSchema = Type.Object({
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
   ], { default: 'info' }),
 }, { default: {} });
+
+/** The keys every service's configuration has; a service's schema spreads these and adds its own. */
+export const serviceConfigProperties = {
+  server: serverConfigSchema,
+  logging: loggingConfigSchema,
+  messaging: messagingConfigSchema,
+};
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
 export const secretKeys = [

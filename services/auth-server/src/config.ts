@@ -1,13 +1,11 @@
 import { Type, type Static } from 'typebox';
-import { ConfigError, envName, loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+import { ConfigError, envName, serviceConfigProperties } from '@landscape/platform';
 
 const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 
 export const authServerConfigSchema = Type.Object({
-  server: serverConfigSchema,
-  logging: loggingConfigSchema,
   // The auth server publishes and consumes nothing; the platform still wires a bus (in-process here).
-  messaging: messagingConfigSchema,
+  ...serviceConfigProperties,
   auth: Type.Object({
     /** The `iss` of every token; resource servers compare it with their own configuration. */
     issuer: Type.String({ minLength: 1 }),

@@ -1,12 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+import { serviceConfigProperties } from '@landscape/platform';
 
 const Ms = (defaultValue: number) => Type.Integer({ minimum: 0, default: defaultValue });
 
 export const compositeConfigSchema = Type.Object({
-  server: serverConfigSchema,
-  logging: loggingConfigSchema,
-  messaging: messagingConfigSchema,
+  ...serviceConfigProperties,
   /** Base URLs of the core services: Kubernetes Service names in a cluster, localhost ports on a laptop. */
   services: Type.Object({
     productUrl: Type.String({ minLength: 1 }),

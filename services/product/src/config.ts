@@ -1,11 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { databaseConfigSchema, loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+import { databaseConfigSchema, serviceConfigProperties } from '@landscape/platform';
 
 export const productConfigSchema = Type.Object({
-  server: serverConfigSchema,
-  logging: loggingConfigSchema,
+  ...serviceConfigProperties,
   database: databaseConfigSchema,
-  messaging: messagingConfigSchema,
   faults: Type.Object({
     /** `delay` and `faultPercent` are honoured only when this is on (never in the prod profile). */
     enabled: Type.Boolean({ default: false }),

@@ -1,10 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { databaseConfigSchema, loggingConfigSchema, messagingConfigSchema, serverConfigSchema } from '@landscape/platform';
+import { databaseConfigSchema, serviceConfigProperties } from '@landscape/platform';
 
 export const recommendationConfigSchema = Type.Object({
-  server: serverConfigSchema,
-  logging: loggingConfigSchema,
+  ...serviceConfigProperties,
   database: databaseConfigSchema,
-  messaging: messagingConfigSchema,
 });
 export type RecommendationConfig = Static<typeof recommendationConfigSchema>;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
@@ -118,3 +119,15 @@ export async function startForTest(
   };
 }
 export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
+
+/** A port nothing listens on right now, for a server a test must name before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
