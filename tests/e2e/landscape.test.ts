@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { eventually } from '@landscape/platform/testing';
+import { eventually, testDatabaseName } from '@landscape/platform/testing';
 
 const root = resolve(import.meta.dirname, '../..');
 const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080, 8081];
@@ -92,9 +92,9 @@ describe('the running landscape', () => {
   it('when started one process per service on PostgreSQL, MariaDB and RabbitMQ, then the walkthrough passes', async () => {
     // Test databases, so the walkthrough never touches a developer's product_db and friends.
     running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), {
-      PRODUCT__DATABASE_DATABASE: 'landscape_product_e2e_test',
-      RECOMMENDATION__DATABASE_DATABASE: 'landscape_recommendation_e2e_test',
-      REVIEW__DATABASE_DATABASE: 'landscape_review_e2e_test',
+      PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
+      RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
+      REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
     });
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);

@@ -19,10 +19,11 @@ import {
   type DatabaseConfig,
 } from './index.ts';
 import { readMigrations, splitStatements } from './migrate.ts';
+import { testDatabaseName } from '../testing/index.ts';
 
 const logger = pino({ level: 'silent' });
 const fixtures = join(import.meta.dirname, 'fixtures', 'migrations');
-const testDatabase = 'landscape_storage_test';
+const testDatabase = testDatabaseName('storage');
 
 interface TestDb {
   items: { product_id: number; item_id: number; code: string; name: string; version: Generated<number> };
@@ -292,7 +293,7 @@ for (const engine of engines) {
     if (engine.restrictedUser) {
       const makeUser = engine.restrictedUser;
       test('when the user may not create the database, then ensureDatabase says what to create', async () => {
-        const missing = 'landscape_storage_denied_test';
+        const missing = testDatabaseName('storage_denied');
         await engine.drop(missing);
         const user = await makeUser();
         try {

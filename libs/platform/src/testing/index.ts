@@ -36,10 +36,19 @@ export function testEnv(service: string, engine: Engine, extra: Record<string, s
     // Poison events are still tried three times, only faster.
     MESSAGING_RETRY_INITIAL_INTERVAL_MS: '20',
     MESSAGING_RETRY_MAX_INTERVAL_MS: '40',
-    DATABASE_DATABASE: `landscape_${service}_test`,
+    DATABASE_DATABASE: testDatabaseName(service),
     ...database[engine],
     ...extra,
   };
+}
+
+/**
+ * A test database's name: `landscape_<base>[_<LANDSCAPE_TEST_TAG>]_test`, so two checkouts running tests on
+ * one machine at once keep to databases of their own.
+ */
+export function testDatabaseName(base: string): string {
+  const tag = process.env.LANDSCAPE_TEST_TAG;
+  return `landscape_${base}${tag ? `_${tag}` : ''}_test`;
 }
 
 /** Retries an assertion until it passes or the bound is reached; the last failure is rethrown. */
