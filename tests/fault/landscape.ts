@@ -15,6 +15,8 @@ import { reviewService } from '@landscape/review/service';
 export interface InProcessLandscape {
   urls: { product: string; recommendation: string; review: string; composite: string; auth: string };
   edge: RunningEdge;
+  /** The auth server's private key set, so a test can sign what only the auth server should. */
+  authKeyFile: string;
   /** Events published since start (or since the last reset). */
   published(): number;
   resetPublished(): void;
@@ -74,6 +76,7 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
   return {
     urls: { product: product.url, recommendation: recommendation.url, review: review.url, composite: composite.url, auth: auth.url },
     edge,
+    authKeyFile: env.AUTH_KEYS_FILE ?? '',
     published: () => published,
     resetPublished: () => { published = 0; },
     async token(client, scope) {
