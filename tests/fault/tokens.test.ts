@@ -33,8 +33,8 @@ describe('fault suite: generated tokens and OAuth requests', () => {
     const good = { iss: issuer, aud: 'product-composite', sub: 'reader', scope: 'product:read', client_id: 'reader' };
     const now = Math.floor(Date.now() / 1000);
 
-    const sign = (key: CryptoKey | Uint8Array, header: Record<string, unknown>, claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: realJwk.kid, ...header } as never).sign(key as never);
+    const sign = (key: Parameters<SignJWT['sign']>[0], header: Record<string, unknown>, claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: realJwk.kid, ...header } as never).sign(key);
     // jose will not sign a header it does not understand, so these are put together by hand.
     const rawRs256 = (header: Record<string, unknown>, claims: Record<string, unknown>) => {
       const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: realJwk.kid, ...header })}.${b64(claims)}`;
