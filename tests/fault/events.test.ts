@@ -60,6 +60,8 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
         const pid = execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
         process.kill(Number(pid), 'SIGKILL');
       }
+      // Paced while the broker is down, so the stream spans the whole outage rather than racing past it.
+      if (brokerStopped) await new Promise((resolve) => setTimeout(resolve, 25));
       const productId = base + i;
       const body = {
         productId, name: `fault ${productId}`, weight: i,
