@@ -18,7 +18,7 @@ import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Repor
 import { median, round } from './lib/stats.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
 
-const PHASES = ['startup', 'memory', 'throughput', 'events', 'profile'] as const;
+const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'profile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `npm run bench -- [options]
@@ -30,6 +30,7 @@ const HELP = `npm run bench -- [options]
   --duration=S       seconds of each measured run (default 5)
   --runs=N           measured runs per scenario; figures are their median (default 3)
   --repeats=N        measured starts per process; the median is reported (default 3)
+  --soak=S           seconds of the soak phase's steady load, RSS read at 0, 30 and S (default 90)
   --products=N       products for the event latency, per mode (default 200, at most 500)
   --profile=ID       scenario to profile: auto (the slowest against the bare server), off, or one of
                      bare, bare-edge, <mode>/product, <mode>/composite, <mode>/composite-edge
@@ -43,7 +44,7 @@ const { values: flags } = parseArgs({
   options: {
     only: { type: 'string' }, mode: { type: 'string', default: 'all' }, quick: { type: 'boolean', default: false },
     connections: { type: 'string' }, warmup: { type: 'string' }, duration: { type: 'string' }, runs: { type: 'string' },
-    repeats: { type: 'string' }, products: { type: 'string' }, profile: { type: 'string', default: 'auto' },
+    repeats: { type: 'string' }, soak: { type: 'string' }, products: { type: 'string' }, profile: { type: 'string', default: 'auto' },
     'log-level': { type: 'string' }, 'keep-temp': { type: 'boolean', default: false }, results: { type: 'string' }, help: { type: 'boolean', default: false },
   },
 });
@@ -78,6 +79,7 @@ const load: LoadSettings = {
   runs: integer('runs', flags.runs, quick ? 1 : 3, 1, 20),
 };
 const repeats = integer('repeats', flags.repeats, quick ? 1 : 3, 1, 20);
+const soakSeconds = integer('soak', flags.soak, quick ? 10 : 90, 2, 3600);
 const products = integer('products', flags.products, quick ? 50 : 200, 1, 500);
 const profileIds = ['bare', 'bare-edge', ...['all-in-one', 'per-service'].flatMap((m) => ['product', 'composite', 'composite-edge'].map((s) => `${m}/${s}`))];
 const profileChoice = flags.profile;
@@ -104,7 +106,7 @@ const tag = `run-${Date.now().toString(36)}`;
 const report: Report = {
   machine: machine(),
   settings: { ...load, repeats, products, modes, phases: [...phases], logLevel: flags['log-level'] ?? 'as configured' },
-  startup: [], memory: [], throughput: [], events: [], notes: [],
+  startup: [], memory: [], throughput: [], events: [], soak: [], notes: [],
 };
 
 process.once('SIGINT', () => {
@@ -373,6 +375,36 @@ async function profilePhase(): Promise<void> {
   };
 }
 
+// ---- soak -----------------------------------------------------------------------------------
+
+/** Steady composite load through the edge on the all-in-one landscape; RSS before, at 30 s and at the end. */
+async function soakPhase(): Promise<void> {
+  say(`\n== Soak: all-in-one RSS under ${soakSeconds} s of steady composite load through the edge`);
+  const cwd = join(work, 'soak');
+  mkdirSync(cwd, { recursive: true });
+  const landscape = await startLandscape('all-in-one', { cwd, env: childEnv, logDir, log: say });
+  try {
+    await sleep(1000);
+    const { reader } = await prepare(landscape);
+    const [, pid] = [...landscape.processes()][0]!;
+    const url = 'https://127.0.0.1:8443/product-composite/1';
+    const headers = { authorization: `Bearer ${reader}` };
+    const samples = [{ seconds: 0, rssMiB: rssMiB(pid), rps: 0 }];
+    say(`  before load: ${fmt(samples[0]!.rssMiB)} MiB`);
+    let elapsed = 0;
+    for (const until of [Math.min(30, soakSeconds), soakSeconds]) {
+      if (until <= elapsed) continue;
+      const run = await loadOnce(url, headers, load.connections, until - elapsed);
+      elapsed = until;
+      samples.push({ seconds: elapsed, rssMiB: rssMiB(pid), rps: run.rps });
+      say(`  after ${elapsed} s: ${fmt(samples.at(-1)!.rssMiB)} MiB (${fmt(run.rps)} req/s${run.failed ? `, ${run.failed} FAILED` : ''})`);
+    }
+    report.soak!.push({ name: 'all-in-one landscape', scenario: 'composite GET via the edge (TLS, JWT)', connections: load.connections, samples });
+  } finally {
+    await landscape.stop();
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 const began = performance.now();
@@ -381,6 +413,7 @@ try {
   if (want('startup')) await startupPhase();
   if (want('throughput') || want('memory')) await baselinePhase();
   if (want('throughput') || want('memory') || want('events')) for (const mode of modes) await modePhase(mode);
+  if (want('soak') && modes.includes('all-in-one')) await soakPhase();
   if (want('profile')) await profilePhase();
 } catch (error) {
   failed = true;

@@ -17,6 +17,8 @@ export interface StartupFigure { name: string; ms: number; samples: number[]; re
 export interface MemoryFigure { name: string; idleMiB?: number; afterLoadMiB?: number }
 export interface ThroughputFigure { id: string; name: string; rps: number; p50: number; p99: number; samples: { rps: number[]; p50: number[]; p99: number[] }; failed: number }
 export interface EventFigure { name: string; p50: number; p99: number; getMs: number; firstGetPercent: number; products: number }
+/** RSS of one process under steady load over time, to show whether it levels off. */
+export interface SoakFigure { name: string; scenario: string; connections: number; samples: Array<{ seconds: number; rssMiB: number; rps: number }> }
 export interface ProfileFigure { scenario: string; name: string; markdown: string; brief: string }
 
 export interface Report {
@@ -26,6 +28,7 @@ export interface Report {
   memory: MemoryFigure[];
   throughput: ThroughputFigure[];
   events: EventFigure[];
+  soak?: SoakFigure[];
   profile?: ProfileFigure;
   notes: string[];
 }
@@ -126,6 +129,13 @@ export function toMarkdown(report: Report): string {
     for (const x of report.memory) {
       lines.push(`| ${x.name} | ${num(x.idleMiB)} | ${times(x.idleMiB, bareMemory?.idleMiB)} | ${num(x.afterLoadMiB)} | ${times(x.afterLoadMiB, bareMemory?.afterLoadMiB)} |`);
     }
+    lines.push('');
+  }
+
+  if (report.soak && report.soak.length > 0) {
+    lines.push('## Memory under steady load (soak)', '');
+    lines.push('| process | scenario | ' + report.soak[0]!.samples.map((x) => `RSS at ${x.seconds} s (MiB)`).join(' | ') + ' |', `|---|---|${report.soak[0]!.samples.map(() => '---:').join('|')}|`);
+    for (const x of report.soak) lines.push(`| ${x.name} | ${x.scenario}, ${x.connections} connections | ${x.samples.map((y) => num(y.rssMiB)).join(' | ')} |`);
     lines.push('');
   }
 
