@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { errorBody } from '@landscape/platform';
+import { answerClientError, errorBody, rawErrorResponse } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
-import { createProxyHandler, HSTS, requestIdOf } from './proxy.ts';
+import { createProxyHandler, HSTS } from './proxy.ts';
 import { readIngressRoutes } from './routes.ts';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -20,31 +19,6 @@ export interface Edge {
   /** http-01 challenge answers, served on the HTTP port. */
   challenges: Map<string, string>;
   close(): Promise<void>;
-}
-
-/** A response written straight to the socket, for requests that never became an IncomingMessage. */
-function rawResponse(status: number, message: string, requestId: string, tls: boolean): string {
-  const body = JSON.stringify(errorBody(status, '', message, requestId));
-  const hsts = tls ? `strict-transport-security: ${HSTS}\r\n` : '';
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\n${hsts}x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
-}
-
-/**
- * What the HTTP parser refuses (malformed request line or headers, too-large headers, a request timeout)
- * gets an answer in the contract's shape, with HSTS on the TLS port, instead of Node's bare one.
- */
-function answerClientErrors(server: Server, tls: boolean): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request not received in time']
-        : [400, 'Malformed HTTP request'];
-    socket.end(rawResponse(status, message, randomUUID(), tls));
-  });
 }
 
 const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repositoryRoot, path));
@@ -71,10 +45,11 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   https.headersTimeout = 20000;
   https.requestTimeout = config.responseTimeoutMs + 5000;
   // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
-  https.on('connect', (request, socket: Socket) => {
-    socket.end(rawResponse(400, 'Request target must be origin-form: CONNECT is not supported', requestIdOf(request), true));
+  https.on('connect', (_request, socket: Socket) => {
+    socket.end(rawErrorResponse(400, 'Request target must be origin-form: CONNECT is not supported', { 'strict-transport-security': HSTS }));
   });
-  answerClientErrors(https, true);
+  // The parser's own 400 and 431 on the TLS port carry HSTS like every other answer there.
+  https.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, { 'strict-transport-security': HSTS }));
 
   const http = createHttpServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -95,7 +70,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
     response.end();
   });
 
-  answerClientErrors(http, false);
+  http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
 
   httpsPort = await listen(https, config.httpsPort, config.host);
   const httpPort = await listen(http, config.httpPort, config.host);
