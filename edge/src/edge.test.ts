@@ -206,6 +206,22 @@ spec:
     assert.equal(await handshake('TLSv1.3', 'TLSv1.3'), 'TLSv1.3');
   });
 
+  it('when a TLS 1.2 client offers only CBC or non-ECDHE suites, then the handshake fails; ECDHE with AES-GCM or ChaCha20 works', async () => {
+    const handshake = (ciphers: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, maxVersion: 'TLSv1.2', ciphers, rejectUnauthorized: false }, () => {
+        resolve(socket.getCipher().name);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    for (const weak of ['ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA', 'AES128-GCM-SHA256:AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256']) {
+      await assert.rejects(handshake(weak), weak);
+    }
+    for (const strong of ['ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305']) {
+      assert.match(await handshake(strong), /^ECDHE-/);
+    }
+  });
+
   it('when the certificate is swapped, then new connections get the new one', async () => {
     const next = await createSelfSigned(['localhost', '127.0.0.1']);
     edge.useCertificate(next);

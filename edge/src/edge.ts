@@ -21,6 +21,18 @@ export interface Edge {
   close(): Promise<void>;
 }
 
+/**
+ * TLS 1.2 only with forward secrecy and AEAD (no CBC, no SHA-1 MACs, no static RSA); TLS 1.3's own
+ * suites, all AEAD, as Node's defaults list them.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+const tlsOptions = (pair: KeyAndCertificate) => ({ ...pair, minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS, honorCipherOrder: true });
+
 const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repositoryRoot, path));
 
 const listen = (server: Server, port: number, host: string) =>
@@ -41,7 +53,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
 
   let httpsPort = config.httpsPort;
   const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; } });
-  const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, proxy.handler);
+  const https = createHttpsServer(tlsOptions(pair), proxy.handler);
   https.headersTimeout = 20000;
   https.requestTimeout = config.responseTimeoutMs + 5000;
   // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
@@ -80,7 +92,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
     httpsPort,
     httpPort,
     challenges,
-    useCertificate: (next) => https.setSecureContext({ ...next, minVersion: 'TLSv1.2' }),
+    useCertificate: (next) => https.setSecureContext(tlsOptions(next)),
     async close() {
       await Promise.all([https, http].map((server) => new Promise<void>((done) => {
         server.close(() => done());
