@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +76,7 @@ spec:
     edge = await startEdge({
       host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
       backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
-      certificateNames: ['localhost', '127.0.0.1'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
+      certificateNames: ['localhost', '127.0.0.1', 'minikube.me'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
     }, createLogger('edge-test', 'silent'));
   });
   after(async () => {
@@ -189,6 +189,42 @@ spec:
     assert.equal(challenge.status, 200);
     assert.equal(challenge.body, 'token-1.thumbprint');
     assert.equal((await send(edge.httpPort, '/.well-known/acme-challenge/other', { tls: false })).status, 404);
+  });
+
+  it('when plain HTTP is used, then the redirect carries no HSTS (RFC 6797 8.1 forbids it over plain HTTP)', async () => {
+    const redirect = await send(edge.httpPort, '/product-composite/1', { tls: false });
+    assert.equal(redirect.status, 308);
+    assert.equal(redirect.headers['strict-transport-security'], undefined);
+  });
+
+  it('when the Host of a plain HTTP request is not a configured name, then the redirect goes to the default name, never to that host', async () => {
+    for (const host of ['evil', 'evil:8080', 'evil.example.com', '[::1]:8080', 'localhost.evil']) {
+      const redirect = await send(edge.httpPort, '/product-composite/1?a=b', { tls: false, headers: { host } });
+      assert.equal(redirect.status, 308, host);
+      assert.equal(redirect.headers['location'], `https://localhost:${edge.httpsPort}/product-composite/1?a=b`, host);
+    }
+    const known = await send(edge.httpPort, '/x', { tls: false, headers: { host: 'LOCALHOST:8080' } });
+    assert.equal(known.headers['location'], `https://localhost:${edge.httpsPort}/x`);
+    const absolute = await send(edge.httpPort, 'http://evil/x', { tls: false });
+    assert.equal(absolute.status, 400, 'a target naming a host is refused on the HTTP port too');
+  });
+
+  it('when the HTTP parser refuses a request on the HTTPS port, then its 400 or 431 carries HSTS; on the HTTP port it does not', async () => {
+    const tooLarge = await sendRaw(edge.httpsPort, `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`);
+    assert.equal(statusOf(tooLarge), 431);
+    assert.match(tooLarge, /\r\nstrict-transport-security: max-age=\d+/i);
+    const malformed = await sendRaw(edge.httpsPort, 'GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n');
+    assert.equal(statusOf(malformed), 400);
+    assert.match(malformed, /\r\nstrict-transport-security: max-age=\d+/i);
+    const plain = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = netConnect(edge.httpPort, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    assert.equal(statusOf(plain), 400);
+    assert.doesNotMatch(plain, /strict-transport-security/i);
   });
 
   it('when a client offers only TLS 1.0 or 1.1, then the handshake is refused; 1.2 and 1.3 work', async () => {

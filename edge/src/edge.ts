@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { answerClientError, errorBody, rawErrorResponse } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
-import { createProxyHandler, HSTS } from './proxy.ts';
+import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
 import { readIngressRoutes } from './routes.ts';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -50,6 +50,13 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   // Data lives under the working directory, like the services' SQLite files.
   const pair = certificate ?? (await loadOrCreateDevCertificate(resolve(config.dataDir), config.certificateNames));
   const challenges = new Map<string, string>();
+  // A redirect names only hosts this edge is configured to serve; any other Host gets the default name.
+  const names = (config.domains.length > 0 ? config.domains : config.certificateNames).map((name) => name.toLowerCase());
+  const defaultName = config.domains[0]?.toLowerCase() ?? 'localhost';
+  const redirectHost = (given: string | undefined) => {
+    const name = (given ?? '').toLowerCase().replace(/:\d*$/, '');
+    return names.includes(name) ? name : defaultName;
+  };
 
   let httpsPort = config.httpsPort;
   const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; } });
@@ -71,14 +78,15 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
       response.end(answer ?? 'Unknown challenge');
       return;
     }
-    const host = (request.headers.host ?? 'localhost').replace(/:\d+$/, '');
-    if (!/^[A-Za-z0-9.\-[\]:]+$/.test(host)) {
-      const body = JSON.stringify(errorBody(400, path, 'Invalid Host header'));
-      response.writeHead(400, { 'content-type': 'application/json' }).end(body);
+    const target = originFormTarget(request.url ?? '');
+    if ('refused' in target) {
+      const body = JSON.stringify(errorBody(400, path, target.refused, requestIdOf(request)));
+      response.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(body);
       return;
     }
     const portSuffix = httpsPort === 443 ? '' : `:${httpsPort}`;
-    response.writeHead(308, { location: `https://${host}${portSuffix}${request.url ?? '/'}`, 'strict-transport-security': HSTS });
+    // No HSTS here: RFC 6797 (8.1) has browsers ignore it over plain HTTP, and it must not be sent there.
+    response.writeHead(308, { location: `https://${redirectHost(request.headers.host)}${portSuffix}${target.path}${target.search}` });
     response.end();
   });
 
