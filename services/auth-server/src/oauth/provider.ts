@@ -146,8 +146,19 @@ export function createProvider(settings: AuthSettings, deps: { keys: SigningKey[
       Grant: settings.sessionTtlSeconds,
     },
   });
-  // Behind the edge or an Ingress, endpoint URLs in discovery and redirects are the public ones.
-  provider.proxy = true;
+  // Endpoint URLs in discovery and redirects are built from the request's protocol and host: pin both to
+  // the configured public URL, so no Host or X-Forwarded-* header can point clients elsewhere.
+  provider.proxy = false;
+  const publicProtocol = settings.publicUrl.protocol.slice(0, -1);
+  const publicHost = settings.publicUrl.host;
+  provider.use(async (ctx, next) => {
+    Object.defineProperties(ctx.request, {
+      protocol: { value: publicProtocol },
+      host: { value: publicHost },
+      hostname: { value: settings.publicUrl.hostname },
+    });
+    await next();
+  });
 
   if (settings.passwordGrant) {
     provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, policy }), ['username', 'password', 'scope']);
