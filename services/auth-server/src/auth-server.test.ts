@@ -137,7 +137,7 @@ describe('auth-server in development', () => {
     );
   });
 
-  it('when discovery is read, then it names the issuer, the /oauth endpoints and the three grants', async () => {
+  it('when discovery is read, then it names the issuer, the /oauth endpoints and the two recommended grants, never the password grant', async () => {
     const response = await fetch(`${server.url}/.well-known/openid-configuration`);
     assert.equal(response.status, 200);
     const discovery = (await response.json()) as Record<string, unknown>;
@@ -145,11 +145,14 @@ describe('auth-server in development', () => {
     assert.equal(discovery['token_endpoint'], `${server.url}/oauth/token`);
     assert.equal(discovery['authorization_endpoint'], `${server.url}/oauth/authorize`);
     assert.equal(discovery['jwks_uri'], `${server.url}/oauth/jwks`);
-    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials', 'password']);
+    // The legacy grant stays usable here (see the walkthrough tests) but is not offered to new clients.
+    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials']);
     assert.deepEqual(discovery['code_challenge_methods_supported'], ['S256']);
     assert.deepEqual(discovery['scopes_supported'], ['openid', 'product:read', 'product:write']);
     const oauth = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
     assert.equal(oauth.status, 200);
+    const metadata = (await oauth.json()) as { grant_types_supported: string[] };
+    assert.deepEqual([...metadata.grant_types_supported].sort(), ['authorization_code', 'client_credentials']);
   });
 
   it('when discovery is read with a forged Host or X-Forwarded-* header, then the issuer and every endpoint stay the configured ones', async () => {

@@ -160,6 +160,16 @@ export function createProvider(settings: AuthSettings, deps: { keys: SigningKey[
     await next();
   });
 
+  const discoveryPaths: ReadonlySet<string> = new Set(oauthPaths.discovery);
+  provider.use(async (ctx, next) => {
+    await next();
+    // The legacy grant is usable where enabled but never offered: new clients should not pick it up.
+    const body = ctx.body as { grant_types_supported?: unknown } | undefined;
+    if (discoveryPaths.has(ctx.path) && body && Array.isArray(body.grant_types_supported)) {
+      body.grant_types_supported = body.grant_types_supported.filter((grant) => grant !== 'password');
+    }
+  });
+
   if (settings.passwordGrant) {
     provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, policy }), ['username', 'password', 'scope']);
   }
