@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,21 @@ function send(port: number, path: string, options: { method?: string; body?: Buf
     req.end(options.body);
   });
 }
+
+
+/** Writes raw bytes to the edge over TLS and gives back everything it answered until it closed. */
+function sendRaw(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => socket.write(raw));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(answer)?.[1] ?? 0);
+const bodyOf = (answer: string) => answer.slice(answer.indexOf('\r\n\r\n') + 4);
 
 describe('edge', () => {
   let edge: Edge;
@@ -61,7 +76,7 @@ spec:
     edge = await startEdge({
       host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
       backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
-      certificateNames: ['localhost', '127.0.0.1'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
+      certificateNames: ['localhost', '127.0.0.1', 'minikube.me'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
     }, createLogger('edge-test', 'silent'));
   });
   after(async () => {
@@ -92,6 +107,56 @@ spec:
     assert.equal((await send(edge.httpsPort, '/exact')).status, 200);
   });
 
+
+  it('when the request target is not origin-form, then 400 in the contract shape and nothing reaches any backend', async () => {
+    const other = edge.httpsPort; // any host:port a caller might aim at
+    const targets = [
+      `//127.0.0.1:${other}/actuator/health`, `http://127.0.0.1:${other}/product-composite/1`, 'ftp://x/product-composite/1',
+      'https://localhost/product-composite/1', 'http://[', '/\\127.0.0.1/product-composite/1', '*', 'localhost:7001',
+    ];
+    seen = [];
+    for (const target of targets) {
+      const answer = await sendRaw(edge.httpsPort, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(answer), 400, `${target}: ${answer}`);
+      const body = JSON.parse(bodyOf(answer)) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['error', 'message', 'path', 'requestId', 'status', 'timestamp'], target);
+      assert.equal(body['status'], 400);
+      assert.match(String(body['message']), /origin-form|Malformed HTTP request/);
+    }
+    assert.deepEqual(seen, [], 'no backend was called');
+  });
+
+  it('when a request is malformed in any way, then a 4xx for each and the edge still serves the next request', async () => {
+    const big = 'x'.repeat(40 * 1024);
+    const table: Array<[string, string]> = [
+      ['absolute-form ftp', 'GET ftp://x/product-composite/1 HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+      ['unparsable absolute target', 'GET http://[::1/product-composite HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+      ['CONNECT', 'CONNECT 127.0.0.1:7001 HTTP/1.1\r\nHost: 127.0.0.1:7001\r\n\r\n'],
+      ['asterisk', 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+      ['bad percent-encoding in the path', 'GET /product-composite/%zz HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+      ['bad percent-encoding in the query', 'GET /product-composite/1?a=%G1 HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+      ['non-numeric Content-Length', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n'],
+      ['duplicate Content-Length', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx'],
+      ['Content-Length with Transfer-Encoding', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+      ['Transfer-Encoding not ending in chunked', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n'],
+      ['unknown Transfer-Encoding', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n'],
+      ['huge header', `GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nX-Big: ${big}\r\n\r\n`],
+      ['header without a colon', 'GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'],
+      ['control character in a header', 'GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n'],
+      ['no Host', 'GET /product-composite/1 HTTP/1.1\r\n\r\n'],
+      ['garbage request line', 'HELLO\r\n\r\n'],
+    ];
+    const failures: string[] = [];
+    for (const [name, raw] of table) {
+      // Connection: close is added where the request is well-formed enough for it to matter.
+      const answer = await sendRaw(edge.httpsPort, raw.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+      const status = statusOf(answer);
+      if (status < 400 || status > 499) failures.push(`${name}: ${answer.split('\r\n')[0] || '(no answer)'}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.equal((await send(edge.httpsPort, '/product-composite/1')).status, 200);
+  });
+
   it('when a body is larger than the limit, then 413 whether its length is declared or streamed', async () => {
     assert.equal((await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(2000) })).status, 413);
     const chunked = await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(5000), headers: { 'transfer-encoding': 'chunked' } });
@@ -106,7 +171,7 @@ spec:
   it('when the backend is down, then 502 with the contract shape naming the service', async () => {
     const answer = await send(edge.httpsPort, '/down/x');
     assert.equal(answer.status, 502);
-    assert.deepEqual({ ...JSON.parse(answer.body), timestamp: undefined }, { timestamp: undefined, path: '/down/x', status: 502, error: 'Bad Gateway', message: 'nobody-home is unavailable' });
+    assert.deepEqual({ ...JSON.parse(answer.body), timestamp: undefined, requestId: undefined }, { timestamp: undefined, requestId: undefined, path: '/down/x', status: 502, error: 'Bad Gateway', message: 'nobody-home is unavailable' });
   });
 
   it('when the backend answers too slowly, then 504', async () => {
@@ -126,6 +191,42 @@ spec:
     assert.equal((await send(edge.httpPort, '/.well-known/acme-challenge/other', { tls: false })).status, 404);
   });
 
+  it('when plain HTTP is used, then the redirect carries no HSTS (RFC 6797 8.1 forbids it over plain HTTP)', async () => {
+    const redirect = await send(edge.httpPort, '/product-composite/1', { tls: false });
+    assert.equal(redirect.status, 308);
+    assert.equal(redirect.headers['strict-transport-security'], undefined);
+  });
+
+  it('when the Host of a plain HTTP request is not a configured name, then the redirect goes to the default name, never to that host', async () => {
+    for (const host of ['evil', 'evil:8080', 'evil.example.com', '[::1]:8080', 'localhost.evil']) {
+      const redirect = await send(edge.httpPort, '/product-composite/1?a=b', { tls: false, headers: { host } });
+      assert.equal(redirect.status, 308, host);
+      assert.equal(redirect.headers['location'], `https://localhost:${edge.httpsPort}/product-composite/1?a=b`, host);
+    }
+    const known = await send(edge.httpPort, '/x', { tls: false, headers: { host: 'LOCALHOST:8080' } });
+    assert.equal(known.headers['location'], `https://localhost:${edge.httpsPort}/x`);
+    const absolute = await send(edge.httpPort, 'http://evil/x', { tls: false });
+    assert.equal(absolute.status, 400, 'a target naming a host is refused on the HTTP port too');
+  });
+
+  it('when the HTTP parser refuses a request on the HTTPS port, then its 400 or 431 carries HSTS; on the HTTP port it does not', async () => {
+    const tooLarge = await sendRaw(edge.httpsPort, `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`);
+    assert.equal(statusOf(tooLarge), 431);
+    assert.match(tooLarge, /\r\nstrict-transport-security: max-age=\d+/i);
+    const malformed = await sendRaw(edge.httpsPort, 'GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n');
+    assert.equal(statusOf(malformed), 400);
+    assert.match(malformed, /\r\nstrict-transport-security: max-age=\d+/i);
+    const plain = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = netConnect(edge.httpPort, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    assert.equal(statusOf(plain), 400);
+    assert.doesNotMatch(plain, /strict-transport-security/i);
+  });
+
   it('when a client offers only TLS 1.0 or 1.1, then the handshake is refused; 1.2 and 1.3 work', async () => {
     const handshake = (minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3', maxVersion: typeof minVersion) =>
       new Promise<string>((resolve, reject) => {
@@ -139,6 +240,22 @@ spec:
     await assert.rejects(handshake('TLSv1.1', 'TLSv1.1'));
     assert.equal(await handshake('TLSv1.2', 'TLSv1.2'), 'TLSv1.2');
     assert.equal(await handshake('TLSv1.3', 'TLSv1.3'), 'TLSv1.3');
+  });
+
+  it('when a TLS 1.2 client offers only CBC or non-ECDHE suites, then the handshake fails; ECDHE with AES-GCM or ChaCha20 works', async () => {
+    const handshake = (ciphers: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, maxVersion: 'TLSv1.2', ciphers, rejectUnauthorized: false }, () => {
+        resolve(socket.getCipher().name);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    for (const weak of ['ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA', 'AES128-GCM-SHA256:AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256']) {
+      await assert.rejects(handshake(weak), weak);
+    }
+    for (const strong of ['ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305']) {
+      assert.match(await handshake(strong), /^ECDHE-/);
+    }
   });
 
   it('when the certificate is swapped, then new connections get the new one', async () => {

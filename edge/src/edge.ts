@@ -1,12 +1,12 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { errorBody } from '@landscape/platform';
+import { answerClientError, errorBody, rawErrorResponse } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
-import { createProxyHandler, HSTS } from './proxy.ts';
+import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
 import { readIngressRoutes } from './routes.ts';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -20,6 +20,18 @@ export interface Edge {
   challenges: Map<string, string>;
   close(): Promise<void>;
 }
+
+/**
+ * TLS 1.2 only with forward secrecy and AEAD (no CBC, no SHA-1 MACs, no static RSA); TLS 1.3's own
+ * suites, all AEAD, as Node's defaults list them.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+const tlsOptions = (pair: KeyAndCertificate) => ({ ...pair, minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS, honorCipherOrder: true });
 
 const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repositoryRoot, path));
 
@@ -38,12 +50,25 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   // Data lives under the working directory, like the services' SQLite files.
   const pair = certificate ?? (await loadOrCreateDevCertificate(resolve(config.dataDir), config.certificateNames));
   const challenges = new Map<string, string>();
+  // A redirect names only hosts this edge is configured to serve; any other Host gets the default name.
+  const names = (config.domains.length > 0 ? config.domains : config.certificateNames).map((name) => name.toLowerCase());
+  const defaultName = config.domains[0]?.toLowerCase() ?? 'localhost';
+  const redirectHost = (given: string | undefined) => {
+    const name = (given ?? '').toLowerCase().replace(/:\d*$/, '');
+    return names.includes(name) ? name : defaultName;
+  };
 
   let httpsPort = config.httpsPort;
   const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; } });
-  const https = createHttpsServer({ ...pair, minVersion: 'TLSv1.2' }, proxy.handler);
+  const https = createHttpsServer(tlsOptions(pair), proxy.handler);
   https.headersTimeout = 20000;
   https.requestTimeout = config.responseTimeoutMs + 5000;
+  // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
+  https.on('connect', (_request, socket: Socket) => {
+    socket.end(rawErrorResponse(400, 'Request target must be origin-form: CONNECT is not supported', { 'strict-transport-security': HSTS }));
+  });
+  // The parser's own 400 and 431 on the TLS port carry HSTS like every other answer there.
+  https.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, { 'strict-transport-security': HSTS }));
 
   const http = createHttpServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -53,16 +78,19 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
       response.end(answer ?? 'Unknown challenge');
       return;
     }
-    const host = (request.headers.host ?? 'localhost').replace(/:\d+$/, '');
-    if (!/^[A-Za-z0-9.\-[\]:]+$/.test(host)) {
-      const body = JSON.stringify(errorBody(400, path, 'Invalid Host header'));
-      response.writeHead(400, { 'content-type': 'application/json' }).end(body);
+    const target = originFormTarget(request.url ?? '');
+    if ('refused' in target) {
+      const body = JSON.stringify(errorBody(400, path, target.refused, requestIdOf(request)));
+      response.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(body);
       return;
     }
     const portSuffix = httpsPort === 443 ? '' : `:${httpsPort}`;
-    response.writeHead(308, { location: `https://${host}${portSuffix}${request.url ?? '/'}`, 'strict-transport-security': HSTS });
+    // No HSTS here: RFC 6797 (8.1) has browsers ignore it over plain HTTP, and it must not be sent there.
+    response.writeHead(308, { location: `https://${redirectHost(request.headers.host)}${portSuffix}${target.path}${target.search}` });
     response.end();
   });
+
+  http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
 
   httpsPort = await listen(https, config.httpsPort, config.host);
   const httpPort = await listen(http, config.httpPort, config.host);
@@ -72,7 +100,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
     httpsPort,
     httpPort,
     challenges,
-    useCertificate: (next) => https.setSecureContext({ ...next, minVersion: 'TLSv1.2' }),
+    useCertificate: (next) => https.setSecureContext(tlsOptions(next)),
     async close() {
       await Promise.all([https, http].map((server) => new Promise<void>((done) => {
         server.close(() => done());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { errorBody } from '@landscape/platform';
@@ -19,14 +20,43 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authe
 
 export const HSTS = 'max-age=31536000; includeSubDomains';
 
-function sendError(response: ServerResponse, status: number, path: string, message: string): void {
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The caller's X-Request-Id when it is a sane one, as the services accept it; otherwise a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function sendError(response: ServerResponse, status: number, path: string, message: string, requestId: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const body = JSON.stringify(errorBody(status, path, message));
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'strict-transport-security': HSTS });
+  const body = JSON.stringify(errorBody(status, path, message, requestId));
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'strict-transport-security': HSTS, 'x-request-id': requestId });
   response.end(body);
+}
+
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * The path and query of an origin-form target (RFC 9112, 3.2.1), normalised as the backend will see it,
+ * or the reason it is refused. Any other form names a host, and the edge only ever talks to its own
+ * backends. A backslash is refused too: URL parsers treat `/\\host` like `//host`.
+ */
+export function originFormTarget(target: string): { path: string; search: string } | { refused: string } {
+  const refused = 'Request target must be origin-form: a path starting with a single /';
+  if (!target.startsWith('/') || target.startsWith('//') || target.includes('\\')) return { refused };
+  if (BAD_PERCENT.test(target)) return { refused: 'Malformed percent-encoding in the request target' };
+  let url: URL;
+  try {
+    url = new URL(target, 'http://edge.invalid');
+  } catch {
+    return { refused };
+  }
+  if (url.host !== 'edge.invalid') return { refused };
+  return { path: url.pathname, search: url.search };
 }
 
 /** The HTTPS side: route by the Ingress paths, forward with X-Forwarded-*, answer failures in the contract's shape. */
@@ -34,16 +64,18 @@ export function createProxyHandler(settings: ProxySettings) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
   const handler = (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'https://edge');
-    const route = matchRoute(settings.routes, url.pathname);
-    if (!route) return sendError(response, 404, url.pathname, `No route for ${url.pathname}`);
+    const requestId = requestIdOf(request);
+    const target = originFormTarget(request.url ?? '');
+    if ('refused' in target) return sendError(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
+    const route = matchRoute(settings.routes, target.path);
+    if (!route) return sendError(response, 404, target.path, `No route for ${target.path}`, requestId);
     const base = settings.backends[route.service];
-    if (!base) return sendError(response, 502, url.pathname, `No backend configured for service ${route.service}`);
+    if (!base) return sendError(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > settings.bodyLimitBytes) {
       request.resume();
-      return sendError(response, 413, url.pathname, `Request body larger than ${settings.bodyLimitBytes} bytes`);
+      return sendError(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
     }
 
     const headers: http.OutgoingHttpHeaders = { ...request.headers };
@@ -54,16 +86,30 @@ export function createProxyHandler(settings: ProxySettings) {
     headers['x-forwarded-proto'] = 'https';
     headers['x-forwarded-host'] = request.headers.host ?? '';
     headers['x-forwarded-port'] = String(settings.httpsPort);
+    headers['x-request-id'] = requestId;
     if (request.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked';
 
-    const target = new URL(request.url ?? '/', base);
-    const upstream = http.request(target, { method: request.method, headers, agent, timeout: settings.connectTimeoutMs });
+    // Always the configured backend; from the client only the path and query.
+    const backend = new URL(base);
+    let upstream: http.ClientRequest;
+    try {
+      upstream = http.request({
+        protocol: backend.protocol, hostname: backend.hostname, port: backend.port,
+        path: `${backend.pathname.replace(/\/+$/, '')}${target.path}${target.search}`,
+        method: request.method, headers, agent, timeout: settings.connectTimeoutMs,
+      });
+    } catch (error) {
+      // Node checks the method, path and header values it sends; what fails there came from the client.
+      settings.logger.info({ err: error, path: target.path }, 'request cannot be forwarded');
+      request.resume();
+      return sendError(response, 400, target.path, 'Request cannot be forwarded', requestId);
+    }
     let answered = false;
     const responseTimer = setTimeout(() => {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      sendError(response, 504, url.pathname, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`);
+      sendError(response, 504, target.path, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`, requestId);
     }, settings.responseTimeoutMs);
 
     upstream.on('socket', (socket) => {
@@ -88,8 +134,8 @@ export function createProxyHandler(settings: ProxySettings) {
       clearTimeout(responseTimer);
       if (answered) return response.destroy();
       answered = true;
-      settings.logger.warn({ err: error, service: route.service, path: url.pathname }, 'backend unavailable');
-      sendError(response, 502, url.pathname, `${route.service} is unavailable`);
+      settings.logger.warn({ err: error, service: route.service, path: target.path }, 'backend unavailable');
+      sendError(response, 502, target.path, `${route.service} is unavailable`, requestId);
     });
 
     // Stream the body through, counting, so a body without a length is limited too.
@@ -102,7 +148,7 @@ export function createProxyHandler(settings: ProxySettings) {
         upstream.destroy();
         request.unpipe(upstream);
         request.resume();
-        sendError(response, 413, url.pathname, `Request body larger than ${settings.bodyLimitBytes} bytes`);
+        sendError(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
       }
     });
     request.pipe(upstream);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
@@ -12,6 +14,30 @@ export interface HttpAppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * A complete response in the contract's shape, written straight to a socket, for requests the HTTP
+ * parser refused before any handler saw them. The connection closes after it.
+ */
+export function rawErrorResponse(status: number, message: string, extraHeaders: Record<string, string> = {}): string {
+  const requestId = randomUUID();
+  const body = JSON.stringify(errorBody(status, '', message, requestId));
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...extraHeaders, 'x-request-id': requestId, connection: 'close' };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines}\r\n${body}`;
+}
+
+/** What the parser's error means for the client: headers too large, too slow, or simply malformed. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, extraHeaders: Record<string, string> = {}): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request not received in time']
+      : [400, 'Malformed HTTP request'];
+  socket.end(rawErrorResponse(status, message, extraHeaders));
+}
 
 /**
  * A fastify instance with what every service shares: request ids, the contract's error shape for
@@ -31,6 +57,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Room for an oversized bearer token to reach the verifier and get a proper 401 instead of a bare 431.
     http: { maxHeaderSize: 32 * 1024 },
     return503OnClosing: true,
+    // The router's and the parser's own refusals (a bad percent-encoding, a malformed header) in the contract's shape too.
+    frameworkErrors: (error, request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as FastifyReply).status(status).send(errorBody(status, request.url, status === 400 ? 'Malformed request target' : error.message, request.id));
+    },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Bodies are validated as they are: no type coercion, no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

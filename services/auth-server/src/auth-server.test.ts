@@ -8,7 +8,7 @@ import { configRepo } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/product-composite/security';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
-  accessToken, authorizationUrl, CookieJar, pkcePair, requestToken, startAuthServer, temporaryFolder,
+  accessToken, authorizationUrl, CookieJar, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
   type TestAuthServer,
 } from './test-support.ts';
 
@@ -137,7 +137,7 @@ describe('auth-server in development', () => {
     );
   });
 
-  it('when discovery is read, then it names the issuer, the /oauth endpoints and the three grants', async () => {
+  it('when discovery is read, then it names the issuer, the /oauth endpoints and the two recommended grants, never the password grant', async () => {
     const response = await fetch(`${server.url}/.well-known/openid-configuration`);
     assert.equal(response.status, 200);
     const discovery = (await response.json()) as Record<string, unknown>;
@@ -145,20 +145,43 @@ describe('auth-server in development', () => {
     assert.equal(discovery['token_endpoint'], `${server.url}/oauth/token`);
     assert.equal(discovery['authorization_endpoint'], `${server.url}/oauth/authorize`);
     assert.equal(discovery['jwks_uri'], `${server.url}/oauth/jwks`);
-    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials', 'password']);
+    // The legacy grant stays usable here (see the walkthrough tests) but is not offered to new clients.
+    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials']);
     assert.deepEqual(discovery['code_challenge_methods_supported'], ['S256']);
     assert.deepEqual(discovery['scopes_supported'], ['openid', 'product:read', 'product:write']);
     const oauth = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
     assert.equal(oauth.status, 200);
+    const metadata = (await oauth.json()) as { grant_types_supported: string[] };
+    assert.deepEqual([...metadata.grant_types_supported].sort(), ['authorization_code', 'client_credentials']);
   });
 
-  it('when discovery is read through the edge, then the endpoints are the public URLs and the issuer stays configured', async () => {
-    const response = await fetch(`${server.url}/.well-known/openid-configuration`, {
-      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'minikube.me' },
-    });
-    const discovery = (await response.json()) as Record<string, unknown>;
-    assert.equal(discovery['token_endpoint'], 'https://minikube.me/oauth/token');
-    assert.equal(discovery['issuer'], server.issuer);
+  it('when discovery is read with a forged Host or X-Forwarded-* header, then the issuer and every endpoint stay the configured ones', async () => {
+    const forged: Array<Record<string, string>> = [
+      { host: 'evil.example' },
+      { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+      { host: 'evil.example', forwarded: 'host=evil.example;proto=https', 'x-forwarded-port': '1' },
+    ];
+    for (const headers of forged) {
+      for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+        const { status, body } = await rawGet(`${server.url}${path}`, headers);
+        assert.equal(status, 200);
+        const discovery = JSON.parse(body) as Record<string, unknown>;
+        assert.equal(discovery['issuer'], server.issuer);
+        assert.equal(discovery['token_endpoint'], `${server.url}/oauth/token`, JSON.stringify(headers));
+        assert.equal(discovery['authorization_endpoint'], `${server.url}/oauth/authorize`);
+        assert.equal(discovery['jwks_uri'], `${server.url}/oauth/jwks`);
+        assert.doesNotMatch(body, /evil\.example/);
+      }
+    }
+  });
+
+  it('when an authorization request comes with a forged Host, then the sign-in flow still returns to the configured URL', async () => {
+    const { status, headers } = await rawGet(
+      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'h', challenge: pkcePair().challenge }),
+      { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+    );
+    assert.equal(status, 303);
+    assert.match(String(headers.location), /^\/oauth\/interaction\/[\w-]+$/);
   });
 
   it('when the JWKS is read, then every key has kid, use sig and alg RS256 and no private parts', async () => {
@@ -293,6 +316,36 @@ describe('auth-server in development', () => {
   });
 });
 
+describe('auth-server with a public URL in front of it (the edge, an Ingress)', () => {
+  const folder = temporaryFolder();
+  let server: TestAuthServer;
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), AUTH_PUBLIC_URL: 'https://minikube.me' });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+
+  it('when discovery is read, directly or through a proxy, then the endpoints are under the configured public URL and the issuer stays configured', async () => {
+    const asked: Array<Record<string, string>> = [{}, { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:8443' }];
+    for (const headers of asked) {
+      const { body } = await rawGet(`${server.url}/.well-known/openid-configuration`, headers);
+      const discovery = JSON.parse(body) as Record<string, unknown>;
+      assert.equal(discovery['token_endpoint'], 'https://minikube.me/oauth/token');
+      assert.equal(discovery['authorization_endpoint'], 'https://minikube.me/oauth/authorize');
+      assert.equal(discovery['jwks_uri'], 'https://minikube.me/oauth/jwks');
+      assert.equal(discovery['issuer'], server.issuer);
+    }
+  });
+
+  it('when the token endpoint is called over plain HTTP from the proxy, then the original walkthrough\'s password grant still works', async () => {
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(typeof body['access_token'], 'string');
+  });
+});
+
 describe('auth-server with the prod profile', () => {
   const folder = temporaryFolder();
   let server: TestAuthServer;
@@ -333,6 +386,16 @@ describe('auth-server start-up checks', () => {
       (error: Error) => error.name === 'ConfigError' && /auth\.keys\.jwks/.test(error.message) && /AUTH_KEYS_JWKS/.test(error.message),
     );
     assert.equal(existsSync(file), false);
+  });
+
+  it('when auth.publicUrl is not an origin, then start-up fails naming the key', async () => {
+    for (const value of ['https://example.org/auth', 'ftp://example.org', 'not a url', 'https://user:pw@example.org']) {
+      await assert.rejects(
+        startAuthServer({ AUTH_PUBLIC_URL: value, AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+        (error: Error) => error.name === 'ConfigError' && /auth\.publicUrl/.test(error.message),
+        value,
+      );
+    }
   });
 
   it('when no client secrets are supplied, then start-up fails naming auth.clientSecrets', async () => {

@@ -9,6 +9,12 @@ export const authServerConfigSchema = Type.Object({
   auth: Type.Object({
     /** The `iss` of every token; resource servers compare it with their own configuration. */
     issuer: Type.String({ minLength: 1 }),
+    /**
+     * Where clients reach this server (the edge, an Ingress): discovery's endpoints and the sign-in
+     * flow's redirects are under it. Only configuration names it, never a request's Host or
+     * X-Forwarded-* headers, which anyone can set. Defaults to the issuer.
+     */
+    publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     /** The `aud` of every access token. */
     audience: Type.String({ minLength: 1 }),
     /** The RFC 8707 resource indicator naming that audience; every token is for it unless asked otherwise. */
@@ -55,6 +61,8 @@ export interface ClientSettings {
 /** The auth configuration checked beyond what the schema can say, with the credentials parsed. */
 export interface AuthSettings {
   issuer: string;
+  /** The origin clients reach this server at, e.g. `https://minikube.me`. */
+  publicUrl: URL;
   audience: string;
   resourceIndicator: string;
   accessTokenTtlSeconds: number;
@@ -67,6 +75,11 @@ export interface AuthSettings {
 
 export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSettings {
   checkUrl('auth.issuer', auth.issuer, { web: true, query: false });
+  if (auth.publicUrl !== undefined) checkUrl('auth.publicUrl', auth.publicUrl, { web: true, query: false });
+  const publicUrl = new URL(auth.publicUrl ?? auth.issuer);
+  if (publicUrl.pathname !== '/' || publicUrl.username !== '' || publicUrl.password !== '') {
+    throw new ConfigError(`Invalid configuration key auth.publicUrl: must be an origin such as https://example.org, without a path (${publicUrl.href})`);
+  }
   checkUrl('auth.resourceIndicator', auth.resourceIndicator, { web: false });
   const secrets = parseCredentials('auth.clientSecrets', auth.clientSecrets);
   const clients = Object.entries(auth.clients).map(([id, client]): ClientSettings => {
@@ -87,6 +100,7 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
   if (clients.length === 0) throw new ConfigError('Missing configuration key: auth.clients (at least one client)');
   return {
     issuer: auth.issuer,
+    publicUrl,
     audience: auth.audience,
     resourceIndicator: auth.resourceIndicator,
     accessTokenTtlSeconds: auth.accessTokenTtlSeconds,

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@landscape/platform';
-import { configRepo, testEnv } from '@landscape/platform/testing';
+import { configRepo, freePort, testEnv } from '@landscape/platform/testing';
 import { authServerService } from './service.ts';
 
 /** The development credentials, as dev.env gives them to a local auth server. */
@@ -18,9 +19,15 @@ export interface TestAuthServer {
   close(): Promise<void>;
 }
 
-/** Starts the auth server the way its own process would, on a free port with config-repo's configuration. */
+/**
+ * Starts the auth server the way its own process would, on a free port with config-repo's configuration;
+ * its public URL is where the test reaches it, unless env names another.
+ */
 export async function startAuthServer(env: Record<string, string>): Promise<TestAuthServer> {
-  const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', { ...devCredentials, ...env }));
+  const port = String(await freePort());
+  const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', {
+    ...devCredentials, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
+  }));
   const service = await authServerService.start(config, { logger: createLogger('auth-server-test', 'silent') });
   return { url: service.url, issuer: config.auth.issuer, close: () => service.close() };
 }
@@ -56,6 +63,19 @@ export async function accessToken(url: string, client: { id: string; secret: str
   const { status, body } = await requestToken(url, client, form);
   if (status !== 200 || typeof body['access_token'] !== 'string') throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
   return body['access_token'];
+}
+
+/** A GET with headers fetch would not send as given (Host among them). */
+export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+  });
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {

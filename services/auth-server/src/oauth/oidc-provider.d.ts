@@ -37,6 +37,8 @@ declare module 'oidc-provider' {
     readonly oidc: OIDCContext;
     readonly method: string;
     readonly path: string;
+    /** Koa's request, whose protocol and host getters build every absolute URL. */
+    readonly request: object;
     body: unknown;
     status: number;
     type: string;

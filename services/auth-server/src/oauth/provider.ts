@@ -146,8 +146,29 @@ export function createProvider(settings: AuthSettings, deps: { keys: SigningKey[
       Grant: settings.sessionTtlSeconds,
     },
   });
-  // Behind the edge or an Ingress, endpoint URLs in discovery and redirects are the public ones.
-  provider.proxy = true;
+  // Endpoint URLs in discovery and redirects are built from the request's protocol and host: pin both to
+  // the configured public URL, so no Host or X-Forwarded-* header can point clients elsewhere.
+  provider.proxy = false;
+  const publicProtocol = settings.publicUrl.protocol.slice(0, -1);
+  const publicHost = settings.publicUrl.host;
+  provider.use(async (ctx, next) => {
+    Object.defineProperties(ctx.request, {
+      protocol: { value: publicProtocol },
+      host: { value: publicHost },
+      hostname: { value: settings.publicUrl.hostname },
+    });
+    await next();
+  });
+
+  const discoveryPaths: ReadonlySet<string> = new Set(oauthPaths.discovery);
+  provider.use(async (ctx, next) => {
+    await next();
+    // The legacy grant is usable where enabled but never offered: new clients should not pick it up.
+    const body = ctx.body as { grant_types_supported?: unknown } | undefined;
+    if (discoveryPaths.has(ctx.path) && body && Array.isArray(body.grant_types_supported)) {
+      body.grant_types_supported = body.grant_types_supported.filter((grant) => grant !== 'password');
+    }
+  });
 
   if (settings.passwordGrant) {
     provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, policy }), ['username', 'password', 'scope']);

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from './http.ts';
+import { Health } from './health.ts';
+import { createLogger } from './log.ts';
+
+/** Raw bytes to the app and everything it answered until it closed the connection. */
+function sendRaw(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+const contractKeys = ['error', 'message', 'path', 'status', 'timestamp'];
+
+describe('the HTTP bootstrap with malformed requests', () => {
+  let app: FastifyInstance;
+  let port: number;
+  before(async () => {
+    app = createHttpApp({ logger: createLogger('http-test', 'silent'), health: new Health(), info: {} });
+    app.get('/product/:id', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  after(() => app.close());
+
+  const cases: Array<[string, string, number]> = [
+    ['bad percent-encoding in the path', 'GET /product/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
+    ['an unparsable absolute target', 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
+    ['a header line without a colon', 'GET /product/1 HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n', 400],
+    ['headers larger than the limit', `GET /product/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`, 431],
+  ];
+  for (const [name, raw, status] of cases) {
+    it(`when a request has ${name}, then ${status} in the contract shape, and the next request is served`, async () => {
+      const answer = await sendRaw(port, raw);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).filter((k) => k !== 'requestId').sort(), contractKeys);
+      assert.equal(body['status'], status);
+      const next = await sendRaw(port, 'GET /product/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(next, /^HTTP\/1\.1 200 /);
+    });
+  }
+});
