@@ -2,15 +2,25 @@ import { createHttpApp, type Built, type ServiceDeps } from '@landscape/platform
 import { resolveAuthSettings, type AuthServerConfig } from './config.ts';
 import { loadSigningKeys } from './keys/signing-keys.ts';
 import { createUserDirectory } from './domain/users.ts';
+import { createMemoryAdapter, type MemoryStore } from './oauth/memory-adapter.ts';
 import { createProvider } from './oauth/provider.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 
-export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<unknown>): Promise<Built> {
+export interface AuthServerOptions {
+  /** The clock of the in-memory stores and the sign-in throttle (tests move it). */
+  now?: () => number;
+  /** Sees the store the provider keeps its state in (tests read its size). */
+  observeStore?: (store: MemoryStore) => void;
+}
+
+export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<unknown>, options: AuthServerOptions = {}): Promise<Built> {
   const settings = resolveAuthSettings(config.auth);
   const keys = await loadSigningKeys(config.auth.keys, deps.logger);
   const users = createUserDirectory(settings.userPasswords);
-  const provider = createProvider(settings, { keys, users, logger: deps.logger });
+  const store = createMemoryAdapter({ maxEntriesPerKind: settings.storeMaxEntriesPerKind, ...(options.now ? { now: options.now } : {}) });
+  options.observeStore?.(store);
+  const provider = createProvider(settings, { keys, users, store, logger: deps.logger });
 
   const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'auth-server' } } });
   // Each registers in its own scope: the OAuth endpoints must leave request bodies unread, the pages parse forms.

@@ -8,7 +8,7 @@ import { configRepo } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/product-composite/security';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
-  accessToken, authorizationUrl, CookieJar, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
+  accessToken, authorizationUrl, browserAt, CookieJar, signInAndConsent, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
   type TestAuthServer,
 } from './test-support.ts';
 
@@ -343,6 +343,43 @@ describe('auth-server with a public URL in front of it (the edge, an Ingress)', 
     const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(typeof body['access_token'], 'string');
+  });
+});
+
+describe('auth-server under a flood of authorization requests', () => {
+  const folder = temporaryFolder();
+  let server: TestAuthServer;
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), AUTH_STORE_MAX_ENTRIES_PER_KIND: '20' });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+
+  const startFlow = async (go: ReturnType<typeof browserAt>, challenge: string) => {
+    const response = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'f', challenge }));
+    assert.equal(response.status, 303);
+    return response.headers.get('location') ?? '';
+  };
+
+  it('when far more sign-ins are started than the store holds, then it keeps its cap, the oldest is gone and a recent one still completes', async () => {
+    const first = browserAt(server.url);
+    const firstInteraction = await startFlow(first, pkcePair().challenge);
+    for (let i = 0; i < 200; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
+    assert.equal(server.store.size('Interaction'), 20);
+
+    const expired = await first(firstInteraction);
+    assert.equal(expired.status, 400);
+    assert.match(await expired.text(), /expired or was already completed/);
+
+    const go = browserAt(server.url);
+    const { verifier, challenge } = pkcePair();
+    const code = await signInAndConsent(go, await startFlow(go, challenge));
+    for (let i = 0; i < 5; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(server.store.size('Interaction') <= 20);
   });
 });
 

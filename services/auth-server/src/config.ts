@@ -36,6 +36,8 @@ export const authServerConfigSchema = Type.Object({
     /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
     clientSecrets: Type.Optional(Type.String()),
     userPasswords: Type.Optional(Type.String()),
+    /** Interactions, sessions, grants and codes in memory: at most this many of each kind, oldest dropped first. */
+    store: Type.Object({ maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }) }, { default: {} }),
     /** The legacy resource-owner password grant; off unless configuration turns it on. */
     passwordGrant: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
     keys: Type.Object({
@@ -71,6 +73,7 @@ export interface AuthSettings {
   clients: ClientSettings[];
   userPasswords: Record<string, string>;
   passwordGrant: boolean;
+  storeMaxEntriesPerKind: number;
 }
 
 export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSettings {
@@ -109,6 +112,7 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     clients,
     userPasswords: parseCredentials('auth.userPasswords', auth.userPasswords),
     passwordGrant: auth.passwordGrant.enabled,
+    storeMaxEntriesPerKind: auth.store.maxEntriesPerKind,
   };
 }
 
