@@ -1,6 +1,7 @@
 import { createHttpApp, type Built, type ServiceDeps } from '@landscape/platform';
 import { resolveAuthSettings, type AuthServerConfig } from './config.ts';
 import { loadSigningKeys } from './keys/signing-keys.ts';
+import { createSignInThrottle } from './domain/sign-in-throttle.ts';
 import { createUserDirectory } from './domain/users.ts';
 import { createMemoryAdapter, type MemoryStore } from './oauth/memory-adapter.ts';
 import { createProvider } from './oauth/provider.ts';
@@ -20,11 +21,12 @@ export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<unkno
   const users = createUserDirectory(settings.userPasswords);
   const store = createMemoryAdapter({ maxEntriesPerKind: settings.storeMaxEntriesPerKind, ...(options.now ? { now: options.now } : {}) });
   options.observeStore?.(store);
-  const provider = createProvider(settings, { keys, users, store, logger: deps.logger });
+  const throttle = createSignInThrottle(settings.signInThrottle, options.now);
+  const provider = createProvider(settings, { keys, users, store, throttle, logger: deps.logger });
 
   const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'auth-server' } } });
   // Each registers in its own scope: the OAuth endpoints must leave request bodies unread, the pages parse forms.
   await app.register(oauthRoutes, { provider });
-  await app.register(interactionRoutes, { provider, users, scopes: settings.scopes });
+  await app.register(interactionRoutes, { provider, users, throttle, scopes: settings.scopes });
   return { app };
 }

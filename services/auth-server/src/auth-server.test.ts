@@ -383,6 +383,87 @@ describe('auth-server under a flood of authorization requests', () => {
   });
 });
 
+describe('auth-server against password guessing', () => {
+  const folder = temporaryFolder();
+  let clock = Date.now();
+  let server: TestAuthServer;
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }, { now: () => clock });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+  const windowMs = 300_000;
+
+  /** 200 guesses: how many were checked (400 invalid_grant) and how many throttled (429 with Retry-After). */
+  const guess = async (client: { id: string; secret: string }, user: (i: number) => string) => {
+    const statuses = { checked: 0, throttled: 0 };
+    for (let i = 0; i < 200; i++) {
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'password', username: user(i), password: `guess${i}` }),
+      });
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.equal(body['error'], 'invalid_grant');
+      if (response.status === 429) {
+        statuses.throttled += 1;
+        assert.ok(Number(response.headers.get('retry-after')) > 0, 'Retry-After names the seconds to wait');
+      } else {
+        assert.equal(response.status, 400);
+        statuses.checked += 1;
+      }
+    }
+    return statuses;
+  };
+
+  it('when 200 passwords are guessed for one user, then only the first 10 are checked, even the right one waits, and after the window it works', async () => {
+    assert.deepEqual(await guess(writer, () => 'magnus'), { checked: 10, throttled: 190 });
+    const meanwhile = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(meanwhile.status, 429);
+    const other = await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(other.status, 429, 'the user waits whichever client asks');
+    clock += windowMs;
+    const afterwards = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(afterwards.status, 200, JSON.stringify(afterwards.body));
+  });
+
+  it('when passwords are guessed for a user that does not exist, then the answers are the same as for one that does', async () => {
+    assert.deepEqual(await guess(writer, () => 'nobody'), { checked: 10, throttled: 190 });
+    clock += windowMs;
+  });
+
+  it('when one client guesses for many usernames, then that client waits after 100 failures and the other does not', async () => {
+    assert.deepEqual(await guess(reader, (i) => `user${i}`), { checked: 100, throttled: 100 });
+    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 429);
+    assert.equal((await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+    clock += windowMs;
+    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+  });
+
+  it('when 200 passwords are guessed on the sign-in page, then it answers 429 after 10, and after the window the right password signs in', async () => {
+    const go = browserAt(server.url);
+    const started = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'g', challenge: pkcePair().challenge }));
+    const interaction = started.headers.get('location') ?? '';
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const response = await go(`${interaction}/login`, { username: 'magnus', password: `guess${i}` });
+      statuses.push(response.status);
+      const page = await response.text();
+      if (response.status === 429) {
+        assert.match(page, /Too many failed sign-in attempts/);
+        assert.ok(Number(response.headers.get('retry-after')) > 0);
+      }
+    }
+    assert.deepEqual([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length], [10, 190]);
+    const meanwhile = await go(`${interaction}/login`, { username: 'magnus', password: 'password' });
+    assert.equal(meanwhile.status, 429);
+    clock += windowMs;
+    assert.ok((await signInAndConsent(go, interaction)).length > 0);
+  });
+});
+
 describe('auth-server with the prod profile', () => {
   const folder = temporaryFolder();
   let server: TestAuthServer;

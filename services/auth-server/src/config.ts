@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ConfigError, envName, serviceConfigProperties } from '@landscape/platform';
+import type { SignInThrottleSettings } from './domain/sign-in-throttle.ts';
 
 const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 
@@ -38,6 +39,13 @@ export const authServerConfigSchema = Type.Object({
     userPasswords: Type.Optional(Type.String()),
     /** Interactions, sessions, grants and codes in memory: at most this many of each kind, oldest dropped first. */
     store: Type.Object({ maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }) }, { default: {} }),
+    /** Failed password checks (sign-in page and password grant) allowed per username and per client in a window. */
+    signInThrottle: Type.Object({
+      maxFailuresPerUser: Type.Integer({ minimum: 1, default: 10 }),
+      maxFailuresPerClient: Type.Integer({ minimum: 1, default: 100 }),
+      windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+      maxTracked: Type.Integer({ minimum: 1, default: 10000 }),
+    }, { default: {} }),
     /** The legacy resource-owner password grant; off unless configuration turns it on. */
     passwordGrant: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
     keys: Type.Object({
@@ -74,6 +82,7 @@ export interface AuthSettings {
   userPasswords: Record<string, string>;
   passwordGrant: boolean;
   storeMaxEntriesPerKind: number;
+  signInThrottle: SignInThrottleSettings;
 }
 
 export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSettings {
@@ -113,6 +122,7 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     userPasswords: parseCredentials('auth.userPasswords', auth.userPasswords),
     passwordGrant: auth.passwordGrant.enabled,
     storeMaxEntriesPerKind: auth.store.maxEntriesPerKind,
+    signInThrottle: auth.signInThrottle,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthSettings, ClientSettings } from '../config.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
 import { decideScopes } from '../domain/scopes.ts';
+import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import { errorPage, pageHeaders } from '../views/pages.ts';
 import type { MemoryStore } from './memory-adapter.ts';
@@ -75,7 +76,7 @@ function clientMetadata(client: ClientSettings, grants: { password: boolean }): 
  */
 export function createProvider(
   settings: AuthSettings,
-  deps: { keys: SigningKey[]; users: UserDirectory; store: MemoryStore; logger: Logger },
+  deps: { keys: SigningKey[]; users: UserDirectory; store: MemoryStore; throttle: SignInThrottle; logger: Logger },
 ): Provider {
   const policy = createResourcePolicy(settings);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer: { accessTokenTTL: number | undefined } | undefined }) =>
@@ -174,7 +175,7 @@ export function createProvider(
   });
 
   if (settings.passwordGrant) {
-    provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, policy }), ['username', 'password', 'scope']);
+    provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, throttle: deps.throttle, policy }), ['username', 'password', 'scope']);
   }
 
   provider.on('server_error', (ctx, error) => deps.logger.error({ err: error, path: ctx.path }, 'oauth request failed'));
