@@ -94,6 +94,44 @@ describe('auth-server in development', () => {
     assert.equal(unknown.body['error'], 'invalid_client');
   });
 
+  it('when a client authenticates with Basic and client_secret in the body at once, then it is refused in the OAuth shape', async () => {
+    const basic = `Basic ${Buffer.from('writer:secret').toString('base64')}`;
+    const bodies: Array<Record<string, string>> = [
+      { grant_type: 'client_credentials', client_secret: 'secret' },
+      { grant_type: 'client_credentials', client_id: 'writer', client_secret: 'secret' },
+      { grant_type: 'client_credentials', client_id: 'writer', client_secret: 'wrong' },
+      { grant_type: 'password', username: 'magnus', password: 'password', client_secret: 'secret' },
+    ];
+    for (const fields of bodies) {
+      const response = await fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams(fields) });
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.ok([400, 401].includes(response.status), `${response.status} for ${JSON.stringify(fields)}`);
+      assert.ok(['invalid_request', 'invalid_client'].includes(String(body['error'])), JSON.stringify(body));
+      assert.equal(typeof body['error_description'], 'string');
+      assert.equal(body['access_token'], undefined);
+    }
+  });
+
+  it('when the Basic header is malformed, then 400 or 401 in the OAuth shape, never a 5xx', async () => {
+    const encode = (text: string) => Buffer.from(text, 'latin1').toString('base64');
+    const headers = [
+      'Basic', 'Basic ', 'Basic !!!', 'Basic ====', `Basic ${encode('writer')}`, `Basic ${encode(':')}`, `Basic ${encode(':secret')}`,
+      `Basic ${encode('writer:')}`, `Basic ${encode('%zz:secret')}`, `Basic ${encode('writer:%E0%A4%A')}`, `Basic ${encode('wr\u00ffiter:secret')}`,
+      `Basic ${encode('writer:secret')} extra`, `basic ${encode('writer:wrong')}`, 'Bearer abc', 'Digest username="writer"',
+      `Basic ${'A'.repeat(20_000)}`,
+    ];
+    for (const authorization of headers) {
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST', headers: { authorization }, body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      assert.ok(response.status >= 400 && response.status < 500, `${response.status} for ${authorization.slice(0, 40)}`);
+      if (response.status !== 431) {
+        const body = (await response.json()) as Record<string, unknown>;
+        assert.equal(typeof body['error'], 'string', authorization.slice(0, 40));
+      }
+    }
+  });
+
   it('when an unknown scope or one the client may not have is asked for, then 400 invalid_scope', async () => {
     const grants: Array<Record<string, string>> = [{ grant_type: 'client_credentials' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
     for (const grant of grants) {
