@@ -43,7 +43,7 @@ describe('sign-in throttle', () => {
 
   it('when more names are tried than it tracks, then it keeps at most maxTracked of them', () => {
     const throttle = createSignInThrottle({ ...settings, maxFailuresPerClient: 1_000_000, maxTracked: 10 }, () => 0);
-    for (let i = 0; i < 1000; i++) throttle.failed({ client: 'writer', user: `user${i}` });
+    for (let i = 0; i < 1000; i++) throttle.failed({ client: 'writer', user: `user${i}${'x'.repeat(5_000)}` });
     assert.ok(throttle.size() <= 10);
     assert.equal(throttle.retryAfter({ client: 'writer', user: 'magnus' }), 0);
   });

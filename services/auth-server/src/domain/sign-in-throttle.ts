@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 export interface SignInThrottleSettings {
   /** Failed attempts for one username, through any client, before it must wait. */
   maxFailuresPerUser: number;
@@ -32,8 +34,10 @@ interface Window {
  */
 export function createSignInThrottle(settings: SignInThrottleSettings, now: () => number = Date.now): SignInThrottle {
   const windows = new Map<string, Window>();
+  // Usernames are whatever a request sends, up to a body's size: remember a digest of fixed size instead.
+  const userKey = (user: string) => `user:${createHash('sha256').update(user, 'utf8').digest('base64url')}`;
   const keys = ({ client, user }: SignInAttempt) => [
-    { key: `user:${user}`, max: settings.maxFailuresPerUser },
+    { key: userKey(user), max: settings.maxFailuresPerUser },
     { key: `client:${client}`, max: settings.maxFailuresPerClient },
   ];
   const current = (key: string): Window | undefined => {
@@ -65,7 +69,7 @@ export function createSignInThrottle(settings: SignInThrottleSettings, now: () =
       }
     },
     succeeded({ user }) {
-      windows.delete(`user:${user}`);
+      windows.delete(userKey(user));
     },
     size: () => windows.size,
   };
