@@ -157,6 +157,12 @@ describe('auth-server in development', () => {
     });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+    const huge = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', padding: 'x'.repeat(100_000) }),
+    });
+    assert.equal(huge.status, 413);
   });
 
   it('when a token from each grant is verified by the composite\'s verifier, then it is accepted with its scopes; another audience is refused', async () => {
