@@ -1,20 +1,32 @@
 import { createHttpApp, type Built, type ServiceDeps } from '@landscape/platform';
 import { resolveAuthSettings, type AuthServerConfig } from './config.ts';
 import { loadSigningKeys } from './keys/signing-keys.ts';
+import { createSignInThrottle } from './domain/sign-in-throttle.ts';
 import { createUserDirectory } from './domain/users.ts';
+import { createMemoryAdapter, type MemoryStore } from './oauth/memory-adapter.ts';
 import { createProvider } from './oauth/provider.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 
-export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<unknown>): Promise<Built> {
+export interface AuthServerOptions {
+  /** The clock of the in-memory stores and the sign-in throttle (tests move it). */
+  now?: () => number;
+  /** Sees the store the provider keeps its state in (tests read its size). */
+  observeStore?: (store: MemoryStore) => void;
+}
+
+export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<unknown>, options: AuthServerOptions = {}): Promise<Built> {
   const settings = resolveAuthSettings(config.auth);
   const keys = await loadSigningKeys(config.auth.keys, deps.logger);
   const users = createUserDirectory(settings.userPasswords);
-  const provider = createProvider(settings, { keys, users, logger: deps.logger });
+  const store = createMemoryAdapter({ maxEntriesPerKind: settings.storeMaxEntriesPerKind, ...(options.now ? { now: options.now } : {}) });
+  options.observeStore?.(store);
+  const throttle = createSignInThrottle(settings.signInThrottle, options.now);
+  const provider = createProvider(settings, { keys, users, store, throttle, logger: deps.logger });
 
   const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'auth-server' } } });
   // Each registers in its own scope: the OAuth endpoints must leave request bodies unread, the pages parse forms.
   await app.register(oauthRoutes, { provider });
-  await app.register(interactionRoutes, { provider, users, scopes: settings.scopes });
+  await app.register(interactionRoutes, { provider, users, throttle, scopes: settings.scopes });
   return { app };
 }

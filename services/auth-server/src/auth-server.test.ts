@@ -8,7 +8,7 @@ import { configRepo } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/product-composite/security';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
-  accessToken, authorizationUrl, CookieJar, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
+  accessToken, authorizationUrl, browserAt, CookieJar, signInAndConsent, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
   type TestAuthServer,
 } from './test-support.ts';
 
@@ -94,6 +94,44 @@ describe('auth-server in development', () => {
     assert.equal(unknown.body['error'], 'invalid_client');
   });
 
+  it('when a client authenticates with Basic and client_secret in the body at once, then it is refused in the OAuth shape', async () => {
+    const basic = `Basic ${Buffer.from('writer:secret').toString('base64')}`;
+    const bodies: Array<Record<string, string>> = [
+      { grant_type: 'client_credentials', client_secret: 'secret' },
+      { grant_type: 'client_credentials', client_id: 'writer', client_secret: 'secret' },
+      { grant_type: 'client_credentials', client_id: 'writer', client_secret: 'wrong' },
+      { grant_type: 'password', username: 'magnus', password: 'password', client_secret: 'secret' },
+    ];
+    for (const fields of bodies) {
+      const response = await fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams(fields) });
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.ok([400, 401].includes(response.status), `${response.status} for ${JSON.stringify(fields)}`);
+      assert.ok(['invalid_request', 'invalid_client'].includes(String(body['error'])), JSON.stringify(body));
+      assert.equal(typeof body['error_description'], 'string');
+      assert.equal(body['access_token'], undefined);
+    }
+  });
+
+  it('when the Basic header is malformed, then 400 or 401 in the OAuth shape, never a 5xx', async () => {
+    const encode = (text: string) => Buffer.from(text, 'latin1').toString('base64');
+    const headers = [
+      'Basic', 'Basic ', 'Basic !!!', 'Basic ====', `Basic ${encode('writer')}`, `Basic ${encode(':')}`, `Basic ${encode(':secret')}`,
+      `Basic ${encode('writer:')}`, `Basic ${encode('%zz:secret')}`, `Basic ${encode('writer:%E0%A4%A')}`, `Basic ${encode('wr\u00ffiter:secret')}`,
+      `Basic ${encode('writer:secret')} extra`, `basic ${encode('writer:wrong')}`, 'Bearer abc', 'Digest username="writer"',
+      `Basic ${'A'.repeat(20_000)}`,
+    ];
+    for (const authorization of headers) {
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST', headers: { authorization }, body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      assert.ok(response.status >= 400 && response.status < 500, `${response.status} for ${authorization.slice(0, 40)}`);
+      if (response.status !== 431) {
+        const body = (await response.json()) as Record<string, unknown>;
+        assert.equal(typeof body['error'], 'string', authorization.slice(0, 40));
+      }
+    }
+  });
+
   it('when an unknown scope or one the client may not have is asked for, then 400 invalid_scope', async () => {
     const grants: Array<Record<string, string>> = [{ grant_type: 'client_credentials' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
     for (const grant of grants) {
@@ -119,6 +157,12 @@ describe('auth-server in development', () => {
     });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+    const huge = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', padding: 'x'.repeat(100_000) }),
+    });
+    assert.equal(huge.status, 413);
   });
 
   it('when a token from each grant is verified by the composite\'s verifier, then it is accepted with its scopes; another audience is refused', async () => {
@@ -343,6 +387,124 @@ describe('auth-server with a public URL in front of it (the edge, an Ingress)', 
     const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(typeof body['access_token'], 'string');
+  });
+});
+
+describe('auth-server under a flood of authorization requests', () => {
+  const folder = temporaryFolder();
+  let server: TestAuthServer;
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), AUTH_STORE_MAX_ENTRIES_PER_KIND: '20' });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+
+  const startFlow = async (go: ReturnType<typeof browserAt>, challenge: string) => {
+    const response = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'f', challenge }));
+    assert.equal(response.status, 303);
+    return response.headers.get('location') ?? '';
+  };
+
+  it('when far more sign-ins are started than the store holds, then it keeps its cap, the oldest is gone and a recent one still completes', async () => {
+    const first = browserAt(server.url);
+    const firstInteraction = await startFlow(first, pkcePair().challenge);
+    for (let i = 0; i < 200; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
+    assert.equal(server.store.size('Interaction'), 20);
+
+    const expired = await first(firstInteraction);
+    assert.equal(expired.status, 400);
+    assert.match(await expired.text(), /expired or was already completed/);
+
+    const go = browserAt(server.url);
+    const { verifier, challenge } = pkcePair();
+    const code = await signInAndConsent(go, await startFlow(go, challenge));
+    for (let i = 0; i < 5; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
+    const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(server.store.size('Interaction') <= 20);
+  });
+});
+
+describe('auth-server against password guessing', () => {
+  const folder = temporaryFolder();
+  let clock = Date.now();
+  let server: TestAuthServer;
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }, { now: () => clock });
+  });
+  after(async () => {
+    await server.close();
+    folder.remove();
+  });
+  const windowMs = 300_000;
+
+  /** 200 guesses: how many were checked (400 invalid_grant) and how many throttled (429 with Retry-After). */
+  const guess = async (client: { id: string; secret: string }, user: (i: number) => string) => {
+    const statuses = { checked: 0, throttled: 0 };
+    for (let i = 0; i < 200; i++) {
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'password', username: user(i), password: `guess${i}` }),
+      });
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.equal(body['error'], 'invalid_grant');
+      if (response.status === 429) {
+        statuses.throttled += 1;
+        assert.ok(Number(response.headers.get('retry-after')) > 0, 'Retry-After names the seconds to wait');
+      } else {
+        assert.equal(response.status, 400);
+        statuses.checked += 1;
+      }
+    }
+    return statuses;
+  };
+
+  it('when 200 passwords are guessed for one user, then only the first 10 are checked, even the right one waits, and after the window it works', async () => {
+    assert.deepEqual(await guess(writer, () => 'magnus'), { checked: 10, throttled: 190 });
+    const meanwhile = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(meanwhile.status, 429);
+    const other = await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(other.status, 429, 'the user waits whichever client asks');
+    clock += windowMs;
+    const afterwards = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    assert.equal(afterwards.status, 200, JSON.stringify(afterwards.body));
+  });
+
+  it('when passwords are guessed for a user that does not exist, then the answers are the same as for one that does', async () => {
+    assert.deepEqual(await guess(writer, () => 'nobody'), { checked: 10, throttled: 190 });
+    clock += windowMs;
+  });
+
+  it('when one client guesses for many usernames, then that client waits after 100 failures and the other does not', async () => {
+    assert.deepEqual(await guess(reader, (i) => `user${i}`), { checked: 100, throttled: 100 });
+    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 429);
+    assert.equal((await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+    clock += windowMs;
+    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+  });
+
+  it('when 200 passwords are guessed on the sign-in page, then it answers 429 after 10, and after the window the right password signs in', async () => {
+    const go = browserAt(server.url);
+    const started = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'g', challenge: pkcePair().challenge }));
+    const interaction = started.headers.get('location') ?? '';
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const response = await go(`${interaction}/login`, { username: 'magnus', password: `guess${i}` });
+      statuses.push(response.status);
+      const page = await response.text();
+      if (response.status === 429) {
+        assert.match(page, /Too many failed sign-in attempts/);
+        assert.ok(Number(response.headers.get('retry-after')) > 0);
+      }
+    }
+    assert.deepEqual([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length], [10, 190]);
+    const meanwhile = await go(`${interaction}/login`, { username: 'magnus', password: 'password' });
+    assert.equal(meanwhile.status, 429);
+    clock += windowMs;
+    assert.ok((await signInAndConsent(go, interaction)).length > 0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ConfigError, envName, serviceConfigProperties } from '@landscape/platform';
+import type { SignInThrottleSettings } from './domain/sign-in-throttle.ts';
 
 const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 
@@ -36,6 +37,15 @@ export const authServerConfigSchema = Type.Object({
     /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
     clientSecrets: Type.Optional(Type.String()),
     userPasswords: Type.Optional(Type.String()),
+    /** Interactions, sessions, grants and codes in memory: at most this many of each kind, oldest dropped first. */
+    store: Type.Object({ maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }) }, { default: {} }),
+    /** Failed password checks (sign-in page and password grant) allowed per username and per client in a window. */
+    signInThrottle: Type.Object({
+      maxFailuresPerUser: Type.Integer({ minimum: 1, default: 10 }),
+      maxFailuresPerClient: Type.Integer({ minimum: 1, default: 100 }),
+      windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+      maxTracked: Type.Integer({ minimum: 1, default: 10000 }),
+    }, { default: {} }),
     /** The legacy resource-owner password grant; off unless configuration turns it on. */
     passwordGrant: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
     keys: Type.Object({
@@ -71,6 +81,8 @@ export interface AuthSettings {
   clients: ClientSettings[];
   userPasswords: Record<string, string>;
   passwordGrant: boolean;
+  storeMaxEntriesPerKind: number;
+  signInThrottle: SignInThrottleSettings;
 }
 
 export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSettings {
@@ -109,6 +121,8 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     clients,
     userPasswords: parseCredentials('auth.userPasswords', auth.userPasswords),
     passwordGrant: auth.passwordGrant.enabled,
+    storeMaxEntriesPerKind: auth.store.maxEntriesPerKind,
+    signInThrottle: auth.signInThrottle,
   };
 }
 

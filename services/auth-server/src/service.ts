@@ -1,9 +1,14 @@
 import { defineService } from '@landscape/platform';
-import { buildApp } from './app.ts';
+import { buildApp, type AuthServerOptions } from './app.ts';
 import { authServerConfigSchema } from './config.ts';
 
-export const authServerService = defineService({
-  name: 'auth-server',
-  schema: authServerConfigSchema,
-  build: (config, deps) => buildApp(config, deps),
-});
+/** The auth server as a service; options only change what tests need to see or control. */
+export function createAuthServerService(options: AuthServerOptions = {}) {
+  return defineService({
+    name: 'auth-server',
+    schema: authServerConfigSchema,
+    build: (config, deps) => buildApp(config, deps, options),
+  });
+}
+
+export const authServerService = createAuthServerService();

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@landscape/platform';
 import { configRepo, freePort, testEnv } from '@landscape/platform/testing';
-import { authServerService } from './service.ts';
+import type { MemoryStore } from './oauth/memory-adapter.ts';
+import { authServerService, createAuthServerService } from './service.ts';
 
 /** The development credentials, as dev.env gives them to a local auth server. */
 export const devCredentials = {
@@ -16,6 +17,8 @@ export const devCredentials = {
 export interface TestAuthServer {
   url: string;
   issuer: string;
+  /** The provider's in-memory store. */
+  store: MemoryStore;
   close(): Promise<void>;
 }
 
@@ -23,13 +26,16 @@ export interface TestAuthServer {
  * Starts the auth server the way its own process would, on a free port with config-repo's configuration;
  * its public URL is where the test reaches it, unless env names another.
  */
-export async function startAuthServer(env: Record<string, string>): Promise<TestAuthServer> {
+export async function startAuthServer(env: Record<string, string>, options: { now?: () => number } = {}): Promise<TestAuthServer> {
   const port = String(await freePort());
   const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', {
     ...devCredentials, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
   }));
-  const service = await authServerService.start(config, { logger: createLogger('auth-server-test', 'silent') });
-  return { url: service.url, issuer: config.auth.issuer, close: () => service.close() };
+  let store: MemoryStore | undefined;
+  const service = await createAuthServerService({ ...options, observeStore: (s) => { store = s; } })
+    .start(config, { logger: createLogger('auth-server-test', 'silent') });
+  if (!store) throw new Error('the auth server did not build its store');
+  return { url: service.url, issuer: config.auth.issuer, store, close: () => service.close() };
 }
 
 /** A folder under the OS temp folder, removed by the returned function. */
@@ -115,4 +121,29 @@ export class CookieJar {
   header(): string {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
+}
+
+/** A browser reduced to its cookies and manual redirects, against one server. */
+export function browserAt(base: string) {
+  const jar = new CookieJar();
+  return async (url: string, fields?: Record<string, string>): Promise<Response> => {
+    const response = await fetch(new URL(url, base), {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+      ...(fields ? { method: 'POST', body: new URLSearchParams(fields) } : {}),
+    });
+    jar.store(response);
+    return response;
+  };
+}
+
+/** The authorization-code flow from an interaction page on: sign-in, consent, and the code it ends with. */
+export async function signInAndConsent(go: ReturnType<typeof browserAt>, interaction: string, password = 'password'): Promise<string> {
+  const next = async (response: Response) => {
+    if (response.status !== 303) throw new Error(`expected a redirect, got ${response.status}: ${await response.text()}`);
+    return response.headers.get('location') ?? '';
+  };
+  const toConsent = await next(await go(await next(await go(`${interaction}/login`, { username: 'magnus', password }))));
+  const callback = new URL(await next(await go(await next(await go(`${toConsent}/confirm`, {})))));
+  return callback.searchParams.get('code') ?? '';
 }

@@ -1,27 +1,47 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 interface Entry {
+  model: string;
   payload: AdapterPayload;
   expiresAt: number;
 }
 
 const SWEEP_EVERY_WRITES = 500;
 
+export interface MemoryStore {
+  adapter(model: string): Adapter;
+  /** Entries of one kind held now, expired ones not yet swept included. */
+  size(model: string): number;
+}
+
 /**
  * Where oidc-provider keeps sign-in sessions, interactions, consents and authorization codes: this
  * process's memory. Access tokens are self-contained JWTs and are not stored, so only a browser
  * sign-in in progress is lost on restart (or served by another replica).
+ *
+ * Anyone can start an interaction without signing in, so each kind holds at most `maxEntriesPerKind`
+ * entries: a full kind drops its oldest entry, and a flood of interactions never evicts sessions.
  */
-export function createMemoryAdapter(now: () => number = Date.now): (model: string) => Adapter {
+export function createMemoryAdapter(options: { maxEntriesPerKind: number; now?: () => number }): MemoryStore {
+  const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
+  // Keys of each kind in the order they were last written, oldest first.
+  const byModel = new Map<string, Set<string>>();
   const sessionsByUid = new Map<string, string>();
   const keysByGrant = new Map<string, Set<string>>();
   let writes = 0;
+
+  const keysOf = (model: string) => {
+    let keys = byModel.get(model);
+    if (!keys) byModel.set(model, (keys = new Set()));
+    return keys;
+  };
 
   const remove = (key: string) => {
     const entry = entries.get(key);
     entries.delete(key);
     if (!entry) return;
+    byModel.get(entry.model)?.delete(key);
     const { uid, grantId } = entry.payload;
     if (uid !== undefined && sessionsByUid.get(uid) === key) sessionsByUid.delete(uid);
     if (grantId !== undefined) keysByGrant.get(grantId)?.delete(key);
@@ -41,19 +61,22 @@ export function createMemoryAdapter(now: () => number = Date.now): (model: strin
     for (const [grantId, keys] of keysByGrant) if (keys.size === 0) keysByGrant.delete(grantId);
   };
 
-  return (model) => {
+  const adapter = (model: string): Adapter => {
     const keyOf = (id: string) => `${model}:${id}`;
     return {
       async upsert(id, payload, expiresIn) {
         if (++writes % SWEEP_EVERY_WRITES === 0) sweep();
         const key = keyOf(id);
         remove(key);
-        entries.set(key, { payload, expiresAt: expiresIn === undefined ? Infinity : now() + expiresIn * 1000 });
+        const keys = keysOf(model);
+        while (keys.size >= options.maxEntriesPerKind) remove(keys.values().next().value as string);
+        entries.set(key, { model, payload, expiresAt: expiresIn === undefined ? Infinity : now() + expiresIn * 1000 });
+        keys.add(key);
         if (model === 'Session' && payload.uid !== undefined) sessionsByUid.set(payload.uid, key);
         if (payload.grantId !== undefined) {
-          const keys = keysByGrant.get(payload.grantId) ?? new Set<string>();
-          keys.add(key);
-          keysByGrant.set(payload.grantId, keys);
+          const grantKeys = keysByGrant.get(payload.grantId) ?? new Set<string>();
+          grantKeys.add(key);
+          keysByGrant.set(payload.grantId, grantKeys);
         }
       },
       async find(id) {
@@ -79,4 +102,5 @@ export function createMemoryAdapter(now: () => number = Date.now): (model: strin
       },
     };
   };
+  return { adapter, size: (model) => byModel.get(model)?.size ?? 0 };
 }

@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { AuthSettings, ClientSettings } from '../config.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
 import { decideScopes } from '../domain/scopes.ts';
+import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import { errorPage, pageHeaders } from '../views/pages.ts';
-import { createMemoryAdapter } from './memory-adapter.ts';
+import type { MemoryStore } from './memory-adapter.ts';
 import { passwordGrant } from './password-grant.ts';
 
 /** Every endpoint lives under /oauth, so the edge routes one prefix (plus discovery) to this service. */
@@ -73,13 +74,16 @@ function clientMetadata(client: ClientSettings, grants: { password: boolean }): 
  * and consent pages at /oauth/interaction) and, where configuration enables it, the password grant.
  * Access tokens are RS256 JWTs for the one resource the landscape has.
  */
-export function createProvider(settings: AuthSettings, deps: { keys: SigningKey[]; users: UserDirectory; logger: Logger }): Provider {
+export function createProvider(
+  settings: AuthSettings,
+  deps: { keys: SigningKey[]; users: UserDirectory; store: MemoryStore; throttle: SignInThrottle; logger: Logger },
+): Provider {
   const policy = createResourcePolicy(settings);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer: { accessTokenTTL: number | undefined } | undefined }) =>
     token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds;
 
   const provider = new Provider(settings.issuer, {
-    adapter: createMemoryAdapter(),
+    adapter: deps.store.adapter,
     clients: settings.clients.map((c) => clientMetadata(c, { password: settings.passwordGrant })),
     clientAuthMethods: ['client_secret_basic'],
     // Browser clients may call the token endpoint from the origins they are redirected to.
@@ -171,7 +175,7 @@ export function createProvider(settings: AuthSettings, deps: { keys: SigningKey[
   });
 
   if (settings.passwordGrant) {
-    provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, policy }), ['username', 'password', 'scope']);
+    provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, throttle: deps.throttle, policy }), ['username', 'password', 'scope']);
   }
 
   provider.on('server_error', (ctx, error) => deps.logger.error({ err: error, path: ctx.path }, 'oauth request failed'));

@@ -1,6 +1,7 @@
 import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type Interaction, type Provider } from 'oidc-provider';
+import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import { oauthPaths } from '../oauth/provider.ts';
 import { consentPage, errorPage, loginPage, pageHeaders } from '../views/pages.ts';
@@ -8,6 +9,7 @@ import { consentPage, errorPage, loginPage, pageHeaders } from '../views/pages.t
 export interface InteractionDeps {
   provider: Provider;
   users: UserDirectory;
+  throttle: SignInThrottle;
   /** scope -> what the consent page says about it. */
   scopes: Record<string, string>;
 }
@@ -19,7 +21,7 @@ const FORM_LIMIT = 8 * 1024;
  * here with its interaction cookie; each step reports its result back and redirects to the flow.
  */
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
-  const { provider, users } = deps;
+  const { provider, users, throttle } = deps;
   const base = `${oauthPaths.interaction}/:uid`;
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
@@ -77,13 +79,21 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   app.post(`${base}/login`, async (request, reply) => {
     const details = await current(request, reply, 'login');
     const form = formOf(request.body);
-    const accountId = users.authenticate(form('username'), form('password'));
-    if (accountId === undefined) {
-      return page(reply, 401, loginPage({
-        action: urls(details.uid).login, abort: urls(details.uid).abort, clientId: clientOf(details),
-        username: form('username'), error: 'Invalid username or password.',
-      }));
+    const attempt = { client: clientOf(details), user: form('username') };
+    const refuse = (status: number, error: string) => page(reply, status, loginPage({
+      action: urls(details.uid).login, abort: urls(details.uid).abort, clientId: clientOf(details), username: form('username'), error,
+    }));
+    const wait = throttle.retryAfter(attempt);
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      return refuse(429, `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     }
+    const accountId = users.authenticate(attempt.user, form('password'));
+    if (accountId === undefined) {
+      throttle.failed(attempt);
+      return refuse(401, 'Invalid username or password.');
+    }
+    throttle.succeeded(attempt);
     const returnTo = await provider.interactionResult(request.raw, reply.raw, { login: { accountId } }, { mergeWithLastSubmission: false });
     return reply.redirect(returnTo, 303);
   });

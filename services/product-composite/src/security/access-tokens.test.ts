@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { createHmac } from 'node:crypto';
 import { createLogger, createInProcessBus, type RunningService } from '@landscape/platform';
 import { testEnv } from '@landscape/platform/testing';
@@ -11,6 +11,10 @@ import { AUDIENCE, compositeEnv, ISSUER, startTestIssuer, type TestIssuer } from
 import { createTokenVerifier } from './access-tokens.ts';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+/** Signs exactly the claims given, iat included (the issuer's own signer always stamps the current time). */
+const signAt = (issuer: TestIssuer, payload: JWTPayload) =>
+  new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'test-key' }).sign(issuer.privateKey);
 
 describe('access tokens: every forged or broken token is refused with 401, never 5xx', () => {
   let issuer: TestIssuer;
@@ -59,6 +63,8 @@ describe('access tokens: every forged or broken token is refused with 401, never
     ['a wrong audience', () => issuer.sign({ scope, aud: 'some-other-api' })],
     ['an expired token', () => issuer.sign({ scope, exp: now() - 60 })],
     ['nbf in the future', () => issuer.sign({ scope, nbf: now() + 3600 })],
+    ['iat a day in the future', () => signAt(issuer, { ...claims, iat: now() + 86_400, exp: now() + 86_400 + 300 })],
+    ['iat and nbf a minute in the future', () => signAt(issuer, { ...claims, iat: now() + 60, nbf: now() + 60, exp: now() + 360 })],
     ['no exp claim', () => issuer.sign({ scope }, {}, 0)],
     ['exp given as a string', () => issuer.sign({ scope, exp: String(now() + 300) as unknown as number })],
     ['a tampered payload (scope added after signing)', async () => {
@@ -137,6 +143,21 @@ describe('token verifier', () => {
     await verify(`Bearer ${token}`);
     clock += 60_000;
     await assert.rejects(verify(`Bearer ${token}`), (e: { status: number }) => e.status === 401);
+  });
+
+  it('when iat or nbf lie beyond the clock skew, then the token is refused; within the skew it is accepted', async () => {
+    const clock = Date.now();
+    const verify = createTokenVerifier(settings(), () => clock);
+    const at = Math.floor(clock / 1000);
+    const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'writer', scope: 'product:read', exp: at + 600 };
+    for (const early of [{ iat: at + 6 }, { iat: at + 86_400 }, { iat: at, nbf: at + 6 }]) {
+      await assert.rejects(verify(`Bearer ${await signAt(issuer, { ...claims, ...early })}`), (e: { status: number; message: string }) =>
+        e.status === 401 && /iat|nbf/.test(e.message), JSON.stringify(early));
+    }
+    for (const close of [{ iat: at + 5 }, { iat: at + 4, nbf: at + 4 }]) {
+      const principal = await verify(`Bearer ${await signAt(issuer, { ...claims, ...close })}`);
+      assert.equal(principal.subject, 'writer', JSON.stringify(close));
+    }
   });
 
   it('when the JWKS cannot be fetched, then 503 (not the client\'s fault), never a 5xx crash or a 401', async () => {

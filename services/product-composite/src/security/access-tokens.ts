@@ -25,8 +25,9 @@ const unauthorized = (message: string, error?: string) =>
 
 /**
  * Verifies JWT access tokens against the auth server's JWKS: RS256 family only, issuer, audience,
- * `typ: at+jwt`, expiry with a small skew. Keys come only from the configured JWKS URL, never from a
- * token's own headers (`jku`, `x5u`, embedded `jwk`). Verified tokens are cached until they expire.
+ * `typ: at+jwt`, expiry, not-before and issued-at with a small skew. Keys come only from the configured
+ * JWKS URL, never from a token's own headers (`jku`, `x5u`, embedded `jwk`). Verified tokens are cached
+ * until they expire.
  */
 export function createTokenVerifier(settings: SecuritySettings, now: () => number = Date.now) {
   const jwks = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 2000, cooldownDuration: 30000 });
@@ -70,6 +71,11 @@ export function createTokenVerifier(settings: SecuritySettings, now: () => numbe
         throw new HttpError(503, 'Token verification keys are unavailable, try again later');
       }
       throw unauthorized(`Invalid access token: ${describe(error)}`, 'invalid_token');
+    }
+    // jose checks nbf against the skew but lets any iat pass: a token issued "later" than now is forged or
+    // from a clock gone wrong, and would outlive the lifetime the issuer meant it to have.
+    if ((payload.iat as number) > now() / 1000 + settings.clockSkewSeconds) {
+      throw unauthorized('Invalid access token: iat: the token is issued in the future', 'invalid_token');
     }
     const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
     const principal = { subject: String(payload.sub), scopes: new Set(scope.split(' ').filter(Boolean)) };
