@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '@landscape/platform';
+import { createLogger, loadConfig } from '@landscape/platform';
+import { edgeConfigSchema, repositoryRoot } from './config.ts';
 import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
 import { startEdge, type Edge } from './edge.ts';
 
@@ -288,6 +289,31 @@ describe('edge with kept-alive backend connections', () => {
     } finally {
       await edge.close();
       backend.close();
+    }
+  });
+});
+
+describe('edge listening on every interface', () => {
+  it('when the edge runs with its default host, then clients reach both ports over IPv4 and IPv6', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-dual-'));
+    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}]}}]}\n');
+    const config = loadConfig(edgeConfigSchema, { service: 'edge', env: { CONFIG_LOCATION: join(repositoryRoot, 'config-repo') } });
+    assert.equal(config.edge.host, '::');
+    const edge = await startEdge({ ...config.edge, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data') }, createLogger('edge-test', 'silent'));
+    try {
+      for (const host of ['127.0.0.1', '::1']) {
+        const redirect = await new Promise<number>((resolve, reject) => {
+          httpRequest({ host, port: edge.httpPort, path: '/' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+        });
+        assert.equal(redirect, 308, `HTTP over ${host}`);
+        const protocol = await new Promise<string>((resolve, reject) => {
+          const socket = connect({ host, port: edge.httpsPort, rejectUnauthorized: false }, () => { resolve(socket.getProtocol() ?? ''); socket.end(); });
+          socket.on('error', reject);
+        });
+        assert.match(protocol, /^TLSv1\.[23]$/, `HTTPS over ${host}`);
+      }
+    } finally {
+      await edge.close();
     }
   });
 });

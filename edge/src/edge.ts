@@ -38,7 +38,8 @@ const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repository
 const listen = (server: Server, port: number, host: string) =>
   new Promise<number>((resolvePort, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolvePort((server.address() as AddressInfo).port));
+    // ipv6Only false: on `::` IPv4 clients arrive as IPv4-mapped addresses on the same socket.
+    server.listen({ port, host, ipv6Only: false }, () => resolvePort((server.address() as AddressInfo).port));
   });
 
 /**
