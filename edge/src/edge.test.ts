@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, loadConfig } from '@landscape/platform';
+import { eventually, keepAliveLoad } from '@landscape/platform/testing';
 import { edgeConfigSchema, repositoryRoot } from './config.ts';
 import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
 import { startEdge, type Edge } from './edge.ts';
@@ -288,6 +289,31 @@ describe('edge with kept-alive backend connections', () => {
       for (let i = 0; i < 3; i++) assert.equal((await send(edge.httpsPort, '/x')).status, 200, `request ${i + 1}`);
     } finally {
       await edge.close();
+      backend.close();
+    }
+  });
+});
+
+describe('edge shutdown under keep-alive load', () => {
+  it('when the edge closes while 16 keep-alive clients send requests, then every request sent is answered and close finishes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-drain-'));
+    const backend = createServer((_request, response) => { setTimeout(() => response.end('ok'), 2); });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
+    const edge = await startEdge({
+      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
+      backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+      certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 5000,
+    }, createLogger('edge-test', 'silent'));
+    try {
+      const load = keepAliveLoad({ clients: 16, port: edge.httpsPort, path: '/x' });
+      await eventually(() => assert.ok(load.result.answered >= 300), 20000, 5);
+      await edge.close();
+      const result = await load.finished;
+      process.stdout.write(`edge closed under keep-alive load: ${JSON.stringify(result)}\n`);
+      assert.deepEqual(load.errors, []);
+      assert.equal(result.failed, 0);
+    } finally {
       backend.close();
     }
   });
