@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
@@ -274,17 +274,23 @@ spec:
   });
 });
 
+/** An edge whose every path goes to one backend served by handle. */
+async function edgeBefore(handle: RequestListener, connectTimeoutMs: number): Promise<{ edge: Edge; backend: Server }> {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
+  const backend = createServer(handle);
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
+  const edge = await startEdge({
+    host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
+    backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+    certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000,
+  }, createLogger('edge-test', 'silent'));
+  return { edge, backend };
+}
+
 describe('edge with kept-alive backend connections', () => {
   it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-keepalive-'));
-    const backend = createServer((_request, response) => { setTimeout(() => response.end('slow'), 600); });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}}]}\n');
-    const edge = await startEdge({
-      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
-      backends: { slow: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
-      certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 300, responseTimeoutMs: 5000,
-    }, createLogger('edge-test', 'silent'));
+    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('slow'), 600); }, 300);
     try {
       for (let i = 0; i < 3; i++) assert.equal((await send(edge.httpsPort, '/x')).status, 200, `request ${i + 1}`);
     } finally {
@@ -296,15 +302,7 @@ describe('edge with kept-alive backend connections', () => {
 
 describe('edge shutdown under keep-alive load', () => {
   it('when the edge closes while 16 keep-alive clients send requests, then every request sent is answered and close finishes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-drain-'));
-    const backend = createServer((_request, response) => { setTimeout(() => response.end('ok'), 2); });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
-    const edge = await startEdge({
-      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
-      backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
-      certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 5000,
-    }, createLogger('edge-test', 'silent'));
+    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('ok'), 2); }, 1000);
     try {
       const load = keepAliveLoad({ clients: 16, port: edge.httpsPort, path: '/x' });
       await eventually(() => assert.ok(load.result.answered >= 300), 20000, 5);

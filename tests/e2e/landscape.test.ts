@@ -21,6 +21,13 @@ async function assertPortsFree(): Promise<void> {
   }
 }
 
+/** Test databases for the per-service mode, so it never touches a developer's product_db and friends. */
+const testDatabases = () => ({
+  PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
+  RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
+  REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
+});
+
 interface Started { process: ChildProcess; output: () => string; stop(): Promise<number | null> }
 
 /** Starts an npm start script as a user would and waits for its ready line. */
@@ -90,12 +97,7 @@ describe('the running landscape', () => {
   });
 
   it('when started one process per service on PostgreSQL, MariaDB and RabbitMQ, then the walkthrough passes', async () => {
-    // Test databases, so the walkthrough never touches a developer's product_db and friends.
-    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), {
-      PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
-      RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
-      REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
-    });
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
@@ -144,11 +146,7 @@ describe('stopping the landscape under load', () => {
   });
 
   it('when the per-service supervisor is killed outright, then its child services stop too and free their ports', async () => {
-    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), {
-      PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
-      RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
-      REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
-    });
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
     const supervisor = running.process;
     const exited = new Promise<void>((done) => supervisor.once('exit', () => done()));
     supervisor.kill('SIGKILL');
