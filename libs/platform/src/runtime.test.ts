@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -68,5 +69,28 @@ describe('where services listen', () => {
     } finally {
       await service.close();
     }
+  });
+});
+
+describe('a service process under a supervisor', () => {
+  it('when the supervisor goes away (its IPC channel closes), then the service shuts down cleanly instead of living on', { timeout: 20000 }, async () => {
+    const runtime = JSON.stringify(resolve(import.meta.dirname, 'runtime.ts'));
+    const log = JSON.stringify(resolve(import.meta.dirname, 'log.ts'));
+    const code = `
+      const { runUntilSignal } = await import(${runtime});
+      const { createLogger } = await import(${log});
+      const keepAlive = setInterval(() => undefined, 1000);
+      await runUntilSignal(createLogger('child', 'silent'), async () => ({
+        services: [{ close: async () => { clearInterval(keepAlive); process.stdout.write('closed'); } }], shutdownTimeoutMs: 5000,
+      }));
+      process.send('ready');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await new Promise<void>((ready, fail) => { child.once('message', () => ready()); child.once('exit', (c) => fail(new Error(`exited with ${c}`))); });
+    const exited = new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    child.disconnect();
+    assert.equal(await exited, 0);
+    assert.equal(output, 'closed');
   });
 });

@@ -199,6 +199,12 @@ export async function runUntilSignal(
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Spawned by a supervisor with an IPC channel: when it goes, however it died, this process goes too
+  // instead of living on as an orphan that holds its port.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => stop('supervisor gone'));
+  }
 }
 
 export interface ServiceConfig {
