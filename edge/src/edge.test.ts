@@ -275,13 +275,13 @@ spec:
 });
 
 /** An edge whose every path goes to one backend served by handle. */
-async function edgeBefore(handle: RequestListener, connectTimeoutMs: number): Promise<{ edge: Edge; backend: Server }> {
+async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, host = '127.0.0.1'): Promise<{ edge: Edge; backend: Server }> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
   const backend = createServer(handle);
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
   const edge = await startEdge({
-    host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
+    host, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
     backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
     certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000,
   }, createLogger('edge-test', 'silent'));
@@ -338,6 +338,20 @@ describe('edge listening on every interface', () => {
       }
     } finally {
       await edge.close();
+    }
+  });
+});
+
+describe('edge on :: with an IPv4 client', () => {
+  it('when an IPv4 client calls the dual-stack edge, then X-Forwarded-For names its plain IPv4 address, not the IPv4-mapped one', async () => {
+    let forwardedFor: unknown;
+    const { edge, backend } = await edgeBefore((request, response) => { forwardedFor = request.headers['x-forwarded-for']; response.end('ok'); }, 1000, '::');
+    try {
+      assert.equal((await send(edge.httpsPort, '/x')).status, 200);
+      assert.equal(forwardedFor, '127.0.0.1');
+    } finally {
+      await edge.close();
+      backend.close();
     }
   });
 });

@@ -86,7 +86,8 @@ export function createProxyHandler(settings: ProxySettings) {
 
     const headers: http.OutgoingHttpHeaders = { ...request.headers };
     for (const name of HOP_BY_HOP) delete headers[name];
-    const client = request.socket.remoteAddress ?? '';
+    // On a dual-stack socket an IPv4 client appears as ::ffff:a.b.c.d; backends expect a.b.c.d.
+    const client = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     const forwardedFor = request.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client}` : client;
     headers['x-forwarded-proto'] = 'https';
