@@ -31,7 +31,9 @@ let stopping = false;
 const children = new Map<string, ChildProcess>();
 
 function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
-  const child = spawn(process.execPath, [resolve(root, 'services', name, 'src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL, and the
+  // child then shuts down (see runUntilSignal).
+  const child = spawn(process.execPath, [resolve(root, 'services', name, 'src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const since = Date.now();
   children.set(name, child);
   child.on('exit', (code, signal) => {
@@ -45,6 +47,16 @@ function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
   });
 }
 
+// However this process ends, its children end with it.
+process.once('exit', () => { for (const child of children.values()) child.kill('SIGTERM'); });
+process.on('uncaughtException', (error) => {
+  logger.fatal({ err: error }, 'supervisor failed');
+  void stop(1);
+});
+process.on('unhandledRejection', (error) => {
+  logger.fatal({ err: error }, 'supervisor failed');
+  void stop(1);
+});
 for (const name of names) run(name, envOf(name));
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
@@ -58,23 +70,28 @@ async function ready(port: number): Promise<boolean> {
 }
 
 let edge: RunningEdge | undefined;
-edge = await startLocalEdge(envOf('product-composite'));
+try {
+  edge = await startLocalEdge(envOf('product-composite'));
+} catch (error) {
+  process.stderr.write(`\nedge: ${(error as Error).message}\n`);
+  await stop(1);
+}
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
   if (states.every(Boolean)) break;
   await sleep(200);
 }
-if (!stopping) process.stdout.write(banner('one process per service', edge));
+if (!stopping && edge) process.stdout.write(banner('one process per service', edge));
 
-async function stop(): Promise<void> {
+async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('stopping');
-  await edge?.close();
+  await edge?.close().catch((error: unknown) => logger.error({ err: error }, 'edge did not close cleanly'));
   await Promise.all([...children.values()].map((child) => new Promise<void>((done) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.once('exit', () => { clearTimeout(kill); done(); });
     child.kill('SIGTERM');
   })));
-  process.exit(0);
+  process.exit(code);
 }

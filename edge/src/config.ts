@@ -7,7 +7,8 @@ export const repositoryRoot = resolve(import.meta.dirname, '../..');
 export const edgeConfigSchema = Type.Object({
   logging: loggingConfigSchema,
   edge: Type.Object({
-    host: Type.String({ default: '0.0.0.0' }),
+    /** The public ports are the way in: every interface, IPv4 and IPv6 (dual-stack). */
+    host: Type.String({ default: '::' }),
     httpsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8443 }),
     httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     /** The Ingress manifest the routes are read from, relative to the repository. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '@landscape/platform';
+import { createLogger, loadConfig } from '@landscape/platform';
+import { eventually, keepAliveLoad } from '@landscape/platform/testing';
+import { edgeConfigSchema, repositoryRoot } from './config.ts';
 import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
 import { startEdge, type Edge } from './edge.ts';
 
@@ -272,19 +274,81 @@ spec:
   });
 });
 
+/** An edge whose every path goes to one backend served by handle. */
+async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, host = '127.0.0.1'): Promise<{ edge: Edge; backend: Server }> {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
+  const backend = createServer(handle);
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
+  const edge = await startEdge({
+    host, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
+    backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+    certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000,
+  }, createLogger('edge-test', 'silent'));
+  return { edge, backend };
+}
+
 describe('edge with kept-alive backend connections', () => {
   it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-keepalive-'));
-    const backend = createServer((_request, response) => { setTimeout(() => response.end('slow'), 600); });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}}]}\n');
-    const edge = await startEdge({
-      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
-      backends: { slow: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
-      certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 300, responseTimeoutMs: 5000,
-    }, createLogger('edge-test', 'silent'));
+    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('slow'), 600); }, 300);
     try {
       for (let i = 0; i < 3; i++) assert.equal((await send(edge.httpsPort, '/x')).status, 200, `request ${i + 1}`);
+    } finally {
+      await edge.close();
+      backend.close();
+    }
+  });
+});
+
+describe('edge shutdown under keep-alive load', () => {
+  it('when the edge closes while 16 keep-alive clients send requests, then every request sent is answered and close finishes', async () => {
+    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('ok'), 2); }, 1000);
+    try {
+      const load = keepAliveLoad({ clients: 16, port: edge.httpsPort, path: '/x' });
+      await eventually(() => assert.ok(load.result.answered >= 300), 20000, 5);
+      await edge.close();
+      const result = await load.finished;
+      process.stdout.write(`edge closed under keep-alive load: ${JSON.stringify(result)}\n`);
+      assert.deepEqual(load.errors, []);
+      assert.equal(result.failed, 0);
+    } finally {
+      backend.close();
+    }
+  });
+});
+
+describe('edge listening on every interface', () => {
+  it('when the edge runs with its default host, then clients reach both ports over IPv4 and IPv6', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-dual-'));
+    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}]}}]}\n');
+    const config = loadConfig(edgeConfigSchema, { service: 'edge', env: { CONFIG_LOCATION: join(repositoryRoot, 'config-repo') } });
+    assert.equal(config.edge.host, '::');
+    const edge = await startEdge({ ...config.edge, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data') }, createLogger('edge-test', 'silent'));
+    try {
+      for (const host of ['127.0.0.1', '::1']) {
+        const redirect = await new Promise<number>((resolve, reject) => {
+          httpRequest({ host, port: edge.httpPort, path: '/' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+        });
+        assert.equal(redirect, 308, `HTTP over ${host}`);
+        const protocol = await new Promise<string>((resolve, reject) => {
+          const socket = connect({ host, port: edge.httpsPort, rejectUnauthorized: false }, () => { resolve(socket.getProtocol() ?? ''); socket.end(); });
+          socket.on('error', reject);
+        });
+        assert.match(protocol, /^TLSv1\.[23]$/, `HTTPS over ${host}`);
+      }
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+describe('edge on :: with an IPv4 client', () => {
+  it('when an IPv4 client calls the dual-stack edge, then X-Forwarded-For names its plain IPv4 address, not the IPv4-mapped one', async () => {
+    let forwardedFor: unknown;
+    const { edge, backend } = await edgeBefore((request, response) => { forwardedFor = request.headers['x-forwarded-for']; response.end('ok'); }, 1000, '::');
+    try {
+      assert.equal((await send(edge.httpsPort, '/x')).status, 200);
+      assert.equal(forwardedFor, '127.0.0.1');
     } finally {
       await edge.close();
       backend.close();

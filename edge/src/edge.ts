@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
@@ -8,8 +8,13 @@ import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificat
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
 import { readIngressRoutes } from './routes.ts';
+import { drainable } from './drain.ts';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+
+// How long a connection must have been idle before a shutdown ends it: a client that just got an
+// answer may have its next request on the way.
+const DRAIN_GRACE_MS = 250;
 
 export interface Edge {
   httpsPort: number;
@@ -38,7 +43,8 @@ const fromRoot = (path: string) => (isAbsolute(path) ? path : resolve(repository
 const listen = (server: Server, port: number, host: string) =>
   new Promise<number>((resolvePort, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolvePort((server.address() as AddressInfo).port));
+    // ipv6Only false: on `::` IPv4 clients arrive as IPv4-mapped addresses on the same socket.
+    server.listen({ port, host, ipv6Only: false }, () => resolvePort((server.address() as AddressInfo).port));
   });
 
 /**
@@ -59,8 +65,10 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   };
 
   let httpsPort = config.httpsPort;
-  const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; } });
-  const https = createHttpsServer(tlsOptions(pair), proxy.handler);
+  const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; }, beforeAnswer: (response) => httpsDrain.closeIfDraining(response) });
+  const https = createHttpsServer(tlsOptions(pair));
+  const httpsDrain = drainable(https, { tls: true, graceMs: DRAIN_GRACE_MS });
+  https.on('request', (request: IncomingMessage, response: ServerResponse) => proxy.handler(request, response));
   https.headersTimeout = 20000;
   https.requestTimeout = config.responseTimeoutMs + 5000;
   // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
@@ -71,6 +79,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   https.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, { 'strict-transport-security': HSTS }));
 
   const http = createHttpServer((request, response) => {
+    httpDrain.closeIfDraining(response);
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path.startsWith(ACME_CHALLENGE_PREFIX)) {
       const answer = challenges.get(path.slice(ACME_CHALLENGE_PREFIX.length));
@@ -89,6 +98,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
     response.writeHead(308, { location: `https://${redirectHost(request.headers.host)}${portSuffix}${target.path}${target.search}` });
     response.end();
   });
+  const httpDrain = drainable(http, { tls: false, graceMs: DRAIN_GRACE_MS });
 
   http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
 
@@ -102,10 +112,8 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
     challenges,
     useCertificate: (next) => https.setSecureContext(tlsOptions(next)),
     async close() {
-      await Promise.all([https, http].map((server) => new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeIdleConnections();
-      })));
+      // Stop accepting; idle connections end now, busy ones after their response.
+      await Promise.all([httpsDrain.drain(), httpDrain.drain()]);
       proxy.close();
     },
   };

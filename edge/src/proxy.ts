@@ -13,6 +13,8 @@ export interface ProxySettings {
   responseTimeoutMs: number;
   httpsPort: number;
   logger: Logger;
+  /** Called just before any answer is written (to add `Connection: close` while shutting down). */
+  beforeAnswer?: (response: ServerResponse) => void;
 }
 
 // Hop-by-hop headers belong to one connection and are never forwarded (RFC 9110, 7.6.1).
@@ -28,7 +30,7 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export function sendError(response: ServerResponse, status: number, path: string, message: string, requestId: string): void {
+function sendError(response: ServerResponse, status: number, path: string, message: string, requestId: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -62,25 +64,30 @@ export function originFormTarget(target: string): { path: string; search: string
 /** The HTTPS side: route by the Ingress paths, forward with X-Forwarded-*, answer failures in the contract's shape. */
 export function createProxyHandler(settings: ProxySettings) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const fail: typeof sendError = (response, ...rest) => {
+    settings.beforeAnswer?.(response);
+    sendError(response, ...rest);
+  };
 
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     const requestId = requestIdOf(request);
     const target = originFormTarget(request.url ?? '');
-    if ('refused' in target) return sendError(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
+    if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
-    if (!route) return sendError(response, 404, target.path, `No route for ${target.path}`, requestId);
+    if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
     const base = settings.backends[route.service];
-    if (!base) return sendError(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
+    if (!base) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > settings.bodyLimitBytes) {
       request.resume();
-      return sendError(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
+      return fail(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
     }
 
     const headers: http.OutgoingHttpHeaders = { ...request.headers };
     for (const name of HOP_BY_HOP) delete headers[name];
-    const client = request.socket.remoteAddress ?? '';
+    // On a dual-stack socket an IPv4 client appears as ::ffff:a.b.c.d; backends expect a.b.c.d.
+    const client = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     const forwardedFor = request.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client}` : client;
     headers['x-forwarded-proto'] = 'https';
@@ -102,14 +109,14 @@ export function createProxyHandler(settings: ProxySettings) {
       // Node checks the method, path and header values it sends; what fails there came from the client.
       settings.logger.info({ err: error, path: target.path }, 'request cannot be forwarded');
       request.resume();
-      return sendError(response, 400, target.path, 'Request cannot be forwarded', requestId);
+      return fail(response, 400, target.path, 'Request cannot be forwarded', requestId);
     }
     let answered = false;
     const responseTimer = setTimeout(() => {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      sendError(response, 504, target.path, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`, requestId);
+      fail(response, 504, target.path, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`, requestId);
     }, settings.responseTimeoutMs);
 
     upstream.on('socket', (socket) => {
@@ -126,6 +133,7 @@ export function createProxyHandler(settings: ProxySettings) {
       const out: http.OutgoingHttpHeaders = { ...answer.headers };
       for (const name of HOP_BY_HOP) delete out[name];
       out['strict-transport-security'] = HSTS;
+      settings.beforeAnswer?.(response);
       response.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(response);
       answer.on('error', () => response.destroy());
@@ -135,7 +143,7 @@ export function createProxyHandler(settings: ProxySettings) {
       if (answered) return response.destroy();
       answered = true;
       settings.logger.warn({ err: error, service: route.service, path: target.path }, 'backend unavailable');
-      sendError(response, 502, target.path, `${route.service} is unavailable`, requestId);
+      fail(response, 502, target.path, `${route.service} is unavailable`, requestId);
     });
 
     // Stream the body through, counting, so a body without a length is limited too.
@@ -148,7 +156,7 @@ export function createProxyHandler(settings: ProxySettings) {
         upstream.destroy();
         request.unpipe(upstream);
         request.resume();
-        sendError(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
+        fail(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
       }
     });
     request.pipe(upstream);

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { eventually, testDatabaseName } from '@landscape/platform/testing';
+import { eventually, keepAliveLoad, testDatabaseName } from '@landscape/platform/testing';
 import { startLandscape, type Started } from '../support/processes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
+
+/** Test databases for the per-service mode, so it never touches a developer's product_db and friends. */
+const testDatabases = () => ({
+  PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
+  RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
+  REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
+});
 
 function walkthrough(): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
@@ -48,12 +56,7 @@ describe('the running landscape', () => {
   });
 
   it('when started one process per service on PostgreSQL, MariaDB and RabbitMQ, then the walkthrough passes', async () => {
-    // Test databases, so the walkthrough never touches a developer's product_db and friends.
-    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), {
-      PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
-      RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
-      REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
-    });
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
@@ -72,6 +75,45 @@ describe('the running landscape', () => {
     assert.equal(await running.stop(), 0);
     assert.throws(() => productPid(), 'every child is stopped with the supervisor');
     running = undefined;
+  });
+});
+
+/** Whether anything accepts connections on that port of this machine. */
+const listening = (port: number) => new Promise<boolean>((done) => {
+  const socket = connect(port, '127.0.0.1', () => { socket.destroy(); done(true); });
+  socket.on('error', () => done(false));
+});
+
+describe('stopping the landscape under load', () => {
+  let running: Started | undefined;
+  after(async () => { await running?.stop(); });
+
+  it('when SIGTERM arrives while 16 keep-alive clients send requests, then every request sent is answered and it exits 0', async () => {
+    running = await startLandscape('start.ts', mkdtempSync(join(tmpdir(), 'landscape-')));
+    const token = await fetchToken();
+    const load = keepAliveLoad({ clients: 16, port: 8443, path: '/product-composite/1', headers: { authorization: `Bearer ${token}` } });
+    await eventually(async () => assert.ok(load.result.answered >= 200, `answered ${load.result.answered}`), 30000, 50);
+    const exited = new Promise<number | null>((done) => running?.process.once('exit', (code) => done(code)));
+    running.process.kill('SIGTERM');
+    await load.finished;
+    const code = await exited;
+    process.stdout.write(`keep-alive load at SIGTERM: ${JSON.stringify(load.result)}, exit code ${code}\n`);
+    assert.deepEqual(load.errors, [], 'no request sent went unanswered');
+    assert.equal(load.result.failed, 0);
+    assert.equal(code, 0, running.output().slice(-2000));
+    running = undefined;
+  });
+
+  it('when the per-service supervisor is killed outright, then its child services stop too and free their ports', async () => {
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
+    const supervisor = running.process;
+    const exited = new Promise<void>((done) => supervisor.once('exit', () => done()));
+    supervisor.kill('SIGKILL');
+    await exited;
+    running = undefined;
+    await eventually(async () => {
+      for (const port of [7000, 7001, 7002, 7003, 9999]) assert.equal(await listening(port), false, `port ${port} is free`);
+    }, 20000, 200);
   });
 });
 

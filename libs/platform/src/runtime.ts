@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
@@ -10,7 +12,11 @@ import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConf
 
 export const serverConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
-  host: Type.String({ default: '0.0.0.0' }),
+  /**
+   * `::` is every interface over IPv4 and IPv6 (what a pod needs); `localhost` is the loopback of both
+   * IP versions, 127.0.0.1 and ::1, whatever /etc/hosts says.
+   */
+  host: Type.String({ default: '::' }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000 }),
 }, { default: {} });
 
@@ -108,10 +114,15 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     if (built.close) closers.push(built.close);
     for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler);
 
-    await app.listen({ port: config.server.port, host: config.server.host });
+    const loopback = config.server.host === 'localhost';
+    await app.listen({ port: config.server.port, host: loopback ? '127.0.0.1' : config.server.host, ipv6Only: false });
     closers.push(() => app.close());
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound !== null ? bound.port : config.server.port;
+    if (loopback) {
+      const ipv6 = await alsoListen(app.server, '::1', port, logger);
+      if (ipv6) closers.push(ipv6);
+    }
     address = serviceAddress(port);
     logger.info({ port }, `${spec.name} started`);
     return { name: spec.name, port, url: `http://127.0.0.1:${port}`, close };
@@ -119,6 +130,26 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Accepts connections on another address for the same HTTP server: they become that server's own
+ * connections, so its timeouts, parser limits and draining on close apply to them alike. A machine
+ * without IPv6 keeps the IPv4 listener alone. The returned function stops accepting there.
+ */
+async function alsoListen(server: Server, host: string, port: number, logger: Logger): Promise<(() => Promise<void>) | undefined> {
+  const extra = createNetServer((socket) => server.emit('connection', socket));
+  try {
+    await new Promise<void>((done, fail) => {
+      extra.once('error', fail);
+      extra.listen({ host, port }, () => done());
+    });
+  } catch (error) {
+    logger.warn({ err: error, host, port }, `not listening on ${host}`);
+    return undefined;
+  }
+  // Stop accepting only: the connections belong to the HTTP server, whose close drains them.
+  return async () => { extra.close(); };
 }
 
 /** The `hostname/ip:port` a response carries so callers can see which instance answered. */
@@ -168,6 +199,12 @@ export async function runUntilSignal(
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Spawned by a supervisor with an IPC channel: when it goes, however it died, this process goes too
+  // instead of living on as an orphan that holds its port.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => stop('supervisor gone'));
+  }
 }
 
 export interface ServiceConfig {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, get } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -139,4 +140,37 @@ export function freePort(): Promise<number> {
       probe.close(() => resolvePort(port));
     });
   });
+}
+
+export interface LoadResult { answered: number; failed: number; refused: number }
+
+/**
+ * HTTPS clients that each keep one connection alive and send the next request as soon as the last is
+ * answered, for testing a graceful shutdown. A client stops when it is told `Connection: close` or a new
+ * connection is refused (nothing was sent); a request that was sent and got no answer is a failure.
+ */
+export function keepAliveLoad(options: { clients: number; port: number; path: string; headers?: Record<string, string> }) {
+  const result: LoadResult = { answered: 0, failed: 0, refused: 0 };
+  const errors: string[] = [];
+  const runs = Array.from({ length: options.clients }, () => new Promise<void>((done) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const stop = () => { agent.destroy(); done(); };
+    const next = () => {
+      get({ host: '127.0.0.1', port: options.port, path: options.path, headers: { host: 'localhost', ...options.headers }, agent }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          result.answered++;
+          if (response.headers.connection === 'close') stop();
+          else next();
+        });
+        response.on('error', (error) => { result.failed++; errors.push(error.message); stop(); });
+      }).on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNREFUSED') result.refused++;
+        else { result.failed++; errors.push(`${error.code ?? ''} ${error.message}`); }
+        stop();
+      });
+    };
+    next();
+  }));
+  return { result, errors, finished: Promise.all(runs).then(() => result) };
 }
