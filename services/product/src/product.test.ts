@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
-import { eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import pg from 'pg';
+import { eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
 import { productService } from './service.ts';
 
 const startProduct = (engine: Engine, extra: Record<string, string> = {}) =>
@@ -90,6 +91,41 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
     });
   });
 }
+
+describe('product on postgres, when the database refuses what an event carries', () => {
+  let product: Started;
+  before(async () => {
+    product = await startProduct('postgres');
+    // A column narrower than the schema allows, so a valid event still carries a value the server refuses.
+    const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: testDatabaseName('product') });
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE products ALTER COLUMN name TYPE VARCHAR(5)');
+    } finally {
+      await client.end();
+    }
+  });
+  after(async () => { await product.stop(); });
+
+  it('when the server refuses a value, then the event is dead-lettered with the reason and the next product is applied', async () => {
+    await product.publish(
+      createEvent('CREATE', 1, { productId: 1, name: 'too long', weight: 1 }),
+      createEvent('CREATE', 2, { productId: 2, name: 'fine', weight: 2 }),
+    );
+    await eventually(async () => assert.equal((await product.get('/product/2')).status, 200));
+    assert.deepEqual(product.deadLetters().map((d) => d.reason), ['Refused by the database: value too long for type character varying(5)']);
+    assert.equal((await product.get('/product/1')).status, 404);
+  });
+
+  it('when an event published straight to the bus carries U+0000, then it is dead-lettered naming the field and the next product is applied', async () => {
+    await product.publish(
+      { eventType: 'CREATE', key: 3, data: { productId: 3, name: 'a\u0000b', weight: 3 }, eventCreatedAt: 'now' },
+      createEvent('CREATE', 4, { productId: 4, name: 'fine', weight: 4 }),
+    );
+    await eventually(async () => assert.equal((await product.get('/product/4')).status, 200));
+    assert.equal(product.deadLetters()[1]?.reason, 'Invalid CREATE event: /data/name contains U+0000 (NUL), which cannot be stored');
+  });
+});
 
 describe('product HTTP contract', () => {
   let product: Started;
