@@ -1,12 +1,20 @@
 import type { Static, TSchema } from 'typebox';
-import { EventRejectedError, type EventHandler } from '@landscape/platform';
+import { errorMessage, EventRejectedError, isDataError, type EventHandler } from '@landscape/platform';
 import { parseEvent } from './events.ts';
 
-/** A bus handler that rejects an invalid event (so it is retried, then dead-lettered) and applies a valid one. */
+/**
+ * A bus handler that rejects an invalid event (so it is retried, then dead-lettered) and applies a valid one.
+ * A value the database refuses is the event's fault too: the same row would be refused on every attempt.
+ */
 export function eventHandler<S extends TSchema>(schema: S, apply: (event: Static<S>) => Promise<unknown>): EventHandler {
   return async (payload) => {
     const parsed = parseEvent(schema, payload);
     if ('reason' in parsed) throw new EventRejectedError(parsed.reason);
-    await apply(parsed.event);
+    try {
+      await apply(parsed.event);
+    } catch (error) {
+      if (isDataError(error)) throw new EventRejectedError(`Refused by the database: ${errorMessage(error)}`, { cause: error });
+      throw error;
+    }
   };
 }

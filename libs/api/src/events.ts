@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { Id, Product, Recommendation, Review } from './core.ts';
+import { findUnstorableText, Id, Product, Recommendation, Review } from './core.ts';
 
 /** The envelope every event shares; `data` is the entity on CREATE and null on DELETE. */
 const envelope = <T extends TSchema>(data: T) =>
@@ -35,6 +35,9 @@ export function createEvent(eventType: 'CREATE' | 'DELETE', key: number, data: u
 export function parseEvent<S extends TSchema>(schema: S, payload: unknown): { event: Static<S> } | { reason: string } {
   const type = (payload as { eventType?: unknown } | null)?.eventType;
   if (type !== 'CREATE' && type !== 'DELETE') return { reason: `Unknown event type: ${JSON.stringify(type ?? null)}` };
+  // Before the schema, whose pattern would only say "must match pattern".
+  const unstorable = findUnstorableText(payload);
+  if (unstorable) return { reason: `Invalid ${type} event: /${unstorable.path.join('/')} ${unstorable.problem}` };
   if (!Value.Check(schema, payload)) {
     const errors = [...Value.Errors(schema, payload)];
     // Union errors list each branch; the one under /data (or the envelope) names the real problem.

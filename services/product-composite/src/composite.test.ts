@@ -174,6 +174,13 @@ describe('product-composite', () => {
     ['an unknown field', { ...aggregate(1), colour: 'red' }, 400, /^Invalid body\.colour: unknown field$/],
     ['a recommendation without author', { ...aggregate(1), recommendations: [{ recommendationId: 1, rate: 1, content: '' }] }, 400, /^Invalid body\.recommendations\.0\.author: is required$/],
     ['a repeated reviewId', { ...aggregate(1, { reviews: 1 }), reviews: [aggregate(1, { reviews: 1 }).reviews[0], aggregate(1, { reviews: 1 }).reviews[0]] }, 422, /^Duplicate reviewId: 1$/],
+    ['a name with U+0000', { ...aggregate(1), name: 'a\u0000b' }, 400, /^Invalid body\.name: contains U\+0000 \(NUL\), which cannot be stored$/],
+    ['an author with an unpaired surrogate', { ...aggregate(1, { recommendations: 1 }), recommendations: [{ recommendationId: 1, author: 'x\uD800', rate: 1, content: '' }] }, 400, /^Invalid body\.recommendations\.0\.author: contains an unpaired UTF-16 surrogate \(U\+D800\), which cannot be stored$/],
+    ['a review content with an unpaired low surrogate', { ...aggregate(1, { reviews: 1 }), reviews: [{ reviewId: 1, author: 'a', subject: 's', content: '\uDE00' }] }, 400, /^Invalid body\.reviews\.0\.content: contains an unpaired UTF-16 surrogate \(U\+DE00\)/],
+    ['a name longer than its column', { ...aggregate(1), name: 'n'.repeat(256) }, 400, /^Invalid body\.name: must NOT have more than 255 characters$/],
+    ['a weight beyond the integer column', { ...aggregate(1), weight: 2147483648 }, 400, /^Invalid body\.weight: must be <= 2147483647$/],
+    ['a rate above 100', { ...aggregate(1, { recommendations: 1 }), recommendations: [{ recommendationId: 1, author: 'a', rate: 101, content: '' }] }, 400, /^Invalid body\.recommendations\.0\.rate: must be <= 100$/],
+    ['a reviewId beyond the integer column', { ...aggregate(1, { reviews: 1 }), reviews: [{ reviewId: 2147483648, author: 'a', subject: 's', content: '' }] }, 400, /^Invalid body\.reviews\.0\.reviewId: must be <= 2147483647$/],
     ['malformed JSON', '{"productId": 1,', 400, /^Malformed JSON body$/],
     ['an array', [1, 2], 400, /^Invalid body: must be object$/],
   ];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
-import { eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import pg from 'pg';
+import { eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
 import { productService } from './service.ts';
 
 const startProduct = (engine: Engine, extra: Record<string, string> = {}) =>
@@ -90,6 +91,72 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
     });
   });
 }
+
+/** Changes the product test database behind the service's back, as an administrator would. */
+async function alterProducts(statement: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: testDatabaseName('product') });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('product on postgres, when the database refuses what an event carries', () => {
+  let product: Started;
+  before(async () => {
+    product = await startProduct('postgres');
+    // A column narrower than the schema allows, so a valid event still carries a value the server refuses.
+    await alterProducts('ALTER TABLE products ALTER COLUMN name TYPE VARCHAR(5)');
+  });
+  after(async () => { await product.stop(); });
+
+  it('when the server refuses a value, then the event is dead-lettered with the reason and the next product is applied', async () => {
+    await product.publish(
+      createEvent('CREATE', 1, { productId: 1, name: 'too long', weight: 1 }),
+      createEvent('CREATE', 2, { productId: 2, name: 'fine', weight: 2 }),
+    );
+    await eventually(async () => assert.equal((await product.get('/product/2')).status, 200));
+    assert.deepEqual(product.deadLetters().map((d) => d.reason), ['Refused by the database: value too long for type character varying(5)']);
+    assert.equal((await product.get('/product/1')).status, 404);
+  });
+
+  it('when an event published straight to the bus carries U+0000, then it is dead-lettered naming the field and the next product is applied', async () => {
+    await product.publish(
+      { eventType: 'CREATE', key: 3, data: { productId: 3, name: 'a\u0000b', weight: 3 }, eventCreatedAt: 'now' },
+      createEvent('CREATE', 4, { productId: 4, name: 'fine', weight: 4 }),
+    );
+    await eventually(async () => assert.equal((await product.get('/product/4')).status, 200));
+    assert.equal(product.deadLetters()[1]?.reason, 'Invalid CREATE event: /data/name contains U+0000 (NUL), which cannot be stored');
+  });
+});
+
+describe('product readiness, when its consumer is held up by the infrastructure', () => {
+  let product: Started;
+  // Stuck as soon as it pauses, so the test waits for no clock.
+  before(async () => { product = await startProduct('postgres', { MESSAGING_STUCK_AFTER_MS: '0', MESSAGING_INFRA_RETRY_MAX_MS: '200' }); });
+  after(async () => { await product.stop(); });
+
+  it('when the consumer cannot apply events although the database answers, then readiness is DOWN naming it, and UP once it recovers', async () => {
+    assert.equal((await product.get('/actuator/health/readiness')).status, 200);
+    await alterProducts('ALTER TABLE products RENAME TO products_away');
+    await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'held', weight: 1 }));
+    const down = await eventually(async () => {
+      const answer = await product.get('/actuator/health/readiness');
+      assert.equal(answer.status, 503);
+      return answer.body as { status: string; components: Record<string, { status: string; details: Record<string, unknown> }> };
+    });
+    assert.equal(down.status, 'DOWN');
+    assert.equal(down.components['db']?.status, 'UP');
+    assert.deepEqual(down.components['messaging']?.details['stuck'], ['products.productsGroup']);
+    assert.match(String(down.components['messaging']?.details['error']), /^consumer products\.productsGroup is held up by the infrastructure: relation "products" does not exist/);
+    await alterProducts('ALTER TABLE products_away RENAME TO products');
+    await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
+    assert.equal((await product.get('/actuator/health/readiness')).status, 200);
+    assert.deepEqual(product.deadLetters(), []);
+  });
+});
 
 describe('product HTTP contract', () => {
   let product: Started;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
-import { eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import mysql from 'mysql2/promise';
+import { eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
 import { reviewService } from './service.ts';
 
 const startReview = (engine: Engine) =>
@@ -63,6 +64,31 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
     });
   });
 }
+
+describe('review on mysql, when the database refuses what an event carries', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startReview('mysql');
+    // A column narrower than the schema allows, so a valid event still carries a value the server refuses.
+    const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: testDatabaseName('review') });
+    try {
+      await connection.query('ALTER TABLE reviews MODIFY subject VARCHAR(5) NOT NULL');
+    } finally {
+      await connection.end();
+    }
+  });
+  after(async () => { await service.stop(); });
+
+  it('when the server refuses a value, then the event is dead-lettered with the reason and the next product is applied', async () => {
+    await service.publish(
+      createEvent('CREATE', 1, { ...review(1, 1), subject: 'too long' }),
+      createEvent('CREATE', 2, { ...review(2, 1), subject: 'fine' }),
+    );
+    await listed(service, 2, 1);
+    assert.deepEqual(service.deadLetters().map((d) => d.reason), ["Refused by the database: Data too long for column 'subject' at row 1"]);
+    await listed(service, 1, 0);
+  });
+});
 
 describe('review HTTP contract', () => {
   let service: TestService;

@@ -28,6 +28,8 @@ export const messagingConfigSchema = Type.Object({
   ),
   /** Cap of the backoff while a handler fails for reasons outside the event (database down). */
   infraRetryMaxMs: Type.Integer({ minimum: 1, default: 10000 }),
+  /** A consumer paused on failing infrastructure for longer than this makes the service unready (0: at once). */
+  stuckAfterMs: Type.Integer({ minimum: 0, default: 60000 }),
   /** Bound of each destination's audit queue; the oldest events are dropped first. */
   auditMaxLength: Type.Integer({ minimum: 1, default: 10000 }),
   /** destination -> groups whose queues must exist before any consumer starts, so early events are kept. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { EventHandler } from './bus.ts';
+import type { BusHealth, EventHandler } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
 import { EventRejectedError } from './errors.ts';
 
@@ -14,6 +14,39 @@ export interface RetryPolicy {
 
 export function retryPolicyOf(config: MessagingConfig): RetryPolicy {
   return { ...config.retry, infraRetryMaxMs: config.infraRetryMaxMs };
+}
+
+/** Why and since when a consumer has been held up by failing infrastructure. */
+export interface Pause {
+  error: string;
+  since: string;
+  sinceMs: number;
+  retries: number;
+}
+
+/** The pause after one more infrastructure failure; it dates from the first. */
+export function notePause(previous: Pause | undefined, error: Error, retries: number, now = Date.now()): Pause {
+  return { error: error.message, since: previous?.since ?? new Date(now).toISOString(), sinceMs: previous?.sinceMs ?? now, retries };
+}
+
+/** What health shows of one consumer's pause; stuck once it has lasted stuckAfterMs. */
+export function pauseHealth(pause: Pause, stuckAfterMs: number, now = Date.now()): { stuck: boolean; details: Record<string, unknown> } {
+  const pausedForMs = Math.max(0, now - pause.sinceMs);
+  const stuck = pausedForMs >= stuckAfterMs;
+  return { stuck, details: { state: stuck ? 'stuck' : 'paused', error: pause.error, since: pause.since, retries: pause.retries, pausedForMs } };
+}
+
+/** The bus's status and details given its stuck consumers: any stuck one takes the service out of readiness. */
+export function withStuckConsumers(up: boolean, details: Record<string, unknown>, stuck: ReadonlyArray<{ name: string; error: string }>): BusHealth {
+  if (stuck.length === 0) return { status: up ? 'UP' : 'DOWN', details };
+  return {
+    status: 'DOWN',
+    details: {
+      ...details,
+      stuck: stuck.map((s) => s.name),
+      error: [details['error'], ...stuck.map((s) => `consumer ${s.name} is held up by the infrastructure: ${s.error}`)].filter(Boolean).join('; '),
+    },
+  };
 }
 
 export type DeliveryOutcome =

@@ -87,6 +87,39 @@ describe('in-process bus', () => {
     await bus.close();
   });
 
+  test('when a consumer stays paused on the infrastructure beyond stuckAfterMs, then the bus is DOWN naming it, and UP again once it recovers', async () => {
+    const bus = createInProcessBus(config({ retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 }, infraRetryMaxMs: 50, stuckAfterMs: 0 }), testLogger());
+    let databaseUp = false;
+    const applied: number[] = [];
+    await bus.subscribe('products', 'productsGroup', async (payload) => {
+      if (!databaseUp) throw new Error('permission denied for table products');
+      applied.push((payload as Event).key);
+    });
+    await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
+    await waitFor(() => bus.health().status === 'DOWN', 'the stuck consumer to take the bus down');
+    const health = bus.health();
+    assert.deepEqual(health.details['stuck'], ['products.productsGroup']);
+    assert.match(String(health.details['error']), /^consumer products\.productsGroup is held up by the infrastructure: permission denied for table products$/);
+    assert.equal((health.details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state, 'stuck');
+    databaseUp = true;
+    await waitFor(() => applied.length === 1, 'the event once the table is usable');
+    assert.equal(bus.health().status, 'UP');
+    assert.equal(bus.health().details['stuck'], undefined);
+    await bus.close();
+  });
+
+  test('when a consumer is paused within stuckAfterMs, then the bus stays UP and shows it as paused', async () => {
+    const bus = createInProcessBus(config({ retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 }, infraRetryMaxMs: 50, stuckAfterMs: 3_600_000 }), testLogger());
+    await bus.subscribe('products', 'productsGroup', async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    });
+    await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
+    await waitFor(() => ((bus.health().details['consumers'] as Record<string, { retries?: number }>)['products.productsGroup']?.retries ?? 0) >= 2, 'a few retries');
+    assert.equal(bus.health().status, 'UP');
+    assert.equal((bus.health().details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state, 'paused');
+    await bus.close();
+  });
+
   test('when events are published before anyone subscribes to a required group, then they are applied once it subscribes', async () => {
     const bus = createInProcessBus(config({ requiredGroups: { products: ['productsGroup', 'auditGroup'] } }), testLogger());
     await bus.publish([{ destination: 'products', payload: event('CREATE', 7) }]);

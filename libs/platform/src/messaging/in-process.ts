@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AUDIT_GROUP, queueName, type BusHealth, type EventBus, type EventHandler, type OutgoingMessage } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
-import { deliver, retryPolicyOf } from './delivery.ts';
+import { deliver, notePause, pauseHealth, retryPolicyOf, withStuckConsumers, type Pause } from './delivery.ts';
 import { BusUnavailableError } from './errors.ts';
 
 export interface DeadLetter {
@@ -23,7 +23,7 @@ interface GroupQueue {
   deadLetters: DeadLetter[];
   handler?: EventHandler;
   pumping?: Promise<void>;
-  paused?: { error: string; since: string; retries: number };
+  paused?: Pause;
 }
 
 /** The all-in-one mode's bus: the same contract and retry/dead-letter decision as RabbitMQ, in memory. */
@@ -75,7 +75,7 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
         signal: stop.signal,
         log: log.child({ queue: queue.name }),
         onInfrastructureFailure: (error, retries) => {
-          queue.paused = { error: error.message, since: queue.paused?.since ?? new Date().toISOString(), retries };
+          queue.paused = notePause(queue.paused, error, retries);
         },
       });
       queue.paused = undefined;
@@ -118,16 +118,19 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
 
     health(): BusHealth {
       const consumers: Record<string, unknown> = {};
+      const stuck: Array<{ name: string; error: string }> = [];
       for (const queue of queues.values()) {
         if (!queue.handler) continue;
+        const pause = queue.paused && pauseHealth(queue.paused, config.stuckAfterMs);
+        if (pause?.stuck && queue.paused) stuck.push({ name: queue.name, error: queue.paused.error });
         consumers[queue.name] = {
-          state: closing ? 'stopped' : queue.paused ? 'paused' : 'consuming',
+          state: closing ? 'stopped' : 'consuming',
           queued: queue.items.length,
           deadLettered: queue.deadLetters.length,
-          ...(queue.paused ?? {}),
+          ...(closing ? {} : pause?.details),
         };
       }
-      return { status: closing ? 'DOWN' : 'UP', details: { kind: 'in-process', consumers } };
+      return withStuckConsumers(!closing, { kind: 'in-process', consumers }, closing ? [] : stuck);
     },
 
     close(): Promise<void> {

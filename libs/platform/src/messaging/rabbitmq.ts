@@ -12,7 +12,7 @@ import {
   type OutgoingMessage,
 } from './bus.ts';
 import type { MessagingConfig, RabbitConfig } from './config.ts';
-import { deliver, retryPolicyOf, wait } from './delivery.ts';
+import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type Pause } from './delivery.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 
 interface Session {
@@ -32,7 +32,7 @@ interface Subscription {
   consuming: boolean;
   restartDelay: number;
   restartTimer?: NodeJS.Timeout;
-  paused?: { error: string; since: string; retries: number };
+  paused?: Pause;
   lastError?: string;
 }
 
@@ -378,7 +378,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       signal: session.abort.signal,
       log: messageLog,
       onInfrastructureFailure: (error, retries) => {
-        subscription.paused = { error: error.message, since: subscription.paused?.since ?? new Date().toISOString(), retries };
+        subscription.paused = notePause(subscription.paused, error, retries);
       },
     });
     subscription.paused = undefined;
@@ -443,19 +443,19 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
 
   function health(): BusHealth {
     const consumers: Record<string, unknown> = {};
+    const stuck: Array<{ name: string; error: string }> = [];
     for (const subscription of subscriptions.values()) {
-      const state = subscription.paused ? 'paused' : subscription.consuming ? 'consuming' : 'stopped';
+      const pause = subscription.paused && pauseHealth(subscription.paused, config.stuckAfterMs);
+      if (pause?.stuck && subscription.paused) stuck.push({ name: subscription.queue, error: subscription.paused.error });
+      const state = subscription.consuming ? 'consuming' : 'stopped';
       consumers[subscription.queue] = {
         state,
-        ...(subscription.paused ?? {}),
-        ...(state === 'stopped' && subscription.lastError ? { error: subscription.lastError } : {}),
+        ...pause?.details,
+        ...(!pause && state === 'stopped' && subscription.lastError ? { error: subscription.lastError } : {}),
       };
     }
     const up = model !== undefined && !closing;
-    return {
-      status: up ? 'UP' : 'DOWN',
-      details: { broker, connected: model !== undefined, ...(up || !lastError ? {} : { error: lastError }), consumers },
-    };
+    return withStuckConsumers(up, { broker, connected: model !== undefined, ...(up || !lastError ? {} : { error: lastError }), consumers }, closing ? [] : stuck);
   }
 
   async function shutDown(): Promise<void> {

@@ -125,17 +125,6 @@ function mysqlOptions(config: DatabaseConfig, settings: ServerSettings): Connect
   };
 }
 
-/** True when the error is a unique or primary key violation, whichever engine raised it. */
-export function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; isObject(e) && depth < 5; e = e['cause'], depth++) {
-    if (e['code'] === '23505') return true; // PostgreSQL unique_violation
-    if (e['code'] === 'ER_DUP_ENTRY' || e['errno'] === 1062) return true; // MySQL / MariaDB
-    // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-    if (e['code'] === 'ERR_SQLITE_ERROR' && (e['errcode'] === 2067 || e['errcode'] === 1555)) return true;
-  }
-  return false;
-}
-
 /**
  * Creates the configured database if it does not exist yet (for SQLite, the folder of its file).
  * When the configured user may not create it, the error says what an administrator has to create.

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorResponse, parseIntParam, parseProductId, ProductAggregate, ProductAggregateResponse, rejectUnknownQuery } from '@landscape/api';
-import { BusUnavailableError, HttpError, unprocessable, type EventBus } from '@landscape/platform';
+import { ErrorResponse, findUnstorableText, parseIntParam, parseProductId, ProductAggregate, ProductAggregateResponse, rejectUnknownQuery } from '@landscape/api';
+import { badRequest, BusUnavailableError, HttpError, unprocessable, type EventBus } from '@landscape/platform';
 import { createEvents, deleteEvents, getComposite } from '../domain/composite.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';
@@ -69,6 +69,11 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
 
   app.post('/product-composite', {
     onRequest: authorize('product:write'),
+    // Ahead of the schema, whose pattern would only say "must match pattern"; the consumers apply the same rule.
+    preValidation: async (request) => {
+      const unstorable = findUnstorableText(request.body);
+      if (unstorable) throw badRequest(`Invalid ${['body', ...unstorable.path].join('.')}: ${unstorable.problem}`);
+    },
     schema: {
       summary: 'Creates the product, its recommendations and reviews through events',
       body: ProductAggregate,
