@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { answerClientError, errorBody, rawErrorResponse } from '@landscape/platform';
+import { answerClientError, errorBody, refuseTunnels } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
@@ -72,9 +72,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   https.headersTimeout = 20000;
   https.requestTimeout = config.responseTimeoutMs + 5000;
   // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
-  https.on('connect', (_request, socket: Socket) => {
-    socket.end(rawErrorResponse(400, 'Request target must be origin-form: CONNECT is not supported', { 'strict-transport-security': HSTS }));
-  });
+  refuseTunnels(https, { 'strict-transport-security': HSTS });
   // The parser's own 400 and 431 on the TLS port carry HSTS like every other answer there.
   https.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, { 'strict-transport-security': HSTS }));
 
@@ -101,6 +99,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   const httpDrain = drainable(http, { tls: false, graceMs: DRAIN_GRACE_MS });
 
   http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  refuseTunnels(http);
 
   httpsPort = await listen(https, config.httpsPort, config.host);
   const httpPort = await listen(http, config.httpPort, config.host);

@@ -40,6 +40,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, 
 }
 
 /**
+ * CONNECT asks for a tunnel to any host:port, which no server here offers. Without a listener Node drops
+ * the connection without a word; this answers it in the contract's shape instead.
+ */
+export function refuseTunnels(server: { on(event: 'connect', listener: (request: unknown, socket: Socket) => void): unknown }, extraHeaders: Record<string, string> = {}): void {
+  server.on('connect', (_request, socket) => {
+    socket.end(rawErrorResponse(400, 'Request target must be origin-form: CONNECT is not supported', extraHeaders));
+  });
+}
+
+/**
  * A fastify instance with what every service shares: request ids, the contract's error shape for
  * every failure (never a stack trace), and the actuator endpoints. It never listens by itself.
  */
@@ -71,6 +81,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  refuseTunnels(app.server);
 
   // A response finished while the server closes ends its connection, so close() does not wait for the
   // keep-alive timeout of a connection that was busy when shutdown began.
