@@ -68,6 +68,8 @@ function encode(r: Generated, authorization: string | undefined): string {
 /** Only an answer in the 2xx–4xx range counts; a request whose declared body never came may wait instead. */
 function acceptable(r: Generated, answer: RawAnswer): boolean {
   if (answer.status !== undefined) return answer.status < 500;
+  // A request line without a version is HTTP/0.9's, whose responses have no status line to read.
+  if (r.version === '' && answer.outcome === 'closed') return true;
   const waitsForBody = r.headers.some((h) => /^Content-Length: 9{5,}/.test(h)) || r.headers.some((h) => /^Expect: 100-continue/i.test(h));
   return answer.outcome === 'timeout' && waitsForBody;
 }
