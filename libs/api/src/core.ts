@@ -25,18 +25,32 @@ export function unstorableText(value: string): string | undefined {
   return undefined;
 }
 
+interface Visit { value: unknown; key: string; parent: Visit | undefined }
+
 /** The first string anywhere in a value that cannot be stored: its path (property names and indexes) and why. */
-export function findUnstorableText(value: unknown, path: ReadonlyArray<string> = []): { path: string[]; problem: string } | undefined {
-  if (typeof value === 'string') {
-    const problem = unstorableText(value);
-    return problem === undefined ? undefined : { path: [...path], problem };
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = findUnstorableText(item, [...path, key]);
-    if (found) return found;
+export function findUnstorableText(value: unknown): { path: string[]; problem: string } | undefined {
+  // A loop with parent links rather than recursion or copied paths: a body nested a million levels deep
+  // must get a 400 at once, not a stack overflow or quadratic work.
+  const pending: Visit[] = [{ value, key: '', parent: undefined }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (typeof next.value === 'string') {
+      const problem = unstorableText(next.value);
+      if (problem !== undefined) return { path: pathOf(next), problem };
+    } else if (typeof next.value === 'object' && next.value !== null) {
+      const entries = Object.entries(next.value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i] as [string, unknown];
+        pending.push({ value: item, key, parent: next });
+      }
+    }
   }
   return undefined;
+}
+
+function pathOf(visit: Visit): string[] {
+  const path: string[] = [];
+  for (let v: Visit | undefined = visit; v?.parent; v = v.parent) path.push(v.key);
+  return path.reverse();
 }
 
 export const Product = Type.Object({

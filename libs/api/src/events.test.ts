@@ -32,4 +32,15 @@ describe('parseEvent: values no database can store', () => {
     assert.match(reasonOf(ProductEvent, createEvent('CREATE', 1, { productId: 1, name: 'n', weight: 2 ** 31 })) ?? '', /^Invalid CREATE event: \/data\/weight /);
     assert.match(reasonOf(ProductEvent, { eventType: 'DELETE', key: 2 ** 31, data: null, eventCreatedAt: 'now' }) ?? '', /^Invalid DELETE event/);
   });
+
+  it('when a payload is nested far deeper than any event, then it is invalid rather than a stack overflow', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    assert.match(reasonOf(ProductEvent, { eventType: 'CREATE', key: 1, data: deep, eventCreatedAt: 'now' }) ?? '', /^Invalid CREATE event/);
+  });
+
+  it('when several fields cannot be stored, then the reason names the first in document order', () => {
+    const reason = reasonOf(ReviewEvent, createEvent('CREATE', 1, { productId: 1, reviewId: 1, author: 'a\u0000', subject: '\uD800', content: '' }));
+    assert.match(reason ?? '', /^Invalid CREATE event: \/data\/author contains U\+0000/);
+  });
 });

@@ -181,6 +181,7 @@ describe('product-composite', () => {
     ['a weight beyond the integer column', { ...aggregate(1), weight: 2147483648 }, 400, /^Invalid body\.weight: must be <= 2147483647$/],
     ['a rate above 100', { ...aggregate(1, { recommendations: 1 }), recommendations: [{ recommendationId: 1, author: 'a', rate: 101, content: '' }] }, 400, /^Invalid body\.recommendations\.0\.rate: must be <= 100$/],
     ['a reviewId beyond the integer column', { ...aggregate(1, { reviews: 1 }), reviews: [{ reviewId: 2147483648, author: 'a', subject: 's', content: '' }] }, 400, /^Invalid body\.reviews\.0\.reviewId: must be <= 2147483647$/],
+    ['an array nested 400000 levels deep', '['.repeat(400_000) + ']'.repeat(400_000), 400, /^Invalid body: must be object$/],
     ['malformed JSON', '{"productId": 1,', 400, /^Malformed JSON body$/],
     ['an array', [1, 2], 400, /^Invalid body: must be object$/],
   ];
