@@ -26,6 +26,8 @@ export const edgeConfigSchema = Type.Object({
     bodyLimitBytes: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
     connectTimeoutMs: Type.Integer({ minimum: 1, default: 5000 }),
     responseTimeoutMs: Type.Integer({ minimum: 1, default: 60000 }),
+    /** A client that has not sent its whole request head by then is cut with a 408 (slow-header clients). */
+    headersTimeoutMs: Type.Integer({ minimum: 100, default: 20000 }),
   }),
   /** Certificates from an ACME CA over http-01, as cert-manager does in a cluster; off while directoryUrl is empty. */
   acme: Type.Object({

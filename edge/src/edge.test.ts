@@ -78,7 +78,7 @@ spec:
     edge = await startEdge({
       host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
       backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
-      certificateNames: ['localhost', '127.0.0.1', 'minikube.me'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000,
+      certificateNames: ['localhost', '127.0.0.1', 'minikube.me'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000, headersTimeoutMs: 20000,
     }, createLogger('edge-test', 'silent'));
   });
   after(async () => {
@@ -283,7 +283,7 @@ async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, hos
   const edge = await startEdge({
     host, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
     backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
-    certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000,
+    certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000, headersTimeoutMs: 20000,
   }, createLogger('edge-test', 'silent'));
   return { edge, backend };
 }
