@@ -31,6 +31,8 @@ ARG SERVICE
 RUN test -f "services/${SERVICE}/src/main.ts" \
  || { echo "build argument SERVICE must name a folder of services/ (got '${SERVICE}')" >&2; exit 1; }
 ENV SERVICE=${SERVICE}
+# Port 80 on every interface; Kubernetes sets its own profiles.
+ENV CONFIG_PROFILES=docker
 LABEL org.opencontainers.image.title="landscape/${SERVICE}"
 
 # Everything above belongs to root and is read-only for the service, which needs no writable path but
