@@ -67,7 +67,10 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   let httpsPort = config.httpsPort;
   const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; }, beforeAnswer: (response) => httpsDrain.closeIfDraining(response) });
   // Node looks for expired header timeouts only this often; a quarter of the bound keeps the cut close to it.
-  const serverOptions = { connectionsCheckingInterval: Math.min(30000, Math.ceil(config.headersTimeoutMs / 4)), headersTimeout: config.headersTimeoutMs, requestTimeout: config.responseTimeoutMs + 5000 };
+  // Node requires the head's bound to be within the whole request's.
+  const requestTimeout = config.responseTimeoutMs + 5000;
+  const headersTimeout = Math.min(config.headersTimeoutMs, requestTimeout);
+  const serverOptions = { connectionsCheckingInterval: Math.min(30000, Math.ceil(headersTimeout / 4)), headersTimeout, requestTimeout };
   const https = createHttpsServer({ ...tlsOptions(pair), ...serverOptions });
   const httpsDrain = drainable(https, { tls: true, graceMs: DRAIN_GRACE_MS });
   https.on('request', (request: IncomingMessage, response: ServerResponse) => proxy.handler(request, response));
