@@ -10,7 +10,9 @@ not_ready=" ${FAKE_NOT_READY:-} "
 case "$1 ${2:-}" in
   "config current-context") echo fake-cluster ;;
   "version "*) ;;
-  "get crd") [[ ${FAKE_CERT_MANAGER:-no} == yes ]] ;;
+  "get crd")
+    if [[ $3 == gateways.gateway.networking.k8s.io ]]; then [[ ${FAKE_GATEWAY_API:-yes} == yes ]]; else [[ ${FAKE_CERT_MANAGER:-no} == yes ]]; fi
+    ;;
   "kustomize "*) "$REAL_KUBECTL" kustomize "$2" ;;
   "apply --kustomize") "$REAL_KUBECTL" kustomize "$3" >/dev/null ;;
   "apply --filename") cat >"$FAKE_APPLIED" ;;

@@ -19,7 +19,7 @@ import {
 const actuatorRoutes = ['/actuator/health', '/actuator/health/liveness', '/actuator/health/readiness', '/actuator/info'];
 
 /** Kustomizations meant to be applied (the base alone lacks credentials; components need an includer). */
-const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api'];
+const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'overlays/dev-gateway', 'overlays/prod-gateway'];
 const withLandscape = deployable.filter((dir) => dir !== 'overlays/dev/certificate');
 
 const tree = stageTree();
@@ -65,7 +65,7 @@ describe('kustomizations', () => {
   });
 
   test('when a component exists, then a rendered kustomization includes it', () => {
-    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/letsencrypt']);
+    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/ingress-nginx', 'components/letsencrypt']);
     const included = new Set(renderable.flatMap((dir) => {
       const list = (readKustomization(join(kubernetesDir, dir))['components'] ?? []) as string[];
       return list.map((c) => relative(kubernetesDir, resolve(kubernetesDir, dir, c)));
@@ -422,12 +422,20 @@ describe('cross references', () => {
     });
   });
 
+  test('when an overlay renders an Ingress, then its Exact and Prefix paths pass ingress-nginx strict path validation', () => {
+    expectNoProblems(withLandscape, (dir) =>
+      byKind<IngressObject>(rendered(dir), 'Ingress').flatMap((ingress) => ingress.spec.rules.flatMap((r) => r.http.paths
+        .filter((p) => p.pathType !== 'ImplementationSpecific' && !/^[A-Za-z0-9/_-]+$/.test(p.path))
+        .map((p) => `${dir}: ${p.pathType} ${p.path} is rejected by ingress-nginx v1.12+`))));
+  });
+
   test('when the Gateway API replaces the Ingress, then the HTTPRoutes serve the Ingress paths, host and certificate', () => {
-    const ingress = byKind<IngressObject>(rendered('overlays/dev'), 'Ingress')[0];
+    // The base's Ingress: the overlays relax two path types for ingress-nginx only.
+    const ingress = byKind<IngressObject>(readYamlDocuments(readFileSync(join(kubernetesDir, 'base/ingress.yaml'), 'utf8'), 'ingress.yaml') as K8sObject[], 'Ingress')[0];
     assert.ok(ingress);
     const fromIngress = ingress.spec.rules.flatMap((r) =>
       r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`)).sort();
-    const objects = rendered('test/kustomizations/dev-gateway-api');
+    const objects = rendered('overlays/dev-gateway');
     assert.equal(byKind(objects, 'Ingress').length, 0, 'the Ingress is removed');
     const fromRoutes = byKind<RouteObject>(objects, 'HTTPRoute')
       .filter((r) => r.spec.parentRefs.some((p) => p.sectionName === 'https'))
@@ -438,8 +446,9 @@ describe('cross references', () => {
     const https = gateway?.spec.listeners.find((l) => l.name === 'https');
     assert.equal(https?.tls?.certificateRefs?.[0]?.name, ingress.spec.tls?.[0]?.secretName);
     assert.equal(https?.hostname, ingress.spec.rules[0]?.host);
-    assert.equal(gateway?.metadata.annotations?.['cert-manager.io/issuer'], 'selfsigned');
-    const prodGateway = find<GatewayObject>(rendered('test/kustomizations/prod-gateway-api'), 'Gateway', 'edge');
+    // dev's certificate is overlays/dev/certificate or openssl's, as for the Ingress.
+    assert.equal(gateway?.metadata.annotations?.['cert-manager.io/issuer'], undefined);
+    const prodGateway = find<GatewayObject>(rendered('overlays/prod-gateway'), 'Gateway', 'edge');
     assert.equal(prodGateway?.metadata.annotations?.['cert-manager.io/issuer'], 'letsencrypt-prod');
   });
 
@@ -507,7 +516,7 @@ describe('cross references', () => {
       return problems;
     });
     // The ACME Issuers answer challenges where the edge is: the Ingress class, or the Gateway.
-    for (const [dir, solver] of [['overlays/prod', 'ingress'], ['test/kustomizations/prod-gateway-api', 'gatewayHTTPRoute']] as const) {
+    for (const [dir, solver] of [['overlays/prod', 'ingress'], ['overlays/prod-gateway', 'gatewayHTTPRoute']] as const) {
       for (const issuer of byKind<{ spec: { acme?: { email: string; solvers: Array<{ http01?: Record<string, unknown> }> } } } & K8sObject>(rendered(dir), 'Issuer')) {
         assert.ok(issuer.spec.acme?.solvers.every((s) => s.http01?.[solver] !== undefined), `${dir}: ${issuer.metadata.name} solver`);
         assert.match(issuer.spec.acme?.email ?? '', /^[^@\s]+@[^@\s]+\.[a-z]+$/, `${dir}: ${issuer.metadata.name} email`);
@@ -604,7 +613,7 @@ describe('cross references', () => {
     });
 
     test('when the Gateway API serves the edge, then its proxies reach the public services instead of ingress-nginx', () => {
-      for (const dir of ['test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api']) {
+      for (const dir of ['overlays/dev-gateway', 'overlays/prod-gateway']) {
         checkFlows(dir, [
           ...landscapeFlows,
           [gatewayProxy, 'product-composite', 80, true],
@@ -615,7 +624,7 @@ describe('cross references', () => {
           [internet, gatewayProxy, 443, true],
         ]);
       }
-      checkFlows('test/kustomizations/prod-gateway-api', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+      checkFlows('overlays/prod-gateway', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
     });
   });
 });
