@@ -547,6 +547,10 @@ describe('cross references', () => {
     const gatewayNamespaceProxy = pod('nginx-gateway proxy', { app: 'nginx' }, 'nginx-gateway');
     const solver = pod('http01 solver', { 'acme.cert-manager.io/http01-solver': 'true' });
     const kubeDns = pod('kube-dns', { 'k8s-app': 'kube-dns' }, 'kube-system');
+    // NodeLocal DNSCache answers on a link-local address on every node, outside any pod selector.
+    const nodeLocalDns = address('169.254.20.10');
+    const ngfController = pod('nginx-gateway-fabric controller', { 'app.kubernetes.io/name': 'nginx-gateway-fabric' }, 'nginx-gateway');
+    const istiod = pod('istiod', { app: 'istiod' }, 'istio-system');
     const stranger = pod('a pod of another namespace', { app: 'other' }, 'default');
     const managed = address('10.20.30.40');
     const internet = address('203.0.113.7');
@@ -595,7 +599,10 @@ describe('cross references', () => {
         ['auth-server', 'rabbitmq', 5672, false],
         ['auth-server', 'postgres', 5432, false],
       ]);
-      checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+      for (const protocol of ['UDP', 'TCP']) {
+        checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].flatMap((s): Flow[] =>
+          [[s, kubeDns, 53, true], [s, nodeLocalDns, 53, true], [s, internet, 53, false], [s, nodeLocalDns, 80, false]]), protocol);
+      }
     });
 
     test('when the prod overlay is deployed, then the services reach the managed backends and the solver is reachable from the edge', () => {
@@ -609,7 +616,9 @@ describe('cross references', () => {
         ['auth-server', managed, 5432, false],
         ['product', address('192.0.2.10'), 5432, false],
       ]);
-      checkFlows('overlays/prod', services.map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+      for (const protocol of ['UDP', 'TCP']) {
+        checkFlows('overlays/prod', services.flatMap((s): Flow[] => [[s, kubeDns, 53, true], [s, nodeLocalDns, 53, true], [s, internet, 53, false]]), protocol);
+      }
     });
 
     test('when the Gateway API serves the edge, then its proxies reach the public services instead of ingress-nginx', () => {
@@ -622,9 +631,27 @@ describe('cross references', () => {
           [gatewayNamespaceProxy, 'product-composite', 80, true],
           [ingressController, 'product-composite', 80, false],
           [internet, gatewayProxy, 443, true],
+          // NGINX Gateway Fabric: the proxy's agent connects to the controller (Service 443, pod 8443).
+          [gatewayProxy, ngfController, 443, true],
+          [gatewayProxy, ngfController, 8443, true],
+          [gatewayProxy, ngfController, 80, false],
+          [gatewayProxy, istiod, 15012, false],
+          ['product-composite', ngfController, 8443, false],
         ]);
+        checkFlows(dir, [[gatewayProxy, kubeDns, 53, true], [gatewayProxy, nodeLocalDns, 53, true]], 'UDP');
       }
       checkFlows('overlays/prod-gateway', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+    });
+
+    test('when the Gateway settings name another controller, then its proxies reach that controller on its port only', () => {
+      // Istio runs the Gateway's proxy beside it too, fed by istiod on 15012.
+      checkFlows('test/kustomizations/dev-gateway-istio', [
+        [gatewayProxy, istiod, 15012, true],
+        [gatewayProxy, istiod, 8443, false],
+        [gatewayProxy, ngfController, 8443, false],
+        [gatewayProxy, 'product-composite', 80, true],
+        [pod('istio proxy namespace', { app: 'other' }, 'istio-system'), 'product-composite', 80, true],
+      ]);
     });
   });
 });
