@@ -422,6 +422,28 @@ describe('cross references', () => {
     });
   });
 
+  test('when an overlay is rendered, then auth-server signs and the composite expects the issuer https://<edge host>, and JWKS stays internal', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      const hosts = [
+        ...byKind<IngressObject>(objects, 'Ingress').flatMap((i) => i.spec.rules.map((r) => r.host)),
+        ...byKind<GatewayObject>(objects, 'Gateway').flatMap((g) => g.spec.listeners.filter((l) => l.name === 'https').map((l) => l.hostname)),
+      ];
+      const envOf = (name: string, key: string) =>
+        find<DeploymentObject>(objects, 'Deployment', name)?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === key)?.value;
+      const issuer = envOf('auth-server', 'AUTH_ISSUER');
+      const expected = envOf('product-composite', 'SECURITY_ISSUER');
+      const problems: string[] = [];
+      if (hosts.length !== 1) problems.push(`${dir}: one edge host expected, got ${hosts.join(', ')}`);
+      if (issuer !== `https://${hosts[0]}`) problems.push(`${dir}: AUTH_ISSUER ${issuer} is not https://${hosts[0]}`);
+      if (expected !== issuer) problems.push(`${dir}: SECURITY_ISSUER ${expected} differs from AUTH_ISSUER ${issuer}`);
+      if (envOf('product-composite', 'SECURITY_JWKS_URL') !== undefined) problems.push(`${dir}: SECURITY_JWKS_URL overridden`);
+      return problems;
+    });
+    assert.equal(find<DeploymentObject>(rendered('overlays/prod'), 'Deployment', 'auth-server')?.spec?.template.spec?.containers[0]?.env
+      ?.find((e) => e.name === 'AUTH_ISSUER')?.value, 'https://landscape.example.org');
+  });
+
   test('when an overlay renders an Ingress, then its Exact and Prefix paths pass ingress-nginx strict path validation', () => {
     expectNoProblems(withLandscape, (dir) =>
       byKind<IngressObject>(rendered(dir), 'Ingress').flatMap((ingress) => ingress.spec.rules.flatMap((r) => r.http.paths
