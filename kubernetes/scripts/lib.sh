@@ -56,7 +56,12 @@ wait_for_landscape() {
   local deadline=$((SECONDS + wait_timeout)) deployment remaining
   local -a not_ready=()
   local -a deployments=()
-  mapfile -t deployments < <(kubectl get deployments --namespace "$namespace" --output name)
+  local listed
+  # Not in a process substitution: a failing kubectl must stop the wait, not yield zero Deployments.
+  listed=$(kubectl get deployments --namespace "$namespace" --output name) ||
+    fail "could not list the deployments of $namespace (kubectl get deployments failed)"
+  [[ -n $listed ]] || fail "no deployments in $namespace after applying the landscape"
+  mapfile -t deployments <<<"$listed"
   log "waiting up to ${wait_timeout}s for ${#deployments[@]} deployments"
   for deployment in "${deployments[@]}"; do
     remaining=$((deadline - SECONDS))

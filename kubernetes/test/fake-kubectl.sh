@@ -25,7 +25,13 @@ case "$1 ${2:-}" in
     done
     printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls-certificate\ntype: kubernetes.io/tls\n'
     ;;
-  "get deployments") printf 'deployment.apps/%s\n' "${deployments[@]}" ;;
+  "get deployments")
+    case ${FAKE_GET_DEPLOYMENTS:-ok} in
+      fail) echo 'error: the server has asked for the client to provide credentials' >&2; exit 1 ;;
+      none) ;;
+      *) printf 'deployment.apps/%s\n' "${deployments[@]}" ;;
+    esac
+    ;;
   "rollout status")
     name=${5#deployment.apps/}
     [[ $not_ready != *" $name "* ]]

@@ -217,11 +217,40 @@ describe('pods', () => {
     }
   });
 
+  test('when a readiness probe asks, then it waits longer than the service\'s own readiness checks take', () => {
+    const health = readFileSync(join(repoRoot, 'libs/platform/src/health.ts'), 'utf8');
+    const checkTimeoutMs = Number(/const CHECK_TIMEOUT_MS = (\d+);/.exec(health)?.[1]);
+    assert.ok(checkTimeoutMs > 0, 'CHECK_TIMEOUT_MS found in health.ts');
+    expectNoProblems(withLandscape, (dir) => serviceDeployments(rendered(dir))
+      .filter((d) => (podSpec(d).containers[0]?.readinessProbe?.timeoutSeconds ?? 1) * 1000 <= checkTimeoutMs)
+      .map((d) => `${dir}: ${d.metadata.name} readiness timeout is not above ${checkTimeoutMs} ms`));
+  });
+
+  test('when a service pod runs, then it has a ServiceAccount of its own that mounts no API token', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      return serviceDeployments(objects).flatMap((d) => {
+        const account = find<{ automountServiceAccountToken?: boolean } & K8sObject>(objects, 'ServiceAccount', d.metadata.name);
+        const problems: string[] = [];
+        if (podSpec(d).serviceAccountName !== d.metadata.name) problems.push(`${dir}: ${d.metadata.name} runs as ${podSpec(d).serviceAccountName ?? 'default'}`);
+        if (account?.automountServiceAccountToken !== false) problems.push(`${dir}: ServiceAccount ${d.metadata.name} missing or mounting its token`);
+        if (podSpec(d).automountServiceAccountToken !== false) problems.push(`${dir}: ${d.metadata.name} mounts a token`);
+        return problems;
+      });
+    });
+  });
+
   test('when images are named, then dev runs the version npm run images builds and prod pins a registry tag', () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-    for (const dir of ['base', 'overlays/dev']) {
+    for (const d of serviceDeployments(rendered('base'))) {
+      assert.equal(podSpec(d).containers[0]?.image, `landscape/${d.metadata.name}:${version}`, `base: ${d.metadata.name}`);
+    }
+    // The locally built image, registry-qualified as Docker stores it, and never pulled: a missing
+    // build fails (ErrImageNeverPull) instead of running whatever a public registry has by that name.
+    for (const dir of ['overlays/dev', 'overlays/dev-gateway']) {
       for (const d of serviceDeployments(rendered(dir))) {
-        assert.equal(podSpec(d).containers[0]?.image, `landscape/${d.metadata.name}:${version}`, `${dir}: ${d.metadata.name}`);
+        assert.equal(podSpec(d).containers[0]?.image, `docker.io/landscape/${d.metadata.name}:${version}`, `${dir}: ${d.metadata.name}`);
+        assert.equal(podSpec(d).containers[0]?.imagePullPolicy, 'Never', `${dir}: ${d.metadata.name}`);
       }
     }
     for (const d of serviceDeployments(rendered('overlays/prod'))) {
@@ -235,8 +264,18 @@ describe('pods', () => {
 
   test('when prod is rendered, then every service has two replicas, a disruption budget, the prod profile and managed backends', () => {
     const objects = rendered('overlays/prod');
+    const autoscalers = byKind<{ spec: { scaleTargetRef: { kind: string; name: string }; minReplicas?: number; maxReplicas: number } } & K8sObject>(objects, 'HorizontalPodAutoscaler');
+    assert.deepEqual(autoscalers.map((h) => `${h.apiVersion} ${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`), ['autoscaling/v2 Deployment/product-composite']);
     for (const d of serviceDeployments(objects)) {
-      assert.equal(d.spec?.replicas, 2, d.metadata.name);
+      const autoscaler = autoscalers.find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
+      if (autoscaler) {
+        // A replicas field would reset the autoscaler's choice on every apply.
+        assert.equal(d.spec?.replicas, undefined, `${d.metadata.name}: replicas left to the autoscaler`);
+        assert.equal(autoscaler.spec.minReplicas, 2, d.metadata.name);
+        assert.ok(autoscaler.spec.maxReplicas > 2, d.metadata.name);
+      } else {
+        assert.equal(d.spec?.replicas, 2, d.metadata.name);
+      }
       const labels = d.spec?.template.metadata?.labels ?? {};
       const budgets = byKind<{ spec: { minAvailable?: number; selector: Parameters<typeof labelsMatch>[0] } } & K8sObject>(objects, 'PodDisruptionBudget')
         .filter((pdb) => labelsMatch(pdb.spec.selector, labels));
@@ -444,6 +483,16 @@ describe('cross references', () => {
       ?.find((e) => e.name === 'AUTH_ISSUER')?.value, 'https://landscape.example.org');
   });
 
+  test('when the Gateway serves /actuator/health, then clients get the liveness summary and no health details', () => {
+    for (const dir of ['overlays/dev-gateway', 'overlays/prod-gateway']) {
+      const rules = byKind<RouteObject>(rendered(dir), 'HTTPRoute').flatMap((r) => r.spec.rules);
+      const actuator = rules.flatMap((rule) => (rule.matches ?? []).filter((m) => m.path?.value?.startsWith('/actuator')).map((m) => ({ m, rule })));
+      assert.deepEqual(actuator.map(({ m }) => `${m.path?.type} ${m.path?.value}`), ['Exact /actuator/health'], dir);
+      const filters = (actuator[0]?.rule as { filters?: unknown[] } | undefined)?.filters;
+      assert.deepEqual(filters, [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/actuator/health/liveness' } } }], dir);
+    }
+  });
+
   test('when an overlay renders an Ingress, then its Exact and Prefix paths pass ingress-nginx strict path validation', () => {
     expectNoProblems(withLandscape, (dir) =>
       byKind<IngressObject>(rendered(dir), 'Ingress').flatMap((ingress) => ingress.spec.rules.flatMap((r) => r.http.paths
@@ -456,13 +505,15 @@ describe('cross references', () => {
     const ingress = byKind<IngressObject>(readYamlDocuments(readFileSync(join(kubernetesDir, 'base/ingress.yaml'), 'utf8'), 'ingress.yaml') as K8sObject[], 'Ingress')[0];
     assert.ok(ingress);
     const fromIngress = ingress.spec.rules.flatMap((r) =>
-      r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`)).sort();
+      r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`))
+      // The Gateway narrows /actuator/health to its liveness summary (tested below).
+      .filter((route) => !route.includes(' /actuator/')).sort();
     const objects = rendered('overlays/dev-gateway');
     assert.equal(byKind(objects, 'Ingress').length, 0, 'the Ingress is removed');
     const fromRoutes = byKind<RouteObject>(objects, 'HTTPRoute')
       .filter((r) => r.spec.parentRefs.some((p) => p.sectionName === 'https'))
       .flatMap((r) => r.spec.rules.flatMap((rule) => (rule.matches ?? []).flatMap((m) => (rule.backendRefs ?? []).map((b) =>
-        `${r.spec.hostnames?.join(',')} ${m.path?.type} ${m.path?.value} -> ${b.name}:${b.port}`)))).sort();
+        `${r.spec.hostnames?.join(',')} ${m.path?.type} ${m.path?.value} -> ${b.name}:${b.port}`)))).filter((route) => !route.includes(' /actuator/')).sort();
     assert.deepEqual(fromRoutes, fromIngress);
     const gateway = find<GatewayObject>(objects, 'Gateway', 'edge');
     const https = gateway?.spec.listeners.find((l) => l.name === 'https');

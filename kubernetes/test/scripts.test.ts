@@ -102,6 +102,17 @@ describe('deploy-dev-env.sh', () => {
     assert.ok(!result.calls.some((c) => c.startsWith('apply')));
   });
 
+  test('when kubectl cannot list the Deployments, or lists none, then the wait fails instead of waiting for nothing', () => {
+    const { run } = cluster();
+    const failing = run('deploy-dev-env.sh', { FAKE_GET_DEPLOYMENTS: 'fail' });
+    assert.notEqual(failing.status, 0);
+    assert.match(failing.stderr, /could not list the deployments of hands-on/);
+    assert.ok(!failing.calls.some((c) => c.startsWith('rollout status')));
+    const none = run('deploy-dev-env.sh', { FAKE_GET_DEPLOYMENTS: 'none' });
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /no deployments in hands-on/);
+  });
+
   test('when it runs again, then it keeps the credentials it wrote', () => {
     const { run, tree } = cluster();
     assert.equal(run('deploy-dev-env.sh').status, 0);
