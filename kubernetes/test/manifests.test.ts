@@ -479,6 +479,7 @@ describe('cross references', () => {
       const issuer = envOf('auth-server', 'AUTH_ISSUER');
       const expected = envOf('product-composite', 'SECURITY_ISSUER');
       const problems: string[] = [];
+      hosts.splice(0, hosts.length, ...new Set(hosts));
       if (hosts.length !== 1) problems.push(`${dir}: one edge host expected, got ${hosts.join(', ')}`);
       if (issuer !== `https://${hosts[0]}`) problems.push(`${dir}: AUTH_ISSUER ${issuer} is not https://${hosts[0]}`);
       if (expected !== issuer) problems.push(`${dir}: SECURITY_ISSUER ${expected} differs from AUTH_ISSUER ${issuer}`);
@@ -496,6 +497,16 @@ describe('cross references', () => {
       assert.deepEqual(actuator.map(({ m }) => `${m.path?.type} ${m.path?.value}`), ['Exact /actuator/health'], dir);
       const filters = (actuator[0]?.rule as { filters?: unknown[] } | undefined)?.filters;
       assert.deepEqual(filters, [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/actuator/health/liveness' } } }], dir);
+    }
+  });
+
+  test('when the Ingress serves /actuator/health, then clients get the liveness summary and no health details', () => {
+    for (const dir of ['overlays/dev', 'overlays/prod']) {
+      const objects = byKind<IngressObject>(rendered(dir), 'Ingress');
+      const actuator = objects.flatMap((i) => i.spec.rules.flatMap((r) => r.http.paths.filter((p) => p.path.startsWith('/actuator'))
+        .map((p) => `${i.metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target']} ${r.host} ${p.pathType} ${p.path}`)));
+      const host = objects.find((i) => i.metadata.name === 'edge')?.spec.rules[0]?.host;
+      assert.deepEqual(actuator, [`/actuator/health/liveness ${host} Exact /actuator/health`], dir);
     }
   });
 
