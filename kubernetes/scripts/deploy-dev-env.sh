@@ -6,12 +6,15 @@
 #  - TLS for minikube.me: issued by cert-manager (overlays/dev/certificate) when it is installed;
 #    otherwise a self-signed certificate made here with openssl.
 #  - Images: build them first (npm run images) where the cluster finds them, see kubernetes/README.md.
+# EDGE=gateway (default: a Gateway and HTTPRoutes, overlays/dev-gateway) or EDGE=ingress (an Ingress for
+# ingress-nginx, overlays/dev).
 # WAIT_TIMEOUT (seconds, default 300) bounds the wait.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-overlay=$kubernetes_dir/overlays/dev
+# Credentials and certificate live in overlays/dev, which the gateway variant includes.
+settings=$kubernetes_dir/overlays/dev
 
 random_password() {
   head -c 24 /dev/urandom | base64 | tr -d '/+=\n'
@@ -19,7 +22,7 @@ random_password() {
 
 write_credentials() {
   local example env_file line
-  for example in "$overlay"/secrets/*.env.example; do
+  for example in "$settings"/secrets/*.env.example; do
     env_file=${example%.example}
     [[ -e $env_file ]] && continue
     (
@@ -50,12 +53,14 @@ self_signed_certificate() {
 }
 
 require_cluster
+require_edge
+overlay=$(overlay_for dev)
 write_credentials
 
 kubectl apply --kustomize "$overlay"
 if has_cert_manager; then
   log "cert-manager found: it issues the certificate for minikube.me"
-  kubectl apply --kustomize "$overlay/certificate"
+  kubectl apply --kustomize "$settings/certificate"
 elif kubectl get secret tls-certificate --namespace "$namespace" >/dev/null 2>&1; then
   log "cert-manager not found: keeping the existing certificate in secret tls-certificate"
 else

@@ -3,16 +3,19 @@
 # kubectl context and waits until it is ready. Nothing is generated here: the credentials
 # (overlays/prod/secrets/*.env) and the settings (edge-settings.yaml, managed-services.yaml and the
 # image registry in kustomization.yaml) must be filled in first; see kubernetes/README.md.
+# EDGE=gateway (default: a Gateway and HTTPRoutes, overlays/prod-gateway) or EDGE=ingress (an Ingress for
+# ingress-nginx, overlays/prod).
 # WAIT_TIMEOUT (seconds, default 300) bounds the wait.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-overlay=$kubernetes_dir/overlays/prod
+# Credentials and certificate live in overlays/prod, which the gateway variant includes.
+settings=$kubernetes_dir/overlays/prod
 
 check_credentials() {
   local example env_file
-  for example in "$overlay"/secrets/*.env.example; do
+  for example in "$settings"/secrets/*.env.example; do
     env_file=${example%.example}
     [[ -e $env_file ]] || fail "${env_file#"$kubernetes_dir"/} is missing: copy ${example##*/} and fill it in"
     if grep -q '__SET_ME__' "$env_file"; then
@@ -32,6 +35,8 @@ check_settings() {
 }
 
 require_cluster
+require_edge
+overlay=$(overlay_for prod)
 has_cert_manager || fail "cert-manager is not installed; the prod overlay's Let's Encrypt Issuers need it (see kubernetes/README.md)"
 check_credentials
 check_settings

@@ -25,6 +25,26 @@ require_cluster() {
   log "context '$context', namespace $namespace"
 }
 
+# The edge: gateway (the Gateway API, default) or ingress (an Ingress for ingress-nginx).
+edge=${EDGE:-gateway}
+
+# The overlay folder for an environment (dev or prod) with the chosen edge.
+overlay_for() {
+  case $edge in
+    gateway) printf '%s\n' "$kubernetes_dir/overlays/$1-gateway" ;;
+    ingress) printf '%s\n' "$kubernetes_dir/overlays/$1" ;;
+    *) fail "EDGE=$edge: choose gateway or ingress" ;;
+  esac
+}
+
+# The Gateway edge needs the Gateway API's resources and an implementation installed.
+require_edge() {
+  if [[ $edge == gateway ]] && ! kubectl get crd gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io >/dev/null 2>&1; then
+    fail "EDGE=gateway but the cluster has no Gateway API resources; install them and a Gateway controller (see kubernetes/README.md), or deploy with EDGE=ingress"
+  fi
+  log "edge: $edge"
+}
+
 has_cert_manager() {
   kubectl get crd certificates.cert-manager.io issuers.cert-manager.io >/dev/null 2>&1
 }
@@ -36,7 +56,12 @@ wait_for_landscape() {
   local deadline=$((SECONDS + wait_timeout)) deployment remaining
   local -a not_ready=()
   local -a deployments=()
-  mapfile -t deployments < <(kubectl get deployments --namespace "$namespace" --output name)
+  local listed
+  # Not in a process substitution: a failing kubectl must stop the wait, not yield zero Deployments.
+  listed=$(kubectl get deployments --namespace "$namespace" --output name) ||
+    fail "could not list the deployments of $namespace (kubectl get deployments failed)"
+  [[ -n $listed ]] || fail "no deployments in $namespace after applying the landscape"
+  mapfile -t deployments <<<"$listed"
   log "waiting up to ${wait_timeout}s for ${#deployments[@]} deployments"
   for deployment in "${deployments[@]}"; do
     remaining=$((deadline - SECONDS))

@@ -10,7 +10,9 @@ not_ready=" ${FAKE_NOT_READY:-} "
 case "$1 ${2:-}" in
   "config current-context") echo fake-cluster ;;
   "version "*) ;;
-  "get crd") [[ ${FAKE_CERT_MANAGER:-no} == yes ]] ;;
+  "get crd")
+    if [[ $3 == gateways.gateway.networking.k8s.io ]]; then [[ ${FAKE_GATEWAY_API:-yes} == yes ]]; else [[ ${FAKE_CERT_MANAGER:-no} == yes ]]; fi
+    ;;
   "kustomize "*) "$REAL_KUBECTL" kustomize "$2" ;;
   "apply --kustomize") "$REAL_KUBECTL" kustomize "$3" >/dev/null ;;
   "apply --filename") cat >"$FAKE_APPLIED" ;;
@@ -23,7 +25,13 @@ case "$1 ${2:-}" in
     done
     printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls-certificate\ntype: kubernetes.io/tls\n'
     ;;
-  "get deployments") printf 'deployment.apps/%s\n' "${deployments[@]}" ;;
+  "get deployments")
+    case ${FAKE_GET_DEPLOYMENTS:-ok} in
+      fail) echo 'error: the server has asked for the client to provide credentials' >&2; exit 1 ;;
+      none) ;;
+      *) printf 'deployment.apps/%s\n' "${deployments[@]}" ;;
+    esac
+    ;;
   "rollout status")
     name=${5#deployment.apps/}
     [[ $not_ready != *" $name "* ]]

@@ -19,7 +19,7 @@ import {
 const actuatorRoutes = ['/actuator/health', '/actuator/health/liveness', '/actuator/health/readiness', '/actuator/info'];
 
 /** Kustomizations meant to be applied (the base alone lacks credentials; components need an includer). */
-const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api'];
+const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'overlays/dev-gateway', 'overlays/prod-gateway'];
 const withLandscape = deployable.filter((dir) => dir !== 'overlays/dev/certificate');
 
 const tree = stageTree();
@@ -65,7 +65,7 @@ describe('kustomizations', () => {
   });
 
   test('when a component exists, then a rendered kustomization includes it', () => {
-    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/letsencrypt']);
+    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/ingress-nginx', 'components/letsencrypt']);
     const included = new Set(renderable.flatMap((dir) => {
       const list = (readKustomization(join(kubernetesDir, dir))['components'] ?? []) as string[];
       return list.map((c) => relative(kubernetesDir, resolve(kubernetesDir, dir, c)));
@@ -217,11 +217,40 @@ describe('pods', () => {
     }
   });
 
+  test('when a readiness probe asks, then it waits longer than the service\'s own readiness checks take', () => {
+    const health = readFileSync(join(repoRoot, 'libs/platform/src/health.ts'), 'utf8');
+    const checkTimeoutMs = Number(/const CHECK_TIMEOUT_MS = (\d+);/.exec(health)?.[1]);
+    assert.ok(checkTimeoutMs > 0, 'CHECK_TIMEOUT_MS found in health.ts');
+    expectNoProblems(withLandscape, (dir) => serviceDeployments(rendered(dir))
+      .filter((d) => (podSpec(d).containers[0]?.readinessProbe?.timeoutSeconds ?? 1) * 1000 <= checkTimeoutMs)
+      .map((d) => `${dir}: ${d.metadata.name} readiness timeout is not above ${checkTimeoutMs} ms`));
+  });
+
+  test('when a service pod runs, then it has a ServiceAccount of its own that mounts no API token', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      return serviceDeployments(objects).flatMap((d) => {
+        const account = find<{ automountServiceAccountToken?: boolean } & K8sObject>(objects, 'ServiceAccount', d.metadata.name);
+        const problems: string[] = [];
+        if (podSpec(d).serviceAccountName !== d.metadata.name) problems.push(`${dir}: ${d.metadata.name} runs as ${podSpec(d).serviceAccountName ?? 'default'}`);
+        if (account?.automountServiceAccountToken !== false) problems.push(`${dir}: ServiceAccount ${d.metadata.name} missing or mounting its token`);
+        if (podSpec(d).automountServiceAccountToken !== false) problems.push(`${dir}: ${d.metadata.name} mounts a token`);
+        return problems;
+      });
+    });
+  });
+
   test('when images are named, then dev runs the version npm run images builds and prod pins a registry tag', () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-    for (const dir of ['base', 'overlays/dev']) {
+    for (const d of serviceDeployments(rendered('base'))) {
+      assert.equal(podSpec(d).containers[0]?.image, `landscape/${d.metadata.name}:${version}`, `base: ${d.metadata.name}`);
+    }
+    // The locally built image, registry-qualified as Docker stores it, and never pulled: a missing
+    // build fails (ErrImageNeverPull) instead of running whatever a public registry has by that name.
+    for (const dir of ['overlays/dev', 'overlays/dev-gateway']) {
       for (const d of serviceDeployments(rendered(dir))) {
-        assert.equal(podSpec(d).containers[0]?.image, `landscape/${d.metadata.name}:${version}`, `${dir}: ${d.metadata.name}`);
+        assert.equal(podSpec(d).containers[0]?.image, `docker.io/landscape/${d.metadata.name}:${version}`, `${dir}: ${d.metadata.name}`);
+        assert.equal(podSpec(d).containers[0]?.imagePullPolicy, 'Never', `${dir}: ${d.metadata.name}`);
       }
     }
     for (const d of serviceDeployments(rendered('overlays/prod'))) {
@@ -235,8 +264,18 @@ describe('pods', () => {
 
   test('when prod is rendered, then every service has two replicas, a disruption budget, the prod profile and managed backends', () => {
     const objects = rendered('overlays/prod');
+    const autoscalers = byKind<{ spec: { scaleTargetRef: { kind: string; name: string }; minReplicas?: number; maxReplicas: number } } & K8sObject>(objects, 'HorizontalPodAutoscaler');
+    assert.deepEqual(autoscalers.map((h) => `${h.apiVersion} ${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`), ['autoscaling/v2 Deployment/product-composite']);
     for (const d of serviceDeployments(objects)) {
-      assert.equal(d.spec?.replicas, 2, d.metadata.name);
+      const autoscaler = autoscalers.find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
+      if (autoscaler) {
+        // A replicas field would reset the autoscaler's choice on every apply.
+        assert.equal(d.spec?.replicas, undefined, `${d.metadata.name}: replicas left to the autoscaler`);
+        assert.equal(autoscaler.spec.minReplicas, 2, d.metadata.name);
+        assert.ok(autoscaler.spec.maxReplicas > 2, d.metadata.name);
+      } else {
+        assert.equal(d.spec?.replicas, 2, d.metadata.name);
+      }
       const labels = d.spec?.template.metadata?.labels ?? {};
       const budgets = byKind<{ spec: { minAvailable?: number; selector: Parameters<typeof labelsMatch>[0] } } & K8sObject>(objects, 'PodDisruptionBudget')
         .filter((pdb) => labelsMatch(pdb.spec.selector, labels));
@@ -245,10 +284,16 @@ describe('pods', () => {
     }
     assert.equal(profilesOf('overlays/prod'), 'kubernetes,prod');
     assert.equal(profilesOf('overlays/dev'), 'kubernetes');
+    // The managed servers' real names, which their certificates carry: an ExternalName alias would
+    // fail the TLS host name check.
+    const settings = { postgres: 'postgres.managed.example.org', mysql: 'mysql.managed.example.org', rabbitmq: 'rabbitmq.managed.example.org' };
+    const envOf = (name: string, key: string) =>
+      find<DeploymentObject>(objects, 'Deployment', name)?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === key)?.value;
+    for (const name of ['product', 'recommendation']) assert.equal(envOf(name, 'DATABASE_HOST'), settings.postgres, name);
+    assert.equal(envOf('review', 'DATABASE_HOST'), settings.mysql);
+    for (const name of ['product', 'recommendation', 'review', 'product-composite']) assert.equal(envOf(name, 'MESSAGING_RABBITMQ_HOST'), settings.rabbitmq, name);
     for (const name of ['postgres', 'mysql', 'rabbitmq']) {
-      const service = find<{ spec: { type?: string; externalName?: string } } & K8sObject>(objects, 'Service', name);
-      assert.equal(service?.spec.type, 'ExternalName', name);
-      assert.match(service?.spec.externalName ?? '', /^[a-z0-9.-]+\.[a-z]+$/, `${name}: externalName`);
+      assert.equal(find(objects, 'Service', name), undefined, `prod has no ${name} alias`);
       assert.equal(find(objects, 'Deployment', name), undefined, `prod runs no ${name} of its own`);
     }
   });
@@ -422,24 +467,78 @@ describe('cross references', () => {
     });
   });
 
+  test('when an overlay is rendered, then auth-server signs and the composite expects the issuer https://<edge host>, and JWKS stays internal', () => {
+    expectNoProblems(withLandscape, (dir) => {
+      const objects = rendered(dir);
+      const hosts = [
+        ...byKind<IngressObject>(objects, 'Ingress').flatMap((i) => i.spec.rules.map((r) => r.host)),
+        ...byKind<GatewayObject>(objects, 'Gateway').flatMap((g) => g.spec.listeners.filter((l) => l.name === 'https').map((l) => l.hostname)),
+      ];
+      const envOf = (name: string, key: string) =>
+        find<DeploymentObject>(objects, 'Deployment', name)?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === key)?.value;
+      const issuer = envOf('auth-server', 'AUTH_ISSUER');
+      const expected = envOf('product-composite', 'SECURITY_ISSUER');
+      const problems: string[] = [];
+      hosts.splice(0, hosts.length, ...new Set(hosts));
+      if (hosts.length !== 1) problems.push(`${dir}: one edge host expected, got ${hosts.join(', ')}`);
+      if (issuer !== `https://${hosts[0]}`) problems.push(`${dir}: AUTH_ISSUER ${issuer} is not https://${hosts[0]}`);
+      if (expected !== issuer) problems.push(`${dir}: SECURITY_ISSUER ${expected} differs from AUTH_ISSUER ${issuer}`);
+      if (envOf('product-composite', 'SECURITY_JWKS_URL') !== undefined) problems.push(`${dir}: SECURITY_JWKS_URL overridden`);
+      return problems;
+    });
+    assert.equal(find<DeploymentObject>(rendered('overlays/prod'), 'Deployment', 'auth-server')?.spec?.template.spec?.containers[0]?.env
+      ?.find((e) => e.name === 'AUTH_ISSUER')?.value, 'https://landscape.example.org');
+  });
+
+  test('when the Gateway serves /actuator/health, then clients get the liveness summary and no health details', () => {
+    for (const dir of ['overlays/dev-gateway', 'overlays/prod-gateway']) {
+      const rules = byKind<RouteObject>(rendered(dir), 'HTTPRoute').flatMap((r) => r.spec.rules);
+      const actuator = rules.flatMap((rule) => (rule.matches ?? []).filter((m) => m.path?.value?.startsWith('/actuator')).map((m) => ({ m, rule })));
+      assert.deepEqual(actuator.map(({ m }) => `${m.path?.type} ${m.path?.value}`), ['Exact /actuator/health'], dir);
+      const filters = (actuator[0]?.rule as { filters?: unknown[] } | undefined)?.filters;
+      assert.deepEqual(filters, [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/actuator/health/liveness' } } }], dir);
+    }
+  });
+
+  test('when the Ingress serves /actuator/health, then clients get the liveness summary and no health details', () => {
+    for (const dir of ['overlays/dev', 'overlays/prod']) {
+      const objects = byKind<IngressObject>(rendered(dir), 'Ingress');
+      const actuator = objects.flatMap((i) => i.spec.rules.flatMap((r) => r.http.paths.filter((p) => p.path.startsWith('/actuator'))
+        .map((p) => `${i.metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target']} ${r.host} ${p.pathType} ${p.path}`)));
+      const host = objects.find((i) => i.metadata.name === 'edge')?.spec.rules[0]?.host;
+      assert.deepEqual(actuator, [`/actuator/health/liveness ${host} Exact /actuator/health`], dir);
+    }
+  });
+
+  test('when an overlay renders an Ingress, then its Exact and Prefix paths pass ingress-nginx strict path validation', () => {
+    expectNoProblems(withLandscape, (dir) =>
+      byKind<IngressObject>(rendered(dir), 'Ingress').flatMap((ingress) => ingress.spec.rules.flatMap((r) => r.http.paths
+        .filter((p) => p.pathType !== 'ImplementationSpecific' && !/^[A-Za-z0-9/_-]+$/.test(p.path))
+        .map((p) => `${dir}: ${p.pathType} ${p.path} is rejected by ingress-nginx v1.12+`))));
+  });
+
   test('when the Gateway API replaces the Ingress, then the HTTPRoutes serve the Ingress paths, host and certificate', () => {
-    const ingress = byKind<IngressObject>(rendered('overlays/dev'), 'Ingress')[0];
+    // The base's Ingress: the overlays relax two path types for ingress-nginx only.
+    const ingress = byKind<IngressObject>(readYamlDocuments(readFileSync(join(kubernetesDir, 'base/ingress.yaml'), 'utf8'), 'ingress.yaml') as K8sObject[], 'Ingress')[0];
     assert.ok(ingress);
     const fromIngress = ingress.spec.rules.flatMap((r) =>
-      r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`)).sort();
-    const objects = rendered('test/kustomizations/dev-gateway-api');
+      r.http.paths.map((p) => `${r.host} ${p.pathType === 'Prefix' ? 'PathPrefix' : p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`))
+      // The Gateway narrows /actuator/health to its liveness summary (tested below).
+      .filter((route) => !route.includes(' /actuator/')).sort();
+    const objects = rendered('overlays/dev-gateway');
     assert.equal(byKind(objects, 'Ingress').length, 0, 'the Ingress is removed');
     const fromRoutes = byKind<RouteObject>(objects, 'HTTPRoute')
       .filter((r) => r.spec.parentRefs.some((p) => p.sectionName === 'https'))
       .flatMap((r) => r.spec.rules.flatMap((rule) => (rule.matches ?? []).flatMap((m) => (rule.backendRefs ?? []).map((b) =>
-        `${r.spec.hostnames?.join(',')} ${m.path?.type} ${m.path?.value} -> ${b.name}:${b.port}`)))).sort();
+        `${r.spec.hostnames?.join(',')} ${m.path?.type} ${m.path?.value} -> ${b.name}:${b.port}`)))).filter((route) => !route.includes(' /actuator/')).sort();
     assert.deepEqual(fromRoutes, fromIngress);
     const gateway = find<GatewayObject>(objects, 'Gateway', 'edge');
     const https = gateway?.spec.listeners.find((l) => l.name === 'https');
     assert.equal(https?.tls?.certificateRefs?.[0]?.name, ingress.spec.tls?.[0]?.secretName);
     assert.equal(https?.hostname, ingress.spec.rules[0]?.host);
-    assert.equal(gateway?.metadata.annotations?.['cert-manager.io/issuer'], 'selfsigned');
-    const prodGateway = find<GatewayObject>(rendered('test/kustomizations/prod-gateway-api'), 'Gateway', 'edge');
+    // dev's certificate is overlays/dev/certificate or openssl's, as for the Ingress.
+    assert.equal(gateway?.metadata.annotations?.['cert-manager.io/issuer'], undefined);
+    const prodGateway = find<GatewayObject>(rendered('overlays/prod-gateway'), 'Gateway', 'edge');
     assert.equal(prodGateway?.metadata.annotations?.['cert-manager.io/issuer'], 'letsencrypt-prod');
   });
 
@@ -507,7 +606,7 @@ describe('cross references', () => {
       return problems;
     });
     // The ACME Issuers answer challenges where the edge is: the Ingress class, or the Gateway.
-    for (const [dir, solver] of [['overlays/prod', 'ingress'], ['test/kustomizations/prod-gateway-api', 'gatewayHTTPRoute']] as const) {
+    for (const [dir, solver] of [['overlays/prod', 'ingress'], ['overlays/prod-gateway', 'gatewayHTTPRoute']] as const) {
       for (const issuer of byKind<{ spec: { acme?: { email: string; solvers: Array<{ http01?: Record<string, unknown> }> } } } & K8sObject>(rendered(dir), 'Issuer')) {
         assert.ok(issuer.spec.acme?.solvers.every((s) => s.http01?.[solver] !== undefined), `${dir}: ${issuer.metadata.name} solver`);
         assert.match(issuer.spec.acme?.email ?? '', /^[^@\s]+@[^@\s]+\.[a-z]+$/, `${dir}: ${issuer.metadata.name} email`);
@@ -538,6 +637,10 @@ describe('cross references', () => {
     const gatewayNamespaceProxy = pod('nginx-gateway proxy', { app: 'nginx' }, 'nginx-gateway');
     const solver = pod('http01 solver', { 'acme.cert-manager.io/http01-solver': 'true' });
     const kubeDns = pod('kube-dns', { 'k8s-app': 'kube-dns' }, 'kube-system');
+    // NodeLocal DNSCache answers on a link-local address on every node, outside any pod selector.
+    const nodeLocalDns = address('169.254.20.10');
+    const ngfController = pod('nginx-gateway-fabric controller', { 'app.kubernetes.io/name': 'nginx-gateway-fabric' }, 'nginx-gateway');
+    const istiod = pod('istiod', { app: 'istiod' }, 'istio-system');
     const stranger = pod('a pod of another namespace', { app: 'other' }, 'default');
     const managed = address('10.20.30.40');
     const internet = address('203.0.113.7');
@@ -586,7 +689,10 @@ describe('cross references', () => {
         ['auth-server', 'rabbitmq', 5672, false],
         ['auth-server', 'postgres', 5432, false],
       ]);
-      checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+      for (const protocol of ['UDP', 'TCP']) {
+        checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].flatMap((s): Flow[] =>
+          [[s, kubeDns, 53, true], [s, nodeLocalDns, 53, true], [s, internet, 53, false], [s, nodeLocalDns, 80, false]]), protocol);
+      }
     });
 
     test('when the prod overlay is deployed, then the services reach the managed backends and the solver is reachable from the edge', () => {
@@ -596,15 +702,17 @@ describe('cross references', () => {
         [ingressController, solver, 8089, true],
         ['product', managed, 5432, true],
         ['review', managed, 3306, true],
-        ['product-composite', managed, 5672, true],
+        ['product-composite', managed, 5671, true],
         ['auth-server', managed, 5432, false],
         ['product', address('192.0.2.10'), 5432, false],
       ]);
-      checkFlows('overlays/prod', services.map((s): Flow => [s, kubeDns, 53, true]), 'UDP');
+      for (const protocol of ['UDP', 'TCP']) {
+        checkFlows('overlays/prod', services.flatMap((s): Flow[] => [[s, kubeDns, 53, true], [s, nodeLocalDns, 53, true], [s, internet, 53, false]]), protocol);
+      }
     });
 
     test('when the Gateway API serves the edge, then its proxies reach the public services instead of ingress-nginx', () => {
-      for (const dir of ['test/kustomizations/dev-gateway-api', 'test/kustomizations/prod-gateway-api']) {
+      for (const dir of ['overlays/dev-gateway', 'overlays/prod-gateway']) {
         checkFlows(dir, [
           ...landscapeFlows,
           [gatewayProxy, 'product-composite', 80, true],
@@ -613,9 +721,27 @@ describe('cross references', () => {
           [gatewayNamespaceProxy, 'product-composite', 80, true],
           [ingressController, 'product-composite', 80, false],
           [internet, gatewayProxy, 443, true],
+          // NGINX Gateway Fabric: the proxy's agent connects to the controller (Service 443, pod 8443).
+          [gatewayProxy, ngfController, 443, true],
+          [gatewayProxy, ngfController, 8443, true],
+          [gatewayProxy, ngfController, 80, false],
+          [gatewayProxy, istiod, 15012, false],
+          ['product-composite', ngfController, 8443, false],
         ]);
+        checkFlows(dir, [[gatewayProxy, kubeDns, 53, true], [gatewayProxy, nodeLocalDns, 53, true]], 'UDP');
       }
-      checkFlows('test/kustomizations/prod-gateway-api', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+      checkFlows('overlays/prod-gateway', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+    });
+
+    test('when the Gateway settings name another controller, then its proxies reach that controller on its port only', () => {
+      // Istio runs the Gateway's proxy beside it too, fed by istiod on 15012.
+      checkFlows('test/kustomizations/dev-gateway-istio', [
+        [gatewayProxy, istiod, 15012, true],
+        [gatewayProxy, istiod, 8443, false],
+        [gatewayProxy, ngfController, 8443, false],
+        [gatewayProxy, 'product-composite', 80, true],
+        [pod('istio proxy namespace', { app: 'other' }, 'istio-system'), 'product-composite', 80, true],
+      ]);
     });
   });
 });

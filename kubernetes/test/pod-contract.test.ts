@@ -128,7 +128,7 @@ describe('pods of the dev overlay, run as processes', { concurrency: true }, () 
       const [container] = spec.containers;
       assert.ok(container);
       const image = container.image ?? '';
-      const service = /^landscape\/([a-z-]+):/.exec(image)?.[1];
+      const service = /^(?:docker\.io\/)?landscape\/([a-z-]+):/.exec(image)?.[1];
       assert.equal(service, name, `image ${image}`);
 
       const { env: podEnv, secrets } = containerEnv(container);

@@ -72,12 +72,45 @@ describe('deploy-dev-env.sh', () => {
     });
     assert.equal(new Set(passwords).size, 3, 'every server gets its own password');
     assert.match(read(join(secrets, 'auth-server.env')), /AUTH_CLIENT_SECRETS=\{"reader":"secret","writer":"secret"\}/);
-    assert.ok(result.calls.includes(`apply --kustomize ${join(result.tree.kubernetes, 'overlays/dev')}`), result.calls.join('\n'));
+    assert.ok(result.calls.includes(`apply --kustomize ${join(result.tree.kubernetes, 'overlays/dev-gateway')}`), result.calls.join('\n'));
     assert.ok(!result.calls.some((c) => c.includes('overlays/dev/certificate')), 'the cert-manager objects are left out');
     assert.ok(result.calls.some((c) => c.startsWith('create secret tls tls-certificate --namespace hands-on')));
     assert.match(read(join(result.tree.root, 'applied.yaml')), /name: tls-certificate/);
     const waited = result.calls.filter((c) => c.startsWith('rollout status')).map((c) => c.split(' ')[4]);
     assert.equal(waited.length, 8, 'a rollout status per Deployment');
+  });
+
+  test('when EDGE chooses the edge, then gateway (the default) applies dev-gateway, ingress applies dev, and anything else is refused', () => {
+    const { run, tree } = cluster();
+    const applied = (r: Run) => r.calls.filter((c) => c.startsWith('apply --kustomize')).map((c) => c.slice(tree.kubernetes.length + 'apply --kustomize '.length + 1));
+    const gateway = run('deploy-dev-env.sh', { EDGE: 'gateway' });
+    assert.equal(gateway.status, 0, gateway.stderr);
+    assert.deepEqual(applied(gateway), ['overlays/dev-gateway']);
+    const ingress = run('deploy-dev-env.sh', { EDGE: 'ingress' });
+    assert.equal(ingress.status, 0, ingress.stderr);
+    assert.deepEqual(applied(ingress), ['overlays/dev']);
+    const other = run('deploy-dev-env.sh', { EDGE: 'traefik' });
+    assert.notEqual(other.status, 0);
+    assert.match(other.stderr, /EDGE=traefik: choose gateway or ingress/);
+    assert.deepEqual(applied(other), []);
+  });
+
+  test('when the Gateway edge is chosen on a cluster without the Gateway API, then it refuses before applying and points to EDGE=ingress', () => {
+    const result = cluster().run('deploy-dev-env.sh', { FAKE_GATEWAY_API: 'no' });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /no Gateway API resources.*EDGE=ingress/);
+    assert.ok(!result.calls.some((c) => c.startsWith('apply')));
+  });
+
+  test('when kubectl cannot list the Deployments, or lists none, then the wait fails instead of waiting for nothing', () => {
+    const { run } = cluster();
+    const failing = run('deploy-dev-env.sh', { FAKE_GET_DEPLOYMENTS: 'fail' });
+    assert.notEqual(failing.status, 0);
+    assert.match(failing.stderr, /could not list the deployments of hands-on/);
+    assert.ok(!failing.calls.some((c) => c.startsWith('rollout status')));
+    const none = run('deploy-dev-env.sh', { FAKE_GET_DEPLOYMENTS: 'none' });
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /no deployments in hands-on/);
   });
 
   test('when it runs again, then it keeps the credentials it wrote', () => {
@@ -140,7 +173,10 @@ describe('deploy-prod-env.sh', () => {
     assert.match(withoutCertManager.stderr, /cert-manager is not installed/);
     const deployed = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes' });
     assert.equal(deployed.status, 0, deployed.stderr);
-    assert.ok(deployed.calls.includes(`apply --kustomize ${prod}`));
+    assert.ok(deployed.calls.includes(`apply --kustomize ${prod}-gateway`), deployed.calls.join('\n'));
+    const ingress = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes', EDGE: 'ingress' });
+    assert.equal(ingress.status, 0, ingress.stderr);
+    assert.ok(ingress.calls.includes(`apply --kustomize ${prod}`));
     assert.ok(deployed.calls.some((c) => c.startsWith('rollout status')));
   });
 });

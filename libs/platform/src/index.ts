@@ -7,3 +7,4 @@ export * from './runtime.ts';
 export * from './messaging/index.ts';
 export * from './storage/index.ts';
 export * from './idempotent.ts';
+export * from './tls.ts';

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { tlsConfigSchema } from '../tls.ts';
 
 export const messagingConfigSchema = Type.Object({
   kind: Type.Union([Type.Literal('rabbitmq'), Type.Literal('in-process')]),
@@ -14,6 +15,8 @@ export const messagingConfigSchema = Type.Object({
       confirmTimeoutMs: Type.Integer({ minimum: 1, default: 5000 }),
       reconnectInitialMs: Type.Integer({ minimum: 1, default: 500 }),
       reconnectMaxMs: Type.Integer({ minimum: 1, default: 10000 }),
+      /** TLS (amqps) to the broker; on in the prod profile, with the broker's TLS port. */
+      tls: Type.Optional(tlsConfigSchema),
     }),
   ),
   /** Retries of an event that fails because of what it carries, before it is dead-lettered. */

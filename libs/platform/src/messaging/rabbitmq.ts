@@ -14,6 +14,7 @@ import {
 import type { MessagingConfig, RabbitConfig } from './config.ts';
 import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type Pause } from './delivery.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
+import { tlsOptions } from '../tls.ts';
 
 interface Session {
   abort: AbortController;
@@ -104,19 +105,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
   let reconnecting = false;
   let closing: Promise<void> | undefined;
 
-  const connectOptions: Options.Connect = {
-    protocol: 'amqp',
-    hostname: rabbit.host,
-    port: rabbit.port,
-    username: rabbit.username,
-    // Without a password amqplib would fall back to guest's; never default a secret.
-    password: rabbit.password ?? '',
-    vhost: rabbit.vhost,
-    heartbeat: rabbit.heartbeatSeconds,
-  };
+  const { connectOptions, socketOptions } = brokerConnection(rabbit);
 
   async function open(): Promise<void> {
-    const connection = await amqp.connect(connectOptions, { timeout: rabbit.confirmTimeoutMs });
+    const connection = await amqp.connect(connectOptions, socketOptions);
     connection.on('error', (err: Error) => log.warn({ err }, 'broker connection error'));
     connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
     connection.on('unblocked', () => log.info('broker unblocked the connection'));
@@ -496,5 +488,23 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       closing ??= shutDown();
       return closing;
     },
+  };
+}
+
+/** amqplib's connection and socket options from configuration: amqps with TLS options when tls is on. */
+export function brokerConnection(rabbit: RabbitConfig): { connectOptions: Options.Connect; socketOptions: Record<string, unknown> } {
+  const tls = tlsOptions(rabbit.tls, rabbit.host, 'messaging.rabbitmq.tls');
+  return {
+    connectOptions: {
+      protocol: tls !== undefined ? 'amqps' : 'amqp',
+      hostname: rabbit.host,
+      port: rabbit.port,
+      username: rabbit.username,
+      // Without a password amqplib would fall back to guest's; never default a secret.
+      password: rabbit.password ?? '',
+      vhost: rabbit.vhost,
+      heartbeat: rabbit.heartbeatSeconds,
+    },
+    socketOptions: { timeout: rabbit.confirmTimeoutMs, ...tls },
   };
 }

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { Type, type Static } from 'typebox';
+import { tlsConfigSchema } from '../tls.ts';
 
 export const databaseConfigSchema = Type.Object({
   // Spelled out: a Union over a mapped array loses the literal types.
@@ -15,6 +16,8 @@ export const databaseConfigSchema = Type.Object({
   file: Type.Optional(Type.String({ minLength: 1 })),
   poolSize: Type.Integer({ minimum: 1, default: 10 }),
   connectTimeoutMs: Type.Integer({ minimum: 1, default: 5000 }),
+  /** TLS to the server (postgres, mysql); on in the prod profile. */
+  tls: Type.Optional(tlsConfigSchema),
 });
 
 export type DatabaseConfig = Static<typeof databaseConfigSchema>;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { describeTarget, serverSettings, sqliteFile, type DatabaseConfig, type ServerSettings } from './config.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
+import { tlsOptions } from '../tls.ts';
 
 export interface Database<DB> {
   kind: DatabaseConfig['kind'];
@@ -105,17 +106,25 @@ function serverOptions(settings: ServerSettings) {
   };
 }
 
-function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.ClientConfig {
+/** TLS options of a server connection, or nothing when database.tls is off. */
+function sslOption(config: DatabaseConfig, settings: ServerSettings) {
+  const ssl = tlsOptions(config.tls, settings.host, 'database.tls');
+  return ssl !== undefined ? { ssl } : {};
+}
+
+export function postgresOptions(config: DatabaseConfig, settings: ServerSettings): pg.ClientConfig {
   return {
     ...serverOptions(settings),
+    ...sslOption(config, settings),
     connectionTimeoutMillis: config.connectTimeoutMs,
     types: pgTypes,
   };
 }
 
-function mysqlOptions(config: DatabaseConfig, settings: ServerSettings): ConnectionOptions {
+export function mysqlOptions(config: DatabaseConfig, settings: ServerSettings): ConnectionOptions {
   return {
     ...serverOptions(settings),
+    ...sslOption(config, settings),
     connectTimeout: config.connectTimeoutMs,
     // BIGINT (count(*) included) as a number, like the other engines; dates stored and read as UTC.
     supportBigNumbers: false,
