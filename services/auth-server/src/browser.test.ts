@@ -72,7 +72,8 @@ describe('auth-server in a real browser', () => {
     assert.equal(landed.searchParams.get('state'), 'browser');
     const code = landed.searchParams.get('code') ?? '';
     assert.ok(code, `no code in ${landed.href}`);
-    assert.equal(callbacks.at(-1)?.searchParams.get('code'), code);
+    // The browser may ask for /favicon.ico after the callback, so look for the callback itself.
+    assert.equal(callbacks.findLast((url) => url.pathname === '/callback')?.searchParams.get('code'), code);
 
     const { status, body } = await requestToken(server.url, { id: 'writer', secret: 'secret' }, {
       grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier,
