@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, keepAliveLoad, testDatabaseName } from '@landscape/platform/testing';
 import { startLandscape, type Started } from '../support/processes.ts';
+import { recordRow } from '../fault/summary.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -98,6 +99,7 @@ describe('stopping the landscape under load', () => {
     await load.finished;
     const code = await exited;
     process.stdout.write(`keep-alive load at SIGTERM: ${JSON.stringify(load.result)}, exit code ${code}\n`);
+    recordRow({ row: 'SIGTERM to all-in-one under keep-alive load', attempts: load.result.answered + load.result.failed, failures: load.errors.length + load.result.failed + (code === 0 ? 0 : 1) });
     assert.deepEqual(load.errors, [], 'no request sent went unanswered');
     assert.equal(load.result.failed, 0);
     assert.equal(code, 0, running.output().slice(-2000));
