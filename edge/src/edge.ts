@@ -3,12 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { answerClientError, errorBody, refuseTunnels } from '@landscape/platform';
+import { answerClientError, drainable, errorBody, refuseTunnels } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
 import { readIngressRoutes } from './routes.ts';
-import { drainable } from './drain.ts';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 

@@ -106,6 +106,21 @@ describe('stopping the landscape under load', () => {
     running = undefined;
   });
 
+  it('when one service of the per-service mode gets SIGTERM while 16 keep-alive clients call it, then every request sent is answered', async () => {
+    running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
+    const load = keepAliveLoad({ clients: 16, port: 7001, path: '/product/1', tls: false });
+    await eventually(async () => assert.ok(load.result.answered >= 200, `answered ${load.result.answered}`), 30000, 50);
+    const pid = Number(execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts']).toString().trim());
+    process.kill(pid, 'SIGTERM');
+    await load.finished;
+    process.stdout.write(`keep-alive load at product's SIGTERM: ${JSON.stringify(load.result)}\n`);
+    recordRow({ row: 'SIGTERM to one service (per-service) under keep-alive load', attempts: load.result.answered + load.result.failed, failures: load.errors.length + load.result.failed });
+    assert.deepEqual(load.errors, [], 'no request sent went unanswered');
+    assert.equal(load.result.failed, 0);
+    assert.equal(await running.stop(), 0);
+    running = undefined;
+  });
+
   it('when the per-service supervisor is killed outright, then its child services stop too and free their ports', async () => {
     running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
     const supervisor = running.process;

@@ -2,6 +2,7 @@ export * from './config.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './http.ts';
+export * from './drain.ts';
 export * from './log.ts';
 export * from './runtime.ts';
 export * from './messaging/index.ts';

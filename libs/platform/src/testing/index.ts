@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { Agent, get } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -145,18 +146,19 @@ export function freePort(): Promise<number> {
 export interface LoadResult { answered: number; failed: number; refused: number }
 
 /**
- * HTTPS clients that each keep one connection alive and send the next request as soon as the last is
+ * HTTPS (or, with `tls: false`, plain HTTP) clients that each keep one connection alive and send the next request as soon as the last is
  * answered, for testing a graceful shutdown. A client stops when it is told `Connection: close` or a new
  * connection is refused (nothing was sent); a request that was sent and got no answer is a failure.
  */
-export function keepAliveLoad(options: { clients: number; port: number; path: string; headers?: Record<string, string> }) {
+export function keepAliveLoad(options: { clients: number; port: number; path: string; headers?: Record<string, string>; tls?: boolean }) {
+  const plain = options.tls === false;
   const result: LoadResult = { answered: 0, failed: 0, refused: 0 };
   const errors: string[] = [];
   const runs = Array.from({ length: options.clients }, () => new Promise<void>((done) => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const agent = plain ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
     const stop = () => { agent.destroy(); done(); };
     const next = () => {
-      get({ host: '127.0.0.1', port: options.port, path: options.path, headers: { host: 'localhost', ...options.headers }, agent }, (response) => {
+      (plain ? httpGet : get)({ host: '127.0.0.1', port: options.port, path: options.path, headers: { host: 'localhost', ...options.headers }, agent }, (response) => {
         response.resume();
         response.on('end', () => {
           result.answered++;

@@ -43,15 +43,22 @@ export function drainable(server: Server, options: { tls: boolean; graceMs: numb
     closeIfDraining(response: ServerResponse): void {
       if (draining && !response.headersSent) response.setHeader('connection', 'close');
     },
-    /** Stops accepting and resolves once every connection has ended. */
-    drain(): Promise<void> {
+    /**
+     * Starts draining without closing the server, for a framework that closes it itself: from now on
+     * connections end as described above, and the server's own closing of idle ones is turned off.
+     */
+    begin(): void {
+      if (draining) return;
       draining = true;
       // http.Server#close would destroy the connections it deems idle, among them ones whose last
       // response is ended but not yet flushed to the client; here they are ended as described above.
       server.closeIdleConnections = () => undefined;
-      const closed = new Promise<void>((done) => server.close(() => done()));
       for (const socket of connections.keys()) endWhenIdle(socket);
-      return closed;
+    },
+    /** Stops accepting and resolves once every connection has ended. */
+    drain(): Promise<void> {
+      this.begin();
+      return new Promise<void>((done) => server.close(() => done()));
     },
   };
 }
