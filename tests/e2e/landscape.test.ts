@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, keepAliveLoad, testDatabaseName } from '@landscape/platform/testing';
-import { startLandscape, type Started } from '../support/processes.ts';
+import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 import { recordRow } from '../fault/summary.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -134,13 +134,4 @@ describe('stopping the landscape under load', () => {
   });
 });
 
-async function fetchToken(): Promise<string> {
-  const response = await fetch('http://127.0.0.1:9999/oauth/token', {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('reader:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&scope=product:read',
-  });
-  const body = await response.json() as { access_token?: string };
-  assert.ok(body.access_token, JSON.stringify(body));
-  return body.access_token;
-}
+const fetchToken = () => clientToken('http://127.0.0.1:9999', 'reader', 'product:read');

@@ -8,20 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, rabbitmqctl, testDatabaseName } from '@landscape/platform/testing';
-import { startLandscape, type Started } from '../support/processes.ts';
+import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 import { runs } from './settings.ts';
 import { recordRow } from './summary.ts';
 
 const composite = 'http://127.0.0.1:7000';
 
-async function writerToken(): Promise<string> {
-  const response = await fetch('http://127.0.0.1:9999/oauth/token', {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'product:read product:write' }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 describe('fault suite: events under a broker restart and a killed consumer', () => {
   let running: Started | undefined;
@@ -37,7 +29,7 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
       RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_fault'),
       REVIEW__DATABASE_DATABASE: testDatabaseName('review_fault'),
     });
-    const token = await writerToken();
+    const token = await clientToken('http://127.0.0.1:9999', 'writer', 'product:read product:write');
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     // Ids of this run only, so events left in the shared queues by another run cannot be mistaken for ours.
     const base = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;

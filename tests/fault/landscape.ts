@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInProcessBus, createLogger, loadConfig, type EventBus } from '@landscape/platform';
 import { configRepo } from '@landscape/platform/testing';
+import { clientToken } from '../support/processes.ts';
 import { authServerService } from '@landscape/auth-server/service';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
 import { productCompositeService } from '@landscape/product-composite/service';
@@ -79,16 +80,7 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     authKeyFile: env.AUTH_KEYS_FILE ?? '',
     published: () => published,
     resetPublished: () => { published = 0; },
-    async token(client, scope) {
-      const response = await fetch(`${auth.url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client}:secret`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
-      });
-      const body = await response.json() as { access_token?: string };
-      if (!body.access_token) throw new Error(`no token: ${JSON.stringify(body)}`);
-      return body.access_token;
-    },
+    token: (client, scope) => clientToken(auth.url, client, scope),
     async close() {
       for (const service of services) await service.close();
       await bus.close();

@@ -48,3 +48,15 @@ export async function startLandscape(script: string, cwd: string, env: Record<st
   };
 }
 
+
+/** A client-credentials access token from the auth server at authUrl, for one of the development clients. */
+export async function clientToken(authUrl: string, client: 'reader' | 'writer', scope: string): Promise<string> {
+  const response = await fetch(`${authUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client}:secret`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+  });
+  const body = await response.json() as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token for ${client}: ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
