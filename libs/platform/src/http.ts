@@ -88,15 +88,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // keep-alive timeout of a connection that was busy when shutdown began.
   // Idle keep-alive connections end only after a short quiet spell, so a request already on its way
   // over one is answered instead of meeting a reset.
-  let closing = false;
   const drain = drainable(app.server, { tls: false, graceMs: 250 });
-  app.addHook('preClose', async () => {
-    closing = true;
-    drain.begin();
-  });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
+  app.addHook('preClose', async () => { drain.begin(); });
+  app.addHook('onSend', async (_request, reply) => { drain.closeIfDraining(reply.raw); });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, message } = describe(error);
