@@ -13,6 +13,7 @@ import { loadConfig } from '@landscape/platform';
 import { eventually, freePort } from '@landscape/platform/testing';
 import { acmeSettings } from './acme.ts';
 import { createSelfSigned } from './certificates.ts';
+import { DNS_TYPE, startDnsStub, type DnsStub } from './dns-test-support.ts';
 import { edgeConfigSchema } from './config.ts';
 import { startEdgeService, type RunningEdge } from './service.ts';
 
@@ -98,6 +99,42 @@ function stop(running: Running | undefined): Promise<void> {
 
 const CERTIFICATE_VALIDITY_S = 30;
 
+interface PebblePorts { acme: number; management: number; http: number; tls: number }
+
+/** Pebble's configuration and listener key pair in `dir`; returns the listener's certificate, which clients trust. */
+async function writePebbleConfig(dir: string, ports: PebblePorts): Promise<string> {
+  const listener = await createSelfSigned(['127.0.0.1', 'localhost']);
+  writeFileSync(join(dir, 'pebble-listener.pem'), listener.cert);
+  writeFileSync(join(dir, 'pebble-listener-key.pem'), listener.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'pebble.json'), JSON.stringify({
+    pebble: {
+      listenAddress: `127.0.0.1:${ports.acme}`,
+      managementListenAddress: `127.0.0.1:${ports.management}`,
+      certificate: join(dir, 'pebble-listener.pem'),
+      privateKey: join(dir, 'pebble-listener-key.pem'),
+      // The port Pebble's validator connects to for http-01: the edge's http port.
+      httpPort: ports.http,
+      tlsPort: ports.tls,
+      ocspResponderURL: '',
+      externalAccountBindingRequired: false,
+      certificateValidityPeriod: CERTIFICATE_VALIDITY_S,
+    },
+  }));
+  return listener.cert;
+}
+
+/** Waits until Pebble serves its directory (and `alsoReady` passes); returns Pebble's root certificate. */
+async function pebbleReady(pebble: Running, acmePort: number, managementPort: number, listenerCa: string, alsoReady: () => Promise<void> = async () => {}): Promise<string> {
+  await eventually(async () => {
+    if (pebble.child.exitCode !== null) throw new Error(`pebble exited: ${pebble.output()}`);
+    assert.equal((await httpsText(`https://127.0.0.1:${acmePort}/dir`, listenerCa)).status, 200);
+    await alsoReady();
+  }, 20000, 100);
+  const root = await httpsText(`https://127.0.0.1:${managementPort}/roots/0`, listenerCa);
+  assert.equal(root.status, 200);
+  return root.body;
+}
+
 describe('ACME certificates against Pebble', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edge-acme-'));
   const ports = { acme: 0, pebbleManagement: 0, dns: 0, challtestManagement: 0, tls: 0, http: 0, https: 0 };
@@ -152,23 +189,7 @@ describe('ACME certificates against Pebble', () => {
 
   async function setUp(): Promise<void> {
     for (const name of Object.keys(ports) as Array<keyof typeof ports>) ports[name] = await freePort();
-    const listener = await createSelfSigned(['127.0.0.1', 'localhost']);
-    listenerCa = listener.cert;
-    writeFileSync(join(dir, 'pebble-listener.pem'), listener.cert);
-    writeFileSync(join(dir, 'pebble-listener-key.pem'), listener.key, { mode: 0o600 });
-    writeFileSync(join(dir, 'pebble.json'), JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${ports.acme}`,
-        managementListenAddress: `127.0.0.1:${ports.pebbleManagement}`,
-        certificate: join(dir, 'pebble-listener.pem'),
-        privateKey: join(dir, 'pebble-listener-key.pem'),
-        httpPort: ports.http,
-        tlsPort: ports.tls,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-        certificateValidityPeriod: CERTIFICATE_VALIDITY_S,
-      },
-    }));
+    listenerCa = await writePebbleConfig(dir, { acme: ports.acme, management: ports.pebbleManagement, http: ports.http, tls: ports.tls });
     backend = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     writeFileSync(join(dir, 'ingress.yaml'), `apiVersion: networking.k8s.io/v1
@@ -197,15 +218,10 @@ spec:
       '-management', `127.0.0.1:${ports.challtestManagement}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
     ]);
     pebble = await run('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${ports.dns}`], { PEBBLE_VA_NOSLEEP: '1' });
-    await eventually(async () => {
-      if (pebble?.child.exitCode !== null) throw new Error(`pebble exited: ${pebble?.output()}`);
-      assert.equal((await httpsText(`https://127.0.0.1:${ports.acme}/dir`, listenerCa)).status, 200);
+    pebbleRoot = await pebbleReady(pebble, ports.acme, ports.pebbleManagement, listenerCa, async () => {
       // Any answer will do: it shows the mock DNS server's process is serving.
       await fetch(`http://127.0.0.1:${ports.challtestManagement}/`);
-    }, 20000, 100);
-    const root = await httpsText(`https://127.0.0.1:${ports.pebbleManagement}/roots/0`, listenerCa);
-    assert.equal(root.status, 200);
-    pebbleRoot = root.body;
+    });
   }
 
   after(async () => {
@@ -347,6 +363,60 @@ spec:
     assert.equal((await servedCertificate(edge.httpsPort, 'edge.test', pebbleRoot)).serialNumber, issuedSerial);
     assert.equal((await requestThroughEdge(edge.httpsPort, pebbleRoot)).status, 200);
     t.diagnostic(`health after ${health.details['consecutiveFailures']} failed orders: ${health.status}, lastRenewalError: ${health.details['lastRenewalError']}`);
+  });
+});
+
+describe('ACME over IPv6', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-acme-v6-'));
+  const domain = 'ipv6-only.test';
+  let dns: DnsStub | undefined;
+  let pebble: Running | undefined;
+  let edge: RunningEdge | undefined;
+
+  after(async () => {
+    await edge?.close();
+    await stop(pebble);
+    await dns?.close();
+  });
+
+  it('when the CA resolves the domain to ::1 only, then it reaches the http-01 answer on the edge\'s default host and the certificate is issued', async (t) => {
+    const ports = { acme: await freePort(), management: await freePort(), http: await freePort(), https: await freePort(), tls: await freePort() };
+    dns = await startDnsStub({ [domain]: '::1' });
+    const listenerCa = await writePebbleConfig(dir, ports);
+    pebble = await run('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dns.port}`], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0' });
+    const pebbleRoot = await pebbleReady(pebble, ports.acme, ports.management, listenerCa);
+
+    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: x, port: {number: 80}}}}]}}]}\n');
+    // No `host`: the edge listens where it does by default.
+    writeFileSync(join(dir, 'edge.yml'), `edge: {httpsPort: ${ports.https}, httpPort: ${ports.http}, managementPort: 0, ingressFile: ${join(dir, 'ingress.yaml')}, dataDir: ${join(dir, 'data')}, certificateNames: [localhost], backends: {}}\n`);
+    const config = loadConfig(edgeConfigSchema, {
+      service: 'edge',
+      env: {
+        CONFIG_LOCATION: join(dir, 'edge.yml'),
+        ACME_DIRECTORY_URL: `https://127.0.0.1:${ports.acme}/dir`,
+        EDGE_DOMAINS: domain,
+        ACME_CA_FILE: join(dir, 'pebble-listener.pem'),
+        ACME_POLL_INTERVAL_MS: '100',
+      },
+    });
+    edge = await startEdgeService(config, recordingLogger([]));
+    const running = edge;
+
+    // The first order's outcome, issued or failed; a failure is not retried before this check.
+    const certificate = await eventually(async () => {
+      const { body } = await getJson(`http://127.0.0.1:${running.managementPort}/actuator/health`);
+      const component = body['components']['certificate'] as { status: string; details: Record<string, any> };
+      assert.ok(component.details['source'] === 'acme' || component.details['lastRenewalError'] !== null, 'an order has finished');
+      return component;
+    }, 30000, 100);
+    assert.equal(certificate.details['lastRenewalError'], null, 'the http-01 challenge passed over IPv6');
+    assert.equal(certificate.details['source'], 'acme');
+    assert.deepEqual(certificate.details['subjectAltNames'], [domain]);
+    assert.ok(dns.queries.some((query) => query.name === domain && query.type === DNS_TYPE.AAAA), 'the CA asked for the AAAA record');
+
+    const served = await servedCertificate(running.httpsPort, domain, pebbleRoot);
+    assert.equal(served.serialNumber, certificate.details['serialNumber']);
+    t.diagnostic(`issued over IPv6: serial ${served.serialNumber}; DNS questions: ${dns.queries.map((query) => `${query.name}/${query.type}`).join(', ')}`);
   });
 });
 
