@@ -49,7 +49,7 @@ type Matcher = (module: string, functionName: string) => boolean;
 const CATEGORIES: Array<[string, Matcher]> = [
   ['TLS (node:_tls_wrap, node:tls)', (m) => m === 'node:_tls_wrap' || m === 'node:tls' || m === 'node:_tls_common' || m.startsWith('node:internal/tls')],
   ['edge proxy (edge/src)', (m) => m.startsWith('edge/src/')],
-  ['JWT verification (jose, access-tokens.ts)', (m) => m === 'jose' || m.endsWith('security/access-tokens.ts')],
+  ['JWT verification (jose, access-tokens.ts)', (m) => m === 'jose' || m.endsWith('auth/access-tokens.ts')],
   ['HTTP client to the core services (undici)', (m) => m === 'undici' || m.startsWith('node:internal/deps/undici')],
   ['logging (pino, sonic-boom)', (m) => m === 'pino' || m === 'sonic-boom' || m === 'thread-stream' || m.startsWith('pino-')],
   ['fastify (routing, hooks, replies)', (m) => m === 'fastify' || m === 'find-my-way' || m === 'avvio' || m.startsWith('@fastify/')],

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
 import { configRepo } from '@landscape/platform/testing';
-import { createTokenVerifier } from '@landscape/product-composite/security';
+import { createTokenVerifier } from '@landscape/platform/auth';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
   accessToken, authorizationUrl, browserAt, CookieJar, signInAndConsent, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
@@ -17,7 +17,7 @@ const reader = { id: 'reader', secret: 'secret' };
 const redirectUri = 'https://my.redirect.uri';
 const audience = 'product-composite';
 
-/** Verifies a token the way the resource server does: with the composite's own verifier. */
+/** Verifies a token the way the resource server does: with the platform's verifier the composite uses. */
 async function verifyAt(server: TestAuthServer, token: string) {
   const verify = createTokenVerifier({
     jwksUrl: `${server.url}/oauth/jwks`, issuer: server.issuer, audience, algorithms: ['RS256'],

@@ -7,7 +7,7 @@ import { CircuitBreaker } from './resilience/circuit-breaker.ts';
 import { createProductCaller } from './resilience/product-caller.ts';
 import { circuitBreakerRoutes } from './routes/circuit-breaker.ts';
 import { compositeRoutes } from './routes/composite.ts';
-import { createTokenVerifier } from './security/access-tokens.ts';
+import { createTokenVerifier } from '@landscape/platform/auth';
 
 export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
   const { resilience } = config;

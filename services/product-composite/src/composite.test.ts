@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createInProcessBus, createLogger, type InProcessBus, type RunningService } from '@landscape/platform';
-import { eventually, testEnv } from '@landscape/platform/testing';
+import { eventually, startTestIssuer, testEnv, type TestIssuer } from '@landscape/platform/testing';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import { productCompositeService } from './service.ts';
-import { compositeEnv, startTestIssuer, type TestIssuer } from './testing/issuer.ts';
+import { compositeEnv } from './testing/issuer.ts';
 
 const logger = createLogger('composite-test', 'silent');
 

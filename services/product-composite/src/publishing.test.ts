@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, type RunningService, type ServiceConfig } from '@landscape/platform';
-import { brokerAdmin, eventually, rabbitmqctl, resetTestDatabase, testEnv, type Engine } from '@landscape/platform/testing';
+import { brokerAdmin, type Engine, eventually, rabbitmqctl, resetTestDatabase, startTestIssuer, testEnv, type TestIssuer } from '@landscape/platform/testing';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import { productCompositeService } from './service.ts';
-import { compositeEnv, startTestIssuer, type TestIssuer } from './testing/issuer.ts';
+import { compositeEnv } from './testing/issuer.ts';
 
 const logger = createLogger('publishing-test', 'silent');
 const rabbit = { MESSAGING_KIND: 'rabbitmq', MESSAGING_RABBITMQ_CONFIRM_TIMEOUT_MS: '2000', MESSAGING_RABBITMQ_RECONNECT_MAX_MS: '1000' };

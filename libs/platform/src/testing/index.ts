@@ -130,6 +130,7 @@ export async function startForTest(
   };
 }
 export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
+export { AUDIENCE, ISSUER, signAt, startTestIssuer, type TestIssuer } from '../auth/test-issuer.ts';
 
 /** A port nothing listens on right now, for a server a test must name before it starts. */
 export function freePort(): Promise<number> {

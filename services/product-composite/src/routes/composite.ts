@@ -5,7 +5,7 @@ import { createEvents, deleteEvents, getComposite } from '../domain/composite.ts
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';
 import type { ProductCaller } from '../resilience/product-caller.ts';
-import { requireScope, type Principal } from '../security/access-tokens.ts';
+import { requireScope, type Principal } from '@landscape/platform/auth';
 
 export interface CompositeRouteDeps {
   verify(authorization: string | undefined): Promise<Principal>;
