@@ -8,4 +8,6 @@ export * from './runtime.ts';
 export * from './messaging/index.ts';
 export * from './storage/index.ts';
 export * from './idempotent.ts';
+export * from './params.ts';
+export * from './event-handler.ts';
 export * from './tls.ts';

@@ -1,5 +1,5 @@
-import { destinations, eventHandler } from '@landscape/api';
-import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import { destinations } from '@landscape/api';
+import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
 import type { ProductConfig } from './config.ts';
 import { createProductRepository, type ProductTable } from './data/products.ts';
 import { applyProductEvent } from './domain/products.ts';

@@ -1,5 +1,5 @@
-import { destinations, eventHandler } from '@landscape/api';
-import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import { destinations } from '@landscape/api';
+import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
 import type { RecommendationConfig } from './config.ts';
 import { createRecommendationRepository, type RecommendationTable } from './data/recommendations.ts';
 import { applyRecommendationEvent } from './domain/recommendations.ts';

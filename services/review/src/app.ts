@@ -1,5 +1,5 @@
-import { destinations, eventHandler } from '@landscape/api';
-import { createHttpApp, type ServiceDeps } from '@landscape/platform';
+import { destinations } from '@landscape/api';
+import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
 import type { ReviewConfig } from './config.ts';
 import { createReviewRepository, type ReviewTable } from './data/reviews.ts';
 import { applyReviewEvent } from './domain/reviews.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorResponse, findUnstorableText, parseIntParam, parseProductId, ProductAggregate, ProductAggregateResponse, rejectUnknownQuery } from '@landscape/api';
-import { badRequest, BusUnavailableError, HttpError, unprocessable, type EventBus } from '@landscape/platform';
+import { ErrorResponse, findUnstorableText, ProductAggregate, ProductAggregateResponse } from '@landscape/api';
+import { badRequest, BusUnavailableError, type EventBus, HttpError, parseIntParam, parseProductId, rejectUnknownQuery, unprocessable } from '@landscape/platform';
 import { createEvents, deleteEvents, getComposite } from '../domain/composite.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';

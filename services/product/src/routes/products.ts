@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorResponse, parseIntParam, parseProductId, ProductResponse, rejectUnknownQuery } from '@landscape/api';
-import { unprocessable } from '@landscape/platform';
+import { ErrorResponse, ProductResponse } from '@landscape/api';
+import { parseIntParam, parseProductId, rejectUnknownQuery, unprocessable } from '@landscape/platform';
 import type { ProductRepository } from '../data/products.ts';
 import { getProduct, injectFaults } from '../domain/products.ts';
 

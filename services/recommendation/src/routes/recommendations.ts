@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorResponse, RecommendationResponse, requireProductIdQuery } from '@landscape/api';
+import { ErrorResponse, RecommendationResponse } from '@landscape/api';
+import { requireProductIdQuery } from '@landscape/platform';
 import type { RecommendationRepository } from '../data/recommendations.ts';
 
 export function recommendationRoutes(app: FastifyInstance, deps: { recommendations: RecommendationRepository; serviceAddress: () => string }): void {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorResponse, requireProductIdQuery, ReviewResponse } from '@landscape/api';
+import { ErrorResponse, ReviewResponse } from '@landscape/api';
+import { requireProductIdQuery } from '@landscape/platform';
 import type { ReviewRepository } from '../data/reviews.ts';
 
 export function reviewRoutes(app: FastifyInstance, deps: { reviews: ReviewRepository; serviceAddress: () => string }): void {

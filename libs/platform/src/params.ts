@@ -1,5 +1,5 @@
-import { badRequest, unprocessable } from '@landscape/platform';
-import { MAX_ID } from './core.ts';
+import { MAX_ID } from '@landscape/api';
+import { badRequest, unprocessable } from './errors.ts';
 
 const INTEGER = /^-?\d{1,12}$/;
 

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
-import { errorMessage, EventRejectedError, isDataError, type EventHandler } from '@landscape/platform';
-import { parseEvent } from './events.ts';
+import { parseEvent } from '@landscape/api';
+import { EventRejectedError, type EventHandler } from './messaging/index.ts';
+import { errorMessage, isDataError } from './storage/index.ts';
 
 /**
  * A bus handler that rejects an invalid event (so it is retried, then dead-lettered) and applies a valid one.
