@@ -12,6 +12,7 @@ import {
   servicePorts, spawnService, startLandscape, type Landscape, type Mode,
 } from './lib/landscape.ts';
 import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
+import { errorMessage } from '@landscape/platform';
 import { freePort } from '@landscape/platform/testing';
 import { killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
 import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
@@ -417,7 +418,7 @@ try {
   if (want('profile')) await profilePhase();
 } catch (error) {
   failed = true;
-  process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\nlogs kept in ${logDir}\n`);
+  process.stderr.write(`\nbench failed: ${errorMessage(error)}\nlogs kept in ${logDir}\n`);
 } finally {
   await stopAll();
   await closeClient();

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, ensureDatabase } from '@landscape/platform';
+import { backoffDelay, createLogger, ensureDatabase } from '@landscape/platform';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
@@ -41,7 +41,7 @@ function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
     if (stopping) return;
     // A service that ran a while starts over with a short backoff; one that keeps dying waits longer.
     const next = Date.now() - since > 60000 ? 0 : attempt + 1;
-    const delay = Math.min(30000, 500 * 2 ** next);
+    const delay = backoffDelay(next, { initialMs: 500, maxMs: 30000 });
     logger.warn({ service: name, code, signal, restartInMs: delay }, `${name} exited; restarting`);
     setTimeout(() => { if (!stopping) run(name, env, next); }, delay).unref();
   });

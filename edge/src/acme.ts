@@ -6,7 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
-import { ConfigError, envName, type HealthContributor, type HealthResult } from '@landscape/platform';
+import { backoffDelay, ConfigError, envName, errorMessage, invalidConfiguration, type HealthContributor, type HealthResult } from '@landscape/platform';
 import { certificateDetails, coversNames, describeCertificate, type CertificateInfo, type KeyAndCertificate } from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
 import type { Edge } from './edge.ts';
@@ -35,42 +35,37 @@ export interface AcmeSettings {
   pollIntervalMs: number;
 }
 
-const invalid = (key: string, message: string) =>
-  new ConfigError(`Invalid configuration key ${key}: ${message} (env ${envName(key)})`);
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** The ACME settings, or undefined when ACME is off (no directory); anything inconsistent stops start-up. */
 export function acmeSettings(config: EdgeConfig): AcmeSettings | undefined {
   const { acme: given, edge } = config;
   const domains = [...new Set(edge.domains.map((domain) => domain.trim().toLowerCase()).filter(Boolean))];
   if (given.directoryUrl.trim() === '') {
-    if (domains.length > 0) throw invalid('acme.directoryUrl', 'edge.domains is set, so an ACME directory is needed (a preset such as letsencrypt-staging, or a URL)');
+    if (domains.length > 0) throw invalidConfiguration('acme.directoryUrl', 'edge.domains is set, so an ACME directory is needed (a preset such as letsencrypt-staging, or a URL)');
     return undefined;
   }
   const directoryUrl = DIRECTORY_PRESETS[given.directoryUrl.trim()] ?? given.directoryUrl.trim();
   if (!URL.canParse(directoryUrl)) {
-    throw invalid('acme.directoryUrl', `${given.directoryUrl} is neither a preset (${Object.keys(DIRECTORY_PRESETS).join(', ')}) nor a URL`);
+    throw invalidConfiguration('acme.directoryUrl', `${given.directoryUrl} is neither a preset (${Object.keys(DIRECTORY_PRESETS).join(', ')}) nor a URL`);
   }
-  if (new URL(directoryUrl).protocol !== 'https:') throw invalid('acme.directoryUrl', 'an ACME directory is served over https');
+  if (new URL(directoryUrl).protocol !== 'https:') throw invalidConfiguration('acme.directoryUrl', 'an ACME directory is served over https');
   if (domains.length === 0) {
     throw new ConfigError(`Missing configuration key: edge.domains (set it in a config file or as ${envName('edge.domains')}); acme.directoryUrl is set`);
   }
   for (const domain of domains) {
-    if (!DNS_NAME.test(domain)) throw invalid('edge.domains', `${domain} is not a DNS name http-01 can validate (no wildcards, no IP addresses)`);
+    if (!DNS_NAME.test(domain)) throw invalidConfiguration('edge.domains', `${domain} is not a DNS name http-01 can validate (no wildcards, no IP addresses)`);
   }
   const email = given.email.trim();
-  if (email !== '' && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalid('acme.email', `${email} is not an e-mail address`);
+  if (email !== '' && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidConfiguration('acme.email', `${email} is not an e-mail address`);
   let ca: string | undefined;
   if (given.caFile !== '') {
     try {
       ca = readFileSync(resolve(given.caFile), 'utf8');
     } catch (error) {
-      throw invalid('acme.caFile', `cannot read ${given.caFile}: ${messageOf(error)}`);
+      throw invalidConfiguration('acme.caFile', `cannot read ${given.caFile}: ${errorMessage(error)}`);
     }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw invalid('acme.caFile', `${given.caFile} holds no PEM certificate`);
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw invalidConfiguration('acme.caFile', `${given.caFile} holds no PEM certificate`);
   }
-  if (given.retryMaxDelayMs < given.retryInitialDelayMs) throw invalid('acme.retryMaxDelayMs', 'must not be below acme.retryInitialDelayMs');
+  if (given.retryMaxDelayMs < given.retryInitialDelayMs) throw invalidConfiguration('acme.retryMaxDelayMs', 'must not be below acme.retryInitialDelayMs');
   return {
     directoryUrl,
     email: email === '' ? undefined : email,
@@ -211,7 +206,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       await client.waitForValidStatus(challenge);
       await client.waitForValidStatus(authz);
     } catch (error) {
-      throw new Error(`${domain}: http-01 challenge failed: ${messageOf(error)}`);
+      throw new Error(`${domain}: http-01 challenge failed: ${errorMessage(error)}`);
     } finally {
       challenges?.delete(challenge.token);
     }
@@ -223,7 +218,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     const authorizations = await client.getAuthorizations(placed);
     // Every domain gets its answer before failing, so the error names all that failed.
     const results = await Promise.allSettled(authorizations.map((authz) => authorize(client, authz)));
-    const failed = results.flatMap((result) => (result.status === 'rejected' ? [messageOf(result.reason)] : []));
+    const failed = results.flatMap((result) => (result.status === 'rejected' ? [errorMessage(result.reason)] : []));
     if (failed.length > 0) throw new Error(failed.join('; '));
     const [key, csr] = await acme.crypto.createCsr(
       { altNames: domains, ...(domains[0] !== undefined && domains[0].length <= 64 ? { commonName: domains[0] } : {}) },
@@ -279,8 +274,8 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       // A fresh account lookup on the next try also heals an account the CA no longer knows.
       accountClient = undefined;
       failures += 1;
-      const delay = Math.min(settings.retryMaxDelayMs, settings.retryInitialDelayMs * 2 ** (failures - 1));
-      lastError = { message: messageOf(error), at: new Date(now()) };
+      const delay = backoffDelay(failures - 1, { initialMs: settings.retryInitialDelayMs, maxMs: settings.retryMaxDelayMs });
+      lastError = { message: errorMessage(error), at: new Date(now()) };
       logger.error(
         { domains, error: lastError.message, consecutiveFailures: failures, retryInMs: delay, serialNumber: served?.info.serialNumber },
         'certificate order failed; the certificate in service stays',
@@ -351,7 +346,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
         schedule(now());
       }
       // Looking the account up at once shows a wrong directory or CA trust at start, not at the first renewal.
-      account().catch((error: unknown) => logger.warn({ error: messageOf(error), directoryUrl }, 'ACME account lookup failed; it is tried again with the next order'));
+      account().catch((error: unknown) => logger.warn({ error: errorMessage(error), directoryUrl }, 'ACME account lookup failed; it is tried again with the next order'));
     },
     async stop() {
       stopped = true;

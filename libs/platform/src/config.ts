@@ -14,6 +14,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** The start-up error for a key whose value is wrong, naming the key and the variable that sets it. */
+export const invalidConfiguration = (key: string, problem: string) =>
+  new ConfigError(`Invalid configuration key ${key}: ${problem} (env ${envName(key)})`);
+
 export interface LoadConfigOptions {
   /** Names the `<service>.yml` file looked up in a CONFIG_LOCATION folder. */
   service: string;
@@ -165,5 +169,5 @@ function validate<S extends TSchema>(schema: S, tree: Tree): Static<S> {
     throw new ConfigError(`Missing configuration key: ${key} (set it in a config file or as ${envName(key)})`);
   }
   const key = path.join('.') || '(root)';
-  throw new ConfigError(`Invalid configuration key ${key}: ${first.message} (env ${envName(key)})`);
+  throw invalidConfiguration(key, first.message);
 }

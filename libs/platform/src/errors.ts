@@ -36,3 +36,14 @@ export function errorBody(status: number, path: string, message: string, request
     ...(requestId === undefined ? {} : { requestId }),
   };
 }
+
+/** A readable message even for errors that carry none (a refused connection to a host with two addresses). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    return error.errors.map(errorMessage).join('; ') || String(codeOf(error) ?? 'unknown error');
+  }
+  if (error instanceof Error) return error.message || String(codeOf(error) ?? error.name);
+  return String(error);
+}
+
+const codeOf = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);

@@ -1,7 +1,8 @@
 import type { Static, TSchema } from 'typebox';
 import { parseEvent } from '@landscape/api';
+import { errorMessage } from './errors.ts';
 import { EventRejectedError, type EventHandler } from './messaging/index.ts';
-import { errorMessage, isDataError } from './storage/index.ts';
+import { isDataError } from './storage/index.ts';
 
 /**
  * A bus handler that rejects an invalid event (so it is retried, then dead-lettered) and applies a valid one.

@@ -1,3 +1,6 @@
+import { errorMessage } from './errors.ts';
+import { withTimeout } from './timing.ts';
+
 export type Status = 'UP' | 'DOWN' | 'OUT_OF_SERVICE';
 
 export interface HealthResult {
@@ -20,16 +23,10 @@ export interface HealthReport {
 const CHECK_TIMEOUT_MS = 2000;
 
 async function run(contributor: HealthContributor): Promise<HealthResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<HealthResult>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'DOWN', details: { error: `no answer within ${CHECK_TIMEOUT_MS} ms` } }), CHECK_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([Promise.resolve().then(() => contributor.check()), timeout]);
+    return await withTimeout(Promise.resolve().then(() => contributor.check()), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
   } catch (error) {
-    return { status: 'DOWN', details: { error: error instanceof Error ? error.message : String(error) } };
-  } finally {
-    clearTimeout(timer);
+    return { status: 'DOWN', details: { error: errorMessage(error) } };
   }
 }
 

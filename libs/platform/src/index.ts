@@ -11,3 +11,4 @@ export * from './idempotent.ts';
 export * from './params.ts';
 export * from './event-handler.ts';
 export * from './tls.ts';
+export * from './timing.ts';

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
+import { errorMessage } from './errors.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
 import { createBus, messagingConfigSchema, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
@@ -173,8 +174,7 @@ export async function runUntilSignal(
   try {
     ({ services, shutdownTimeoutMs } = await start());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.fatal({ err: error instanceof ConfigError ? undefined : error }, `start-up failed: ${message}`);
+    logger.fatal({ err: error instanceof ConfigError ? undefined : error }, `start-up failed: ${errorMessage(error)}`);
     // Parts that did start (an all-in-one landscape whose edge port is taken) must not keep the process up.
     process.exit(1);
     return;

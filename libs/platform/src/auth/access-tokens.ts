@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { HttpError } from '@landscape/platform';
+import { errorMessage, HttpError } from '../errors.ts';
 
 export interface SecuritySettings {
   jwksUrl: string;
@@ -87,8 +87,7 @@ export function createTokenVerifier(settings: SecuritySettings, now: () => numbe
 /** A short reason without echoing the token back. */
 function describe(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === 'string' ? `${code.replace(/^ERR_/, '').toLowerCase()}: ${message}` : 'could not be verified';
+  return typeof code === 'string' ? `${code.replace(/^ERR_/, '').toLowerCase()}: ${errorMessage(error)}` : 'could not be verified';
 }
 
 export function requireScope(principal: Principal, scope: string): void {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BusHealth, EventHandler } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
 import { EventRejectedError } from './errors.ts';
+import { backoffDelay } from '../timing.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -90,10 +91,10 @@ export interface Delivery {
 export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
   const { policy, signal, log } = delivery;
   const pause = delivery.wait ?? wait;
+  const rejectionBackoff = { initialMs: policy.initialIntervalMs, maxMs: policy.maxIntervalMs, multiplier: policy.multiplier };
+  const infraBackoff = { ...rejectionBackoff, maxMs: policy.infraRetryMaxMs };
   let attempts = 0;
-  let rejectionDelay = Math.min(policy.initialIntervalMs, policy.maxIntervalMs);
   let infraRetries = 0;
-  let infraDelay = Math.min(policy.initialIntervalMs, policy.infraRetryMaxMs);
 
   while (!signal.aborted) {
     attempts += 1;
@@ -108,23 +109,23 @@ export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
           log.warn({ attempts, reason: error.message }, 'event rejected on the last attempt; dead-lettering it');
           return { kind: 'dead-letter', attempts, reason: error.message };
         }
+        const rejectionDelay = backoffDelay(attempts - 1, rejectionBackoff);
         log.warn(
           { attempt: attempts, maxAttempts: policy.maxAttempts, retryInMs: rejectionDelay, reason: error.message },
           'event rejected; retrying',
         );
         if (!(await pause(rejectionDelay, signal))) break;
-        rejectionDelay = Math.min(rejectionDelay * policy.multiplier, policy.maxIntervalMs);
       } else {
         // Not the event's fault: the attempt does not count against it.
         attempts -= 1;
         infraRetries += 1;
+        const infraDelay = backoffDelay(infraRetries - 1, infraBackoff);
         log.error(
           { err: error, retries: infraRetries, retryInMs: infraDelay },
           'handler failed outside the event (infrastructure); consumer paused, retrying the same event',
         );
         delivery.onInfrastructureFailure?.(error, infraRetries);
         if (!(await pause(infraDelay, signal))) break;
-        infraDelay = Math.min(infraDelay * policy.multiplier, policy.infraRetryMaxMs);
       }
     }
   }

@@ -14,6 +14,8 @@ import {
 import type { MessagingConfig, RabbitConfig } from './config.ts';
 import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type Pause } from './delivery.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
+import { errorMessage } from '../errors.ts';
+import { backoffDelay, withTimeout } from '../timing.ts';
 import { tlsOptions } from '../tls.ts';
 
 interface Session {
@@ -31,7 +33,7 @@ interface Subscription {
   chain: Promise<void>;
   session?: Session;
   consuming: boolean;
-  restartDelay: number;
+  restarts: number;
   restartTimer?: NodeJS.Timeout;
   paused?: Pause;
   lastError?: string;
@@ -39,24 +41,9 @@ interface Subscription {
 
 const noop = (): void => {};
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Resolves or rejects with the promise, or rejects with BusUnavailableError once the deadline passes. */
-async function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BusUnavailableError(`Message broker unavailable: ${what}`)),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  return withTimeout(promise, deadline - Date.now(), () => new BusUnavailableError(`Message broker unavailable: ${what}`));
 }
 
 function confirmed(send: (callback: (err: unknown) => void) => void): Promise<void> {
@@ -74,7 +61,7 @@ function decodeBody(content: Buffer): unknown {
   try {
     return JSON.parse(content.toString('utf8'));
   } catch (err) {
-    throw new EventRejectedError(`Malformed message body, not JSON: ${describe(err)}`);
+    throw new EventRejectedError(`Malformed message body, not JSON: ${errorMessage(err)}`);
   }
 }
 
@@ -137,7 +124,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       endSession(subscription, subscription.session);
     }
     if (stop.signal.aborted) return;
-    lastError = err ? describe(err) : 'connection closed by the broker';
+    lastError = err ? errorMessage(err) : 'connection closed by the broker';
     log.error({ err }, 'lost the connection to the message broker; reconnecting');
     void reconnect();
   }
@@ -145,16 +132,19 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
   async function reconnect(): Promise<void> {
     if (reconnecting) return;
     reconnecting = true;
-    let delay = rabbit.reconnectInitialMs;
+    const policy = { initialMs: rabbit.reconnectInitialMs, maxMs: rabbit.reconnectMaxMs };
+    let retry = 0;
+    let delay = backoffDelay(retry, policy);
     try {
       while (await wait(delay, stop.signal)) {
         try {
           await open();
           return;
         } catch (err) {
-          lastError = describe(err);
+          lastError = errorMessage(err);
           log.warn({ err, retryInMs: delay }, 'reconnect to the message broker failed');
-          delay = Math.min(delay * 2, rabbit.reconnectMaxMs);
+          retry += 1;
+          delay = backoffDelay(retry, policy);
         }
       }
     } finally {
@@ -277,7 +267,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       await attempt;
     } catch (err) {
       if (err instanceof BusUnavailableError) throw err;
-      throw new BusUnavailableError(`Message broker unavailable: ${describe(err)}`, { cause: err });
+      throw new BusUnavailableError(`Message broker unavailable: ${errorMessage(err)}`, { cause: err });
     }
   }
 
@@ -292,8 +282,8 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
 
   function scheduleRestart(subscription: Subscription): void {
     if (stop.signal.aborted || subscription.restartTimer) return;
-    const delay = subscription.restartDelay;
-    subscription.restartDelay = Math.min(delay * 2, rabbit.reconnectMaxMs);
+    const delay = backoffDelay(subscription.restarts, { initialMs: rabbit.reconnectInitialMs, maxMs: rabbit.reconnectMaxMs });
+    subscription.restarts += 1;
     log.info({ queue: subscription.queue, retryInMs: delay }, 'restarting consumer');
     subscription.restartTimer = setTimeout(() => {
       subscription.restartTimer = undefined;
@@ -315,7 +305,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       const channel = await connection.createConfirmChannel();
       session.channel = channel;
       channel.on('error', (err: Error) => {
-        subscription.lastError = describe(err);
+        subscription.lastError = errorMessage(err);
         log.warn({ err, queue: subscription.queue }, 'consumer channel error');
       });
       channel.on('close', restartUnlessGone);
@@ -330,11 +320,11 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       });
       session.consumerTag = consumerTag;
       subscription.consuming = true;
-      subscription.restartDelay = rabbit.reconnectInitialMs;
+      subscription.restarts = 0;
       subscription.lastError = undefined;
       log.info({ queue: subscription.queue }, 'consumer started');
     } catch (err) {
-      subscription.lastError = describe(err);
+      subscription.lastError = errorMessage(err);
       log.warn({ err, queue: subscription.queue }, 'could not start consumer');
       // Its close listener schedules the restart; without a channel, schedule it here.
       if (session.channel) await session.channel.close().catch(noop);
@@ -426,7 +416,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       handler,
       chain: Promise.resolve(),
       consuming: false,
-      restartDelay: rabbit.reconnectInitialMs,
+      restarts: 0,
     };
     subscriptions.set(queue, subscription);
     // While disconnected the subscription starts with the next connection.
@@ -477,7 +467,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
   try {
     await open();
   } catch (err) {
-    throw new BusUnavailableError(`Message broker unavailable at ${broker}: ${describe(err)}`, { cause: err });
+    throw new BusUnavailableError(`Message broker unavailable at ${broker}: ${errorMessage(err)}`, { cause: err });
   }
 
   return {

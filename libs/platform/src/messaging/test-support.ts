@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { Value } from 'typebox/value';
 import { AUDIT_GROUP, deadLetterQueueName, queueName } from './bus.ts';
 import { messagingConfigSchema, type MessagingConfig } from './config.ts';
+import { withTimeout } from '../timing.ts';
 
 export const brokerUrl = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -48,16 +49,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 }
 
 /** Fails the test if the promise has not settled within the limit. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return withTimeout(promise, timeoutMs, () => new Error(`${what} did not settle within ${timeoutMs} ms`));
 }
 
 export interface BrokerAdmin {

@@ -7,6 +7,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { describeTarget, serverSettings, sqliteFile, type DatabaseConfig, type ServerSettings } from './config.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
+import { errorMessage } from '../errors.ts';
+import { withTimeout } from '../timing.ts';
 import { tlsOptions } from '../tls.ts';
 
 export interface Database<DB> {
@@ -30,17 +32,11 @@ export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Log
     db,
     async ping() {
       // A plain timer rather than Kysely's abort signal, which reports late failures on console.error.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PingTimeout(config.connectTimeoutMs)), config.connectTimeoutMs);
-      });
       try {
-        await Promise.race([sql`select 1`.execute(db), timeout]);
+        await withTimeout(sql`select 1`.execute(db), config.connectTimeoutMs, () => new PingTimeout(config.connectTimeoutMs));
       } catch (error) {
         const reason = isTimeout(error) ? `no answer within ${config.connectTimeoutMs} ms` : errorMessage(error);
         throw new Error(`${target} is unreachable: ${reason}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
       }
     },
     async close() {
@@ -255,11 +251,3 @@ function isTimeout(error: unknown): boolean {
   return false;
 }
 
-/** A readable message even for errors that carry none (a refused connection to a host with two addresses). */
-export function errorMessage(error: unknown): string {
-  if (error instanceof AggregateError && error.message === '') {
-    return error.errors.map(errorMessage).join('; ') || String(errorCode(error) ?? 'unknown error');
-  }
-  if (error instanceof Error) return error.message || String(errorCode(error) ?? error.name);
-  return String(error);
-}

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { databaseKinds, type DatabaseKind } from './config.ts';
-import { errorMessage, type Database } from './database.ts';
+import { errorMessage } from '../errors.ts';
+import type { Database } from './database.ts';
 
 export interface Migration {
   version: number;

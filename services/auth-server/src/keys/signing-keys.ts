@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError, envName } from '@landscape/platform';
+import { ConfigError, envName, errorMessage, invalidConfiguration } from '@landscape/platform';
 import type { SigningKeyConfig } from '../config.ts';
 
 /** An RS256 private key as a JWK; `kid` is its RFC 7638 thumbprint unless the key set names it. */
@@ -45,8 +45,7 @@ export async function loadSigningKeys(config: SigningKeyConfig, logger: Logger):
   try {
     writeKeySet(file, [key]);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`Invalid configuration key auth.keys.file: cannot create ${file} (${reason})`);
+    throw invalidConfiguration('auth.keys.file', `cannot create ${file} (${errorMessage(error)})`);
   }
   logger.info({ file, kid: key.kid }, 'created a token-signing key');
   return [key];
