@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorResponse, findUnstorableText, ProductAggregate, ProductAggregateResponse } from '@landscape/api';
-import { badRequest, BusUnavailableError, type EventBus, HttpError, parseIntParam, parseProductId, rejectUnknownQuery, unprocessable } from '@landscape/platform';
-import { createEvents, deleteEvents, getComposite } from '../domain/composite.ts';
+import { badRequest, BusUnavailableError, type EventBus, HttpError, parseProductId, rejectUnknownQuery } from '@landscape/platform';
+import { checkAggregate, createEvents, deleteEvents, faultsFrom, getComposite } from '../domain/composite.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';
 import type { ProductCaller } from '../resilience/product-caller.ts';
@@ -49,11 +49,7 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
     validatorCompiler: () => () => true,
   }, async (request) => {
     const productId = parseProductId((request.params as { productId: string }).productId);
-    const query = rejectUnknownQuery(request.query, ['delay', 'faultPercent']);
-    const faults = deps.faultsEnabled ? {
-      ...(query['delay'] === undefined ? {} : { delay: parseIntParam(query['delay']) }),
-      ...(query['faultPercent'] === undefined ? {} : { faultPercent: parseIntParam(query['faultPercent']) }),
-    } : {};
+    const faults = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faultsEnabled);
     try {
       return await getComposite({
         getProduct: deps.getProduct,
@@ -82,12 +78,7 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
     },
   }, async (request, reply) => {
     const body = request.body as ProductAggregate;
-    if (body.productId < 1) throw unprocessable(`Invalid productId: ${body.productId}`);
-    for (const [list, field] of [[body.recommendations, 'recommendationId'], [body.reviews, 'reviewId']] as const) {
-      const ids = (list ?? []).map((item) => (item as unknown as Record<string, number>)[field]);
-      const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
-      if (repeated !== undefined) throw unprocessable(`Duplicate ${field}: ${repeated}`);
-    }
+    checkAggregate(body);
     await publish(createEvents(body));
     return reply.status(200).send();
   });

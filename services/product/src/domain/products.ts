@@ -1,13 +1,25 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Product, ProductEvent } from '@landscape/api';
-import { HttpError, insertOnce, notFound } from '@landscape/platform';
+import { HttpError, insertOnce, notFound, parseIntParam, unprocessable } from '@landscape/platform';
 import type { ProductRepository } from '../data/products.ts';
 
 export async function getProduct(products: ProductRepository, productId: number): Promise<Product> {
   const product = await products.find(productId);
   if (!product) throw notFound(`No product found for productId: ${productId}`);
   return product;
+}
+
+export interface FaultSettings { enabled: boolean; maxDelaySeconds: number }
+
+/** The fault parameters of a request, none where fault injection is off; out of range → 422. */
+export function faultsFrom(query: Record<string, unknown>, settings: FaultSettings): { delaySeconds: number; faultPercent: number } {
+  if (!settings.enabled) return { delaySeconds: 0, faultPercent: 0 };
+  const delaySeconds = query['delay'] === undefined ? 0 : parseIntParam(query['delay']);
+  const faultPercent = query['faultPercent'] === undefined ? 0 : parseIntParam(query['faultPercent']);
+  if (delaySeconds < 0 || delaySeconds > settings.maxDelaySeconds) throw unprocessable(`Invalid delay: ${delaySeconds}`);
+  if (faultPercent < 0 || faultPercent > 100) throw unprocessable(`Invalid faultPercent: ${faultPercent}`);
+  return { delaySeconds, faultPercent };
 }
 
 /** Fault injection for resilience tests: wait, then fail with the given probability. */
