@@ -5,7 +5,6 @@ export interface ProductTable {
   product_id: number;
   name: string;
   weight: number;
-  version: number;
 }
 
 export type ProductRepository = ReturnType<typeof createProductRepository>;
@@ -19,7 +18,7 @@ export function createProductRepository(db: Kysely<{ products: ProductTable }>) 
     },
     async insert(product: Product): Promise<void> {
       await db.insertInto('products')
-        .values({ product_id: product.productId, name: product.name, weight: product.weight, version: 0 })
+        .values({ product_id: product.productId, name: product.name, weight: product.weight })
         .execute();
     },
     async remove(productId: number): Promise<void> {

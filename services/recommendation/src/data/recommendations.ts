@@ -7,14 +7,13 @@ export interface RecommendationTable {
   author: string;
   rate: number;
   content: string;
-  version: number;
 }
 
 export type RecommendationRepository = ReturnType<typeof createRecommendationRepository>;
 
 export function createRecommendationRepository(db: Kysely<{ recommendations: RecommendationTable }>) {
   const select = () => db.selectFrom('recommendations').select(['product_id', 'recommendation_id', 'author', 'rate', 'content']);
-  const toEntity = (row: Omit<RecommendationTable, 'version'>): Recommendation => ({
+  const toEntity = (row: RecommendationTable): Recommendation => ({
     productId: row.product_id, recommendationId: row.recommendation_id, author: row.author, rate: row.rate, content: row.content,
   });
   return {
@@ -28,7 +27,7 @@ export function createRecommendationRepository(db: Kysely<{ recommendations: Rec
     },
     async insert(r: Recommendation): Promise<void> {
       await db.insertInto('recommendations').values({
-        product_id: r.productId, recommendation_id: r.recommendationId, author: r.author, rate: r.rate, content: r.content, version: 0,
+        product_id: r.productId, recommendation_id: r.recommendationId, author: r.author, rate: r.rate, content: r.content,
       }).execute();
     },
     async removeAll(productId: number): Promise<void> {

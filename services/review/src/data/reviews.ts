@@ -7,14 +7,13 @@ export interface ReviewTable {
   author: string;
   subject: string;
   content: string;
-  version: number;
 }
 
 export type ReviewRepository = ReturnType<typeof createReviewRepository>;
 
 export function createReviewRepository(db: Kysely<{ reviews: ReviewTable }>) {
   const select = () => db.selectFrom('reviews').select(['product_id', 'review_id', 'author', 'subject', 'content']);
-  const toEntity = (row: Omit<ReviewTable, 'version'>): Review => ({
+  const toEntity = (row: ReviewTable): Review => ({
     productId: row.product_id, reviewId: row.review_id, author: row.author, subject: row.subject, content: row.content,
   });
   return {
@@ -27,7 +26,7 @@ export function createReviewRepository(db: Kysely<{ reviews: ReviewTable }>) {
     },
     async insert(r: Review): Promise<void> {
       await db.insertInto('reviews').values({
-        product_id: r.productId, review_id: r.reviewId, author: r.author, subject: r.subject, content: r.content, version: 0,
+        product_id: r.productId, review_id: r.reviewId, author: r.author, subject: r.subject, content: r.content,
       }).execute();
     },
     async removeAll(productId: number): Promise<void> {

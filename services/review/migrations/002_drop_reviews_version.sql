@@ -1,0 +1,2 @@
+-- Written 0 and never read: there is no optimistic locking to keep it for.
+ALTER TABLE reviews DROP COLUMN version;
