@@ -4,6 +4,16 @@ import { Type, type Static } from 'typebox';
 export const MAX_ID = 2147483647;
 export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
 
+/** A whole number in a path or query parameter, as text; anything else is answered 400 "Type mismatch.". */
+export const INTEGER_TEXT = '^-?\\d{1,12}$';
+const integerParam = (description: string) => Type.String({ pattern: INTEGER_TEXT, description });
+export const ProductIdParams = Type.Object({ productId: integerParam('a 32-bit integer, 1 or more') });
+/** Fault injection for resilience tests; honoured only where the service enables it. */
+export const FaultQuery = Type.Object({
+  delay: Type.Optional(integerParam('seconds to wait before answering')),
+  faultPercent: Type.Optional(integerParam('probability (0-100) of answering 500')),
+});
+
 /**
  * Text every engine stores unchanged: PostgreSQL refuses U+0000, and an unpaired UTF-16 surrogate has no
  * UTF-8 form (drivers would silently store U+FFFD instead). Lengths count characters, as VARCHAR does.

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { drainable } from './drain.ts';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
@@ -114,12 +115,19 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   return app;
 }
 
+/** The same app, with request params, query and body typed from the route's TypeBox schemas. */
+export const typedRoutes = (app: FastifyInstance) => app.withTypeProvider<TypeBoxTypeProvider>();
+
 /** Maps any error to the status and message a client may see. */
 function describe(error: FastifyError | HttpError): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
   if (error.validation) {
     const first = error.validation[0];
     const where = `${error.validationContext ?? 'request'}${first?.instancePath?.replace(/\//g, '.') ?? ''}`;
+    // A path or query parameter of the wrong form (not digits, given twice) is Spring's type mismatch.
+    if ((error.validationContext === 'params' || error.validationContext === 'querystring') && (first?.keyword === 'type' || first?.keyword === 'pattern')) {
+      return { status: 400, message: 'Type mismatch.' };
+    }
     const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
     if (params?.missingProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.missingProperty}: is required` };
     if (params?.additionalProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.additionalProperty}: unknown field` };

@@ -1,7 +1,7 @@
-import { MAX_ID } from '@landscape/api';
+import { INTEGER_TEXT, MAX_ID } from '@landscape/api';
 import { badRequest, unprocessable } from './errors.ts';
 
-const INTEGER = /^-?\d{1,12}$/;
+const INTEGER = new RegExp(INTEGER_TEXT);
 
 /** Parses an integer parameter the way the contract answers: not a 32-bit integer → 400 "Type mismatch.". */
 export function parseIntParam(raw: unknown): number {

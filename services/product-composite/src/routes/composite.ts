@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorResponse, findUnstorableText, ProductAggregate, ProductAggregateResponse } from '@landscape/api';
-import { badRequest, BusUnavailableError, type EventBus, HttpError, parseProductId, rejectUnknownQuery } from '@landscape/platform';
+import { Type } from 'typebox';
+import { ErrorResponse, FaultQuery, findUnstorableText, ProductAggregate, ProductAggregateResponse, ProductIdParams } from '@landscape/api';
+import { badRequest, BusUnavailableError, type EventBus, HttpError, parseProductId, rejectUnknownQuery, typedRoutes } from '@landscape/platform';
 import { checkAggregate, createEvents, deleteEvents, faultsFrom, getComposite } from '../domain/composite.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';
@@ -17,9 +18,11 @@ export interface CompositeRouteDeps {
 }
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
-const productIdParam = { type: 'object', properties: { productId: { type: 'string' } } } as const;
+// An empty 200: the reply is sent without a payload.
+const noBody = (description: string) => Type.Unsafe<undefined>({ type: 'null', description });
 
-export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps): void {
+export function compositeRoutes(untyped: FastifyInstance, deps: CompositeRouteDeps): void {
+  const app = typedRoutes(untyped);
   // Runs before the body is parsed, so an unauthenticated caller learns nothing about validation.
   const authorize = (scope: string) => async (request: FastifyRequest) => {
     requireScope(await deps.verify(request.headers.authorization), scope);
@@ -40,15 +43,13 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
     onRequest: authorize('product:read'),
     schema: {
       summary: 'The product with its recommendations and reviews',
-      params: productIdParam,
-      querystring: { type: 'object', properties: { delay: { type: 'integer' }, faultPercent: { type: 'integer' } } },
+      params: ProductIdParams,
+      querystring: FaultQuery,
       response: { 200: ProductAggregateResponse, ...errors },
       security: [{ bearerAuth: ['product:read'] }],
     },
-    // The schema documents the query; parsing below gives the contract's messages.
-    validatorCompiler: () => () => true,
   }, async (request) => {
-    const productId = parseProductId((request.params as { productId: string }).productId);
+    const productId = parseProductId(request.params.productId);
     const faults = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faultsEnabled);
     try {
       return await getComposite({
@@ -73,13 +74,12 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
     schema: {
       summary: 'Creates the product, its recommendations and reviews through events',
       body: ProductAggregate,
-      response: { 200: { type: 'null', description: 'Every event was confirmed by the broker' }, ...errors },
+      response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
       security: [{ bearerAuth: ['product:write'] }],
     },
   }, async (request, reply) => {
-    const body = request.body as ProductAggregate;
-    checkAggregate(body);
-    await publish(createEvents(body));
+    checkAggregate(request.body);
+    await publish(createEvents(request.body));
     return reply.status(200).send();
   });
 
@@ -87,12 +87,12 @@ export function compositeRoutes(app: FastifyInstance, deps: CompositeRouteDeps):
     onRequest: authorize('product:write'),
     schema: {
       summary: 'Deletes the product, its recommendations and reviews through events; idempotent',
-      params: productIdParam,
-      response: { 200: { type: 'null' }, ...errors },
+      params: ProductIdParams,
+      response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
       security: [{ bearerAuth: ['product:write'] }],
     },
   }, async (request, reply) => {
-    const productId = parseProductId((request.params as { productId: string }).productId);
+    const productId = parseProductId(request.params.productId);
     await publish(deleteEvents(productId));
     return reply.status(200).send();
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorResponse, ProductResponse } from '@landscape/api';
-import { parseProductId, rejectUnknownQuery } from '@landscape/platform';
+import { ErrorResponse, FaultQuery, ProductIdParams, ProductResponse } from '@landscape/api';
+import { parseProductId, rejectUnknownQuery, typedRoutes } from '@landscape/platform';
 import type { ProductRepository } from '../data/products.ts';
 import { faultsFrom, getProduct, injectFaults, type FaultSettings } from '../domain/products.ts';
 
@@ -11,10 +11,10 @@ export interface ProductRouteDeps {
 }
 
 export function productRoutes(app: FastifyInstance, deps: ProductRouteDeps): void {
-  app.get('/product/:productId', {
-    schema: { response: { 200: ProductResponse, '4xx': ErrorResponse, '5xx': ErrorResponse } },
+  typedRoutes(app).get('/product/:productId', {
+    schema: { params: ProductIdParams, querystring: FaultQuery, response: { 200: ProductResponse, '4xx': ErrorResponse, '5xx': ErrorResponse } },
   }, async (request) => {
-    const productId = parseProductId((request.params as { productId: string }).productId);
+    const productId = parseProductId(request.params.productId);
     const { delaySeconds, faultPercent } = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faults);
     await injectFaults(delaySeconds, faultPercent);
     const product = await getProduct(deps.products, productId);
