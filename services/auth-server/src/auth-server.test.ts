@@ -411,7 +411,7 @@ describe('auth-server under a flood of authorization requests', () => {
     const first = browserAt(server.url);
     const firstInteraction = await startFlow(first, pkcePair().challenge);
     for (let i = 0; i < 200; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
-    assert.equal(server.store.size('Interaction'), 20);
+    assert.equal(await server.store.size('Interaction'), 20);
 
     const expired = await first(firstInteraction);
     assert.equal(expired.status, 400);
@@ -423,7 +423,7 @@ describe('auth-server under a flood of authorization requests', () => {
     for (let i = 0; i < 5; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
     const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
     assert.equal(status, 200, JSON.stringify(body));
-    assert.ok(server.store.size('Interaction') <= 20);
+    assert.ok(await server.store.size('Interaction') <= 20);
   });
 });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@landscape/platform';
 import { configRepo, freePort, testEnv } from '@landscape/platform/testing';
-import type { MemoryStore } from './oauth/memory-adapter.ts';
+import type { PayloadStore } from './oauth/store.ts';
 import { authServerService, createAuthServerService } from './service.ts';
 
 /** The development credentials, as dev.env gives them to a local auth server. */
@@ -14,11 +14,14 @@ export const devCredentials = {
   AUTH_USER_PASSWORDS: JSON.stringify({ magnus: 'password' }),
 };
 
+/** Cookie keys a test gives every instance it starts, as a Secret gives them to every replica. */
+export const testCookieKeys = { AUTH_COOKIES_KEYS: 'cookie-key-for-tests-only-0001' };
+
 export interface TestAuthServer {
   url: string;
   issuer: string;
-  /** The provider's in-memory store. */
-  store: MemoryStore;
+  /** Where the provider keeps its state. */
+  store: PayloadStore;
   close(): Promise<void>;
 }
 
@@ -29,9 +32,9 @@ export interface TestAuthServer {
 export async function startAuthServer(env: Record<string, string>, options: { now?: () => number } = {}): Promise<TestAuthServer> {
   const port = String(await freePort());
   const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', {
-    ...devCredentials, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
+    ...devCredentials, ...testCookieKeys, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
   }));
-  let store: MemoryStore | undefined;
+  let store: PayloadStore | undefined;
   const service = await createAuthServerService({ ...options, observeStore: (s) => { store = s; } })
     .start(config, { logger: createLogger('auth-server-test', 'silent') });
   if (!store) throw new Error('the auth server did not build its store');
