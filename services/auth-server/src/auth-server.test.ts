@@ -550,6 +550,48 @@ describe('auth-server start-up checks', () => {
     assert.equal(existsSync(file), false);
   });
 
+  it('when the prod profile has no cookie keys, then start-up fails naming auth.cookies.keys and nothing is generated', async () => {
+    const jwks = join(folder.path, 'prod-jwks.json');
+    await addSigningKey(jwks);
+    const file = join(folder.path, 'no-cookie-keys.json');
+    await assert.rejects(
+      startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_FILE: jwks, AUTH_COOKIES_KEYS: '', AUTH_COOKIES_FILE: file }),
+      (error: Error) => error.name === 'ConfigError' && /auth\.cookies\.keys/.test(error.message) && /AUTH_COOKIES_KEYS/.test(error.message),
+    );
+    assert.equal(existsSync(file), false);
+  });
+
+  it('when a cookie key is too short to be a secret, then start-up fails without echoing it', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_COOKIES_KEYS: 'long-enough-cookie-key-1,hunter2', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => error.name === 'ConfigError' && /key 1 is shorter than 16/.test(error.message) && !error.message.includes('hunter2'),
+    );
+  });
+
+  it('when development has no cookie keys, then one is created in the cookie key file and kept across restarts', async () => {
+    const file = join(folder.path, 'cookie-keys.json');
+    const env = { AUTH_COOKIES_KEYS: '', AUTH_COOKIES_FILE: file, AUTH_KEYS_FILE: join(folder.path, 'jwks.json') };
+    await (await startAuthServer(env)).close();
+    const created = JSON.parse(readFileSync(file, 'utf8')) as string[];
+    assert.equal(created.length, 1);
+    assert.ok((created[0] ?? '').length >= 32);
+    await (await startAuthServer(env)).close();
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), created);
+  });
+
+  it('when the store is in memory, then the database settings are not used: an unreachable one neither stops start-up nor readiness', async () => {
+    const server = await startAuthServer({
+      AUTH_STORE_KIND: 'memory', DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '1', DATABASE_USERNAME: 'nobody',
+      AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+    });
+    try {
+      const readiness = await fetch(`${server.url}/actuator/health/readiness`);
+      assert.equal(readiness.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('when auth.publicUrl is not an origin, then start-up fails naming the key', async () => {
     for (const value of ['https://example.org/auth', 'ftp://example.org', 'not a url', 'https://user:pw@example.org']) {
       await assert.rejects(
