@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from '@redis/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createLogger } from '@landscape/platform';
 import { resetTestDatabase, testDatabaseName } from '@landscape/platform/testing';
@@ -65,6 +67,27 @@ async function startReplicas(folder: string, envA: Record<string, string>, envB:
   };
 }
 
+/** A sign-in through the front, then the code redeemed on A for a token that B's published keys verify. */
+async function signInAndRedeem(replicas: Replicas): Promise<void> {
+  const { verifier, challenge } = pkcePair();
+  const code = await signInThroughFront(replicas, challenge);
+  assert.ok(replicas.served.includes('a GET /oauth/authorize'), replicas.served.join(', '));
+  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)), replicas.served.join(', '));
+  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)), replicas.served.join(', '));
+
+  const answer = await requestToken(replicas.a.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  const { payload } = await jwtVerify(String(answer.body['access_token']), createRemoteJWKSet(new URL(`${replicas.b.url}/oauth/jwks`)), {
+    issuer: replicas.a.issuer, audience: 'product-composite',
+  });
+  assert.equal(payload.sub, 'magnus');
+  assert.equal(payload['scope'], 'product:read product:write');
+
+  const replayed = await requestToken(replicas.b.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+  assert.equal(replayed.status, 400, 'a code redeemed on A is spent on B too');
+  assert.equal(replayed.body['error'], 'invalid_grant');
+}
+
 /** The browser's part: authorize through the front, sign in and consent; the code the flow ends with. */
 async function signInThroughFront(replicas: Replicas, challenge: string): Promise<string> {
   const go = browserAt(replicas.publicUrl);
@@ -84,23 +107,26 @@ describe('auth-server replicas', () => {
     after(() => replicas?.close());
 
     it('when a sign-in starts on replica A and the sign-in and consent pages are answered by B, then the code redeems on A for a token that B\'s keys verify', async () => {
-      const { verifier, challenge } = pkcePair();
-      const code = await signInThroughFront(replicas, challenge);
-      assert.ok(replicas.served.includes('a GET /oauth/authorize'), replicas.served.join(', '));
-      assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)), replicas.served.join(', '));
-      assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)), replicas.served.join(', '));
+      await signInAndRedeem(replicas);
+    });
+  });
 
-      const answer = await requestToken(replicas.a.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      const { payload } = await jwtVerify(String(answer.body['access_token']), createRemoteJWKSet(new URL(`${replicas.b.url}/oauth/jwks`)), {
-        issuer: replicas.a.issuer, audience: 'product-composite',
-      });
-      assert.equal(payload.sub, 'magnus');
-      assert.equal(payload['scope'], 'product:read product:write');
+  describe('sharing a Redis store and the cookie keys', () => {
+    const redis = { AUTH_STORE_KIND: 'redis', AUTH_STORE_REDIS_URL: 'redis://127.0.0.1:6379', AUTH_STORE_REDIS_KEY_PREFIX: `auth-server-test:${testDatabaseName('replicas')}:${randomUUID()}:` };
+    let replicas: Replicas;
+    before(async () => { replicas = await startReplicas(folder.path, redis, redis); });
+    after(async () => {
+      await replicas?.close();
+      const admin = createClient({ url: redis.AUTH_STORE_REDIS_URL });
+      await admin.connect();
+      for await (const keys of admin.scanIterator({ MATCH: `${redis.AUTH_STORE_REDIS_KEY_PREFIX}*` })) if (keys.length > 0) await admin.del(keys);
+      await admin.close();
+    });
 
-      const replayed = await requestToken(replicas.b.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
-      assert.equal(replayed.status, 400, 'a code redeemed on A is spent on B too');
-      assert.equal(replayed.body['error'], 'invalid_grant');
+    it('when a sign-in starts on A and is finished on B, then the code redeems on A, and readiness reports Redis', async () => {
+      await signInAndRedeem(replicas);
+      const health = (await (await fetch(`${replicas.b.url}/actuator/health/readiness`)).json()) as { components?: Record<string, { status: string }> };
+      assert.equal(health.components?.['redis']?.status, 'UP', JSON.stringify(health));
     });
   });
 
