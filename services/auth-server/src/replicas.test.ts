@@ -1,79 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createLogger } from '@landscape/platform';
-import { resetTestDatabase, testDatabaseName } from '@landscape/platform/testing';
+import { testDatabaseName } from '@landscape/platform/testing';
 import {
-  authorizationUrl, browserAt, pkcePair, requestToken, signInAndConsent, startAuthServer, temporaryFolder, type TestAuthServer,
+  assertCrossedReplicas, authorizationUrl, browserAt, pkcePair, replicaStore, requestToken, resetReplicaStore, signInAndConsent, startReplicas, temporaryFolder, type Replicas,
 } from './test-support.ts';
 
 const writer = { id: 'writer', secret: 'secret' };
 const redirectUri = 'https://my.redirect.uri';
 
-/** Both replicas on the machine's PostgreSQL, in a test database of their own. */
-const postgres = {
-  DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '5432', DATABASE_USERNAME: 'postgres',
-  DATABASE_DATABASE: testDatabaseName('auth_replicas'),
-};
-
-interface Replicas {
-  a: TestAuthServer;
-  b: TestAuthServer;
-  /** The one origin the browser sees, in front of both, as a Service or an Ingress is. */
-  publicUrl: string;
-  /** Which replica answered each request through the front: `a GET /oauth/authorize`. */
-  served: string[];
-  close(): Promise<void>;
-}
-
-/**
- * Two auth servers behind one origin that sends the sign-in pages (/oauth/interaction/…) to B and
- * everything else to A, so a sign-in is started on one replica and finished on the other, every time.
- * One origin is what a browser sees in front of replicas; it also keeps the cookies' host one.
- */
-async function startReplicas(folder: string, envA: Record<string, string>, envB: Record<string, string>): Promise<Replicas> {
-  const served: string[] = [];
-  const backends: { a?: TestAuthServer; b?: TestAuthServer } = {};
-  const front: Server = createServer((request, response) => {
-    const name = request.url?.startsWith('/oauth/interaction') ? 'b' : 'a';
-    const target = new URL(backends[name]?.url ?? 'http://127.0.0.1:9');
-    served.push(`${name} ${request.method} ${request.url?.split('?')[0]}`);
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
-    upstream.on('error', () => response.writeHead(502).end());
-    request.pipe(upstream);
-  });
-  await new Promise<void>((done) => front.listen(0, '127.0.0.1', done));
-  const publicUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  // The same signing key for both, as a Secret gives it to every replica: the first creates the file.
-  const shared = { AUTH_PUBLIC_URL: publicUrl, AUTH_KEYS_FILE: join(folder, 'jwks.json') };
-  backends.a = await startAuthServer({ ...shared, ...envA });
-  backends.b = await startAuthServer({ ...shared, ...envB });
-  const { a, b } = backends;
-  return {
-    a, b, publicUrl, served,
-    async close() {
-      await Promise.all([a.close(), b.close()]);
-      front.closeAllConnections();
-      await new Promise((done) => front.close(done));
-    },
-  };
-}
-
 /** A sign-in through the front, then the code redeemed on A for a token that B's published keys verify. */
 async function signInAndRedeem(replicas: Replicas): Promise<void> {
   const { verifier, challenge } = pkcePair();
   const code = await signInThroughFront(replicas, challenge);
-  assert.ok(replicas.served.includes('a GET /oauth/authorize'), replicas.served.join(', '));
-  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)), replicas.served.join(', '));
-  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)), replicas.served.join(', '));
+  assertCrossedReplicas(replicas);
 
   const answer = await requestToken(replicas.a.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -98,12 +40,12 @@ async function signInThroughFront(replicas: Replicas, challenge: string): Promis
 
 describe('auth-server replicas', () => {
   const folder = temporaryFolder();
-  before(() => resetTestDatabase({ kind: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', database: postgres.DATABASE_DATABASE, poolSize: 1, connectTimeoutMs: 5000 }, createLogger('replicas-test', 'silent')));
+  before(() => resetReplicaStore());
   after(() => folder.remove());
 
   describe('sharing the PostgreSQL store and the cookie keys', () => {
     let replicas: Replicas;
-    before(async () => { replicas = await startReplicas(folder.path, postgres, postgres); });
+    before(async () => { replicas = await startReplicas(folder.path, replicaStore, replicaStore); });
     after(() => replicas?.close());
 
     it('when a sign-in starts on replica A and the sign-in and consent pages are answered by B, then the code redeems on A for a token that B\'s keys verify', async () => {
@@ -143,7 +85,7 @@ describe('auth-server replicas', () => {
 
   describe('sharing the store but not the cookie keys', () => {
     let replicas: Replicas;
-    before(async () => { replicas = await startReplicas(folder.path, postgres, { ...postgres, AUTH_COOKIES_KEYS: 'another-cookie-key-0000000000' }); });
+    before(async () => { replicas = await startReplicas(folder.path, replicaStore, { ...replicaStore, AUTH_COOKIES_KEYS: 'another-cookie-key-0000000000' }); });
     after(() => replicas?.close());
 
     it('when a sign-in starts on A, then B rejects A\'s cookie and the sign-in fails', async () => {
