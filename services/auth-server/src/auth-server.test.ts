@@ -592,6 +592,13 @@ describe('auth-server start-up checks', () => {
     }
   });
 
+  it('when the Redis store cannot be reached, then start-up fails naming auth.store.redis.url instead of waiting for it', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_STORE_KIND: 'redis', AUTH_STORE_REDIS_URL: 'redis://127.0.0.1:1', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => /cannot connect to redis at redis:\/\/127\.0\.0\.1:1 \(auth\.store\.redis\.url\)/.test(error.message),
+    );
+  });
+
   it('when auth.publicUrl is not an origin, then start-up fails naming the key', async () => {
     for (const value of ['https://example.org/auth', 'ftp://example.org', 'not a url', 'https://user:pw@example.org']) {
       await assert.rejects(

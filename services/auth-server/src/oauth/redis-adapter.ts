@@ -5,6 +5,8 @@ import type { StoreConfig } from '../config.ts';
 import { expiryOf, parsePayload } from './payload.ts';
 import type { PayloadStore } from './store.ts';
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * oidc-provider's state in Redis, shared by every replica. Each entry is a hash (payload, consumed,
  * expiresAt) that Redis expires itself; `uid:`, `userCode:` and `grant:` keys find entries by those
@@ -15,11 +17,22 @@ export async function createRedisStore(
   options: { logger: Logger; now?: () => number },
 ): Promise<PayloadStore & { ping(): Promise<void> }> {
   const now = options.now ?? Date.now;
-  const client = createClient({ url: config.redis.url, ...(config.redis.password ? { password: config.redis.password } : {}) });
-  // A dropped connection is retried by the client; the next command (and readiness) reports it.
-  client.on('error', (error: unknown) => options.logger.warn({ err: error }, 'redis connection failed'));
+  let connected = false;
+  const client = createClient({
+    url: config.redis.url,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+    // Unreachable at start-up stops the service (as an unreachable database does); a connection lost
+    // later is retried with backoff, and meanwhile commands fail at once instead of queueing.
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * 2 ** retries, 5000) : cause),
+    },
+    disableOfflineQueue: true,
+  });
+  client.on('error', (error: unknown) => { if (connected) options.logger.warn({ err: error }, 'redis connection failed'); });
   try {
     await client.connect();
+    connected = true;
   } catch (error) {
     throw new Error(`cannot connect to redis at ${config.redis.url} (auth.store.redis.url): ${(error as Error).message}`, { cause: error });
   }
@@ -30,12 +43,14 @@ export async function createRedisStore(
   const userCodeKey = (kind: string, code: string) => `${prefix}userCode:${kind}:${code}`;
   const grantKey = (grantId: string) => `${prefix}grant:${grantId}`;
 
-  const read = async (key: string | null): Promise<AdapterPayload | undefined> => {
+  const read = async (key: string | null, matches: (payload: AdapterPayload) => boolean = () => true): Promise<AdapterPayload | undefined> => {
     if (key === null) return undefined;
     const entry = await client.hGetAll(key);
     // Redis expires on its own clock; the entry's own expiry keeps every store's answer the same.
     if (!(Number(entry['expiresAt']) > now())) return undefined;
-    return parsePayload(entry['payload'], entry['consumed'] === undefined ? undefined : Number(entry['consumed']));
+    const payload = parsePayload(entry['payload'], entry['consumed'] === undefined ? undefined : Number(entry['consumed']));
+    // A pointer outlives a rewrite of its entry with another uid or user code: then it points nowhere.
+    return payload && matches(payload) ? payload : undefined;
   };
 
   const keepWithinCap = async (kind: string, written: string) => {
@@ -73,10 +88,10 @@ export async function createRedisStore(
       return read(entryKey(kind, id));
     },
     async findByUid(uid) {
-      return read(await client.get(uidKey(kind, uid)));
+      return read(await client.get(uidKey(kind, uid)), (payload) => payload.uid === uid);
     },
     async findByUserCode(userCode) {
-      return read(await client.get(userCodeKey(kind, userCode)));
+      return read(await client.get(userCodeKey(kind, userCode)), (payload) => payload.userCode === userCode);
     },
     async consume(id) {
       const key = entryKey(kind, id);

@@ -119,6 +119,13 @@ for (const [name, make] of subjects) {
       assert.equal(await store.adapter('DeviceCode').findByUserCode('NONE-NONE'), undefined);
     });
 
+    it('when a session is written again with another uid, then the old uid finds nothing', async () => {
+      await store.adapter('Session').upsert('renamed', { uid: 'old-uid' }, 3600);
+      await store.adapter('Session').upsert('renamed', { uid: 'new-uid' }, 3600);
+      assert.equal(await store.adapter('Session').findByUid('old-uid'), undefined);
+      assert.deepEqual(await store.adapter('Session').findByUid('new-uid'), { uid: 'new-uid' });
+    });
+
     it('when a code is consumed, then it is still found, marked with the time it was consumed; consuming an unknown id does nothing', async () => {
       await store.adapter('AuthorizationCode').upsert('c1', { grantId: 'g1' }, 60);
       await store.adapter('AuthorizationCode').consume('c1');
