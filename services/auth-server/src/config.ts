@@ -23,7 +23,7 @@ export const authServerConfigSchema = Type.Object({
     /** The RFC 8707 resource indicator naming that audience; every token is for it unless asked otherwise. */
     resourceIndicator: Type.String({ minLength: 1 }),
     accessTokenTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
-    /** Sign-in sessions and consents, kept in this process's memory. */
+    /** How long sign-in sessions and consents last. */
     sessionTtlSeconds: Type.Integer({ minimum: 60, default: 8 * 3600 }),
     /** scope -> the text the consent page shows for it. */
     scopes: Type.Record(Type.String({ pattern: scopeName }), Type.String({ minLength: 1 })),
