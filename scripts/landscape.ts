@@ -25,7 +25,7 @@ export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.
     MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
     MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
   };
-  const servers = name === 'review' ? mysql : name === 'product' || name === 'recommendation' ? postgres : {};
+  const servers = name === 'review' ? mysql : name === 'product' || name === 'recommendation' || name === 'auth-server' ? postgres : {};
   return { ...base, ...servers, ...ownOverrides(name, given) };
 }
 

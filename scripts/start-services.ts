@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, createLogger, ensureDatabase } from '@landscape/platform';
+import { authServerService } from '@landscape/auth-server/service';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
@@ -17,8 +18,9 @@ const names = Object.keys(ports) as ServiceName[];
 const envOf = (name: ServiceName) => serviceEnv(name, process.env);
 
 // Create the databases now, so a missing permission is one clear message instead of a restart loop.
-for (const definition of [productService, recommendationService, reviewService]) {
+for (const definition of [productService, recommendationService, reviewService, authServerService]) {
   const { database } = definition.loadConfig(envOf(definition.name as ServiceName));
+  if (!database) continue;
   try {
     await ensureDatabase(database, logger);
   } catch (error) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deploys the production landscape (kubernetes/overlays/prod) into namespace hands-on of the current
 # kubectl context and waits until it is ready. Nothing is generated here: the credentials
-# (overlays/prod/secrets/*.env) and the settings (edge-settings.yaml, managed-services.yaml and the
-# image registry in kustomization.yaml) must be filled in first; see kubernetes/README.md.
+# (overlays/prod/secrets/*.env), the settings (edge-settings.yaml, managed-services.yaml and the
+# image registry in kustomization.yaml) and the managed servers' CA bundle (managed-services-ca.pem)
+# must be filled in first; see kubernetes/README.md.
 # EDGE=gateway (default: a Gateway and HTTPRoutes, overlays/prod-gateway) or EDGE=ingress (an Ingress for
 # ingress-nginx, overlays/prod).
 # WAIT_TIMEOUT (seconds, default 300) bounds the wait.
@@ -24,6 +25,13 @@ check_credentials() {
   done
 }
 
+# The managed servers' certificates are checked against this bundle (overlays/prod/managed-services-ca.pem).
+check_ca_bundle() {
+  local bundle=$settings/managed-services-ca.pem
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$bundle" ||
+    fail "${bundle#"$kubernetes_dir"/} holds no certificate: put the PEM CA certificates of your managed servers in it"
+}
+
 check_settings() {
   local rendered placeholders
   rendered=$(kubectl kustomize "$overlay")
@@ -39,6 +47,7 @@ require_edge
 overlay=$(overlay_for prod)
 has_cert_manager || fail "cert-manager is not installed; the prod overlay's Let's Encrypt Issuers need it (see kubernetes/README.md)"
 check_credentials
+check_ca_bundle
 check_settings
 
 kubectl apply --kustomize "$overlay"

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Type } from 'typebox';
-import { loadConfig, serverConfigSchema } from '@landscape/platform';
+import { loadConfig, serverConfigSchema, tlsConfigSchema } from '@landscape/platform';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
@@ -402,6 +402,58 @@ function gitIgnored(path: string): boolean {
   return result.status === 0;
 }
 
+describe('the managed servers\' CA bundle', () => {
+  /** The TLS settings a prod pod's configuration ends up with, from config-repo and its environment. */
+  const tlsSchema = Type.Object({
+    database: Type.Optional(Type.Object({ tls: Type.Optional(tlsConfigSchema) })),
+    messaging: Type.Object({ rabbitmq: Type.Optional(Type.Object({ tls: Type.Optional(tlsConfigSchema) })) }),
+  });
+
+  for (const dir of ['overlays/prod', 'overlays/prod-gateway']) {
+    test(`when ${dir} is deployed, then every pod that connects to a managed server verifies it against the mounted CA bundle`, () => {
+      const objects = rendered(dir);
+      expectNoProblems(serviceDeployments(objects), (deployment) => {
+        const name = deployment.metadata.name;
+        const [container] = podSpec(deployment).containers;
+        if (!container) return [`${name}: no container`];
+        const secrets = (container.envFrom ?? []).map((source) => baseName(source.secretRef?.name ?? ''));
+        const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
+        const uses = {
+          DATABASE_TLS_CA_FILE: secrets.includes('postgres-credentials') || secrets.includes('mysql-credentials'),
+          MESSAGING_RABBITMQ_TLS_CA_FILE: secrets.includes('rabbitmq-credentials'),
+        };
+        const problems: string[] = [];
+        for (const [variable, connects] of Object.entries(uses)) {
+          if (!connects) continue;
+          const file = env[variable];
+          if (!file) { problems.push(`${name}: connects to a managed server but sets no ${variable}`); continue; }
+          const mount = (container.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath}/`));
+          const volume = podSpec(deployment).volumes?.find((v) => v.name === mount?.name);
+          const configMap = find<K8sObject & { data?: Record<string, string> }>(objects, 'ConfigMap', volume?.configMap?.name ?? '');
+          const key = file.slice((mount?.mountPath.length ?? 0) + 1);
+          if (!mount || !configMap || baseName(configMap.metadata.name) !== 'managed-services-ca') {
+            problems.push(`${name}: ${variable} ${file} is not in the mounted managed-services-ca ConfigMap`);
+          } else if (configMap.data?.[key] === undefined) {
+            problems.push(`${name}: ConfigMap ${configMap.metadata.name} has no key ${key} for ${variable}`);
+          }
+        }
+        // The prod profile turns TLS on, so the CA file named here is the one the connections check against.
+        const config = loadConfig(tlsSchema, {
+          service: name,
+          env: { CONFIG_LOCATION: join(repoRoot, 'config-repo'), CONFIG_PROFILES: 'kubernetes,prod', ...env },
+        });
+        if (uses.DATABASE_TLS_CA_FILE && (config.database?.tls?.enabled !== true || config.database.tls.caFile !== env['DATABASE_TLS_CA_FILE'])) {
+          problems.push(`${name}: database.tls is not on with the mounted CA file in the prod profile`);
+        }
+        if (uses.MESSAGING_RABBITMQ_TLS_CA_FILE && (config.messaging.rabbitmq?.tls?.enabled !== true || config.messaging.rabbitmq.tls.caFile !== env['MESSAGING_RABBITMQ_TLS_CA_FILE'])) {
+          problems.push(`${name}: messaging.rabbitmq.tls is not on with the mounted CA file in the prod profile`);
+        }
+        return problems;
+      });
+    });
+  }
+});
+
 describe('cross references', () => {
   type ServiceObject = K8sObject & { spec: { type?: string; selector?: Record<string, string>; ports?: Array<{ name?: string; port: number; targetPort?: number | string }> } };
 
@@ -687,7 +739,8 @@ describe('cross references', () => {
         ['product', 'mysql', 3306, false],
         ['product-composite', 'postgres', 5432, false],
         ['auth-server', 'rabbitmq', 5672, false],
-        ['auth-server', 'postgres', 5432, false],
+        ['auth-server', 'postgres', 5432, true],
+        ['auth-server', 'mysql', 3306, false],
       ]);
       for (const protocol of ['UDP', 'TCP']) {
         checkFlows('overlays/dev', [...services, 'postgres', 'mysql', 'rabbitmq'].flatMap((s): Flow[] =>
@@ -703,7 +756,9 @@ describe('cross references', () => {
         ['product', managed, 5432, true],
         ['review', managed, 3306, true],
         ['product-composite', managed, 5671, true],
-        ['auth-server', managed, 5432, false],
+        ['auth-server', managed, 5432, true],
+        ['auth-server', managed, 5671, false],
+        ['auth-server', managed, 3306, false],
         ['product', address('192.0.2.10'), 5432, false],
       ]);
       for (const protocol of ['UDP', 'TCP']) {

@@ -20,6 +20,8 @@ const localServers: Record<string, Record<string, string>> = {
   'postgres-credentials': { DATABASE_HOST: '127.0.0.1', DATABASE_USERNAME: 'postgres', DATABASE_PASSWORD: '' },
   'mysql-credentials': { DATABASE_HOST: '127.0.0.1', DATABASE_USERNAME: 'root', DATABASE_PASSWORD: '' },
   'rabbitmq-credentials': { MESSAGING_RABBITMQ_HOST: '127.0.0.1', MESSAGING_RABBITMQ_USERNAME: 'guest', MESSAGING_RABBITMQ_PASSWORD: 'guest' },
+  // What deploy-dev-env.sh writes in place of the example's __RANDOM__.
+  'auth-server-credentials': { AUTH_COOKIES_KEYS: 'pod-contract-cookie-key-0123456789' },
 };
 // Besides: SERVER_PORT is a free port (the container port 80 needs privileges here), and every env
 // value naming a path under a volume mount names the temporary folder standing in for that volume.

@@ -156,11 +156,16 @@ describe('deploy-prod-env.sh', () => {
     assert.ok(!placeholders.calls.some((c) => c.startsWith('apply')));
   });
 
-  test('when the settings still name example domains, then it refuses to deploy; once filled in, it applies and waits', () => {
+  test('when the CA bundle or the settings still hold their placeholders, then it refuses to deploy; once filled in, it applies and waits', () => {
     const { run, tree } = cluster();
     for (const file of readdirSync(secretsOf(tree, 'prod')).filter((f) => f.endsWith('.example'))) {
       writeFileSync(join(secretsOf(tree, 'prod'), file.replace(/\.example$/, '')), read(join(secretsOf(tree, 'prod'), file)).replaceAll('__SET_ME__', 'filled-in'));
     }
+    const noCa = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes' });
+    assert.notEqual(noCa.status, 0);
+    assert.match(noCa.stderr, /managed-services-ca\.pem holds no certificate/);
+    assert.ok(!noCa.calls.some((c) => c.startsWith('apply')));
+    writeFileSync(join(tree.kubernetes, 'overlays', 'prod', 'managed-services-ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const examples = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes' });
     assert.notEqual(examples.status, 0);
     assert.match(examples.stderr, /still name example domains/);

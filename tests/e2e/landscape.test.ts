@@ -16,6 +16,7 @@ const testDatabases = () => ({
   PRODUCT__DATABASE_DATABASE: testDatabaseName('product_e2e'),
   RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_e2e'),
   REVIEW__DATABASE_DATABASE: testDatabaseName('review_e2e'),
+  AUTH_SERVER__DATABASE_DATABASE: testDatabaseName('auth_e2e'),
 });
 
 function walkthrough(): Promise<{ code: number | null; output: string }> {

@@ -38,6 +38,7 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     AUTH_CLIENT_SECRETS: JSON.stringify({ reader: 'secret', writer: 'secret' }),
     AUTH_USER_PASSWORDS: JSON.stringify({ magnus: 'password' }),
     AUTH_KEYS_FILE: join(folder, 'jwks.json'),
+    AUTH_COOKIES_FILE: join(folder, 'cookie-keys.json'),
     MESSAGING_RETRY_INITIAL_INTERVAL_MS: '20',
     MESSAGING_RETRY_MAX_INTERVAL_MS: '40',
     ...extra,

@@ -38,6 +38,7 @@ export const serviceConfigProperties = {
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
 export const secretKeys = [
   'database.password', 'messaging.rabbitmq.password', 'auth.clientSecrets', 'auth.userPasswords', 'auth.keys.jwks',
+  'auth.cookies.keys', 'auth.store.redis.password',
 ] as const;
 
 export interface RunningService {
@@ -207,6 +208,11 @@ export async function runUntilSignal(
   }
 }
 
+function withoutDatabase(config: ServiceConfig): ServiceConfig {
+  const { database: _unused, ...rest } = config;
+  return rest;
+}
+
 export interface ServiceConfig {
   server: { port: number; host: string; shutdownTimeoutMs: number };
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -222,6 +228,8 @@ export function defineService<S extends TSchema, DB>(definition: {
   name: string;
   schema: S;
   migrationsDir?: string;
+  /** False where this configuration leaves the `database` section unused: it is then neither opened nor checked. */
+  usesDatabase?(config: Static<S>): boolean;
   build(config: Static<S>, deps: ServiceDeps<DB>): Built | Promise<Built>;
 }) {
   const { name, schema } = definition;
@@ -230,7 +238,7 @@ export function defineService<S extends TSchema, DB>(definition: {
   const start = (config: Static<S> & ServiceConfig, options: { bus?: EventBus; logger?: Logger } = {}) =>
     startService<DB>({
       name,
-      config,
+      config: definition.usesDatabase?.(config) === false ? withoutDatabase(config) : config,
       logger: options.logger ?? createLogger(name, config.logging.level),
       ...(definition.migrationsDir ? { migrationsDir: definition.migrationsDir } : {}),
       ...(options.bus ? { bus: options.bus } : {}),

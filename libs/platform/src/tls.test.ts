@@ -22,11 +22,14 @@ describe('tlsOptions', () => {
     assert.deepEqual(tlsOptions({ enabled: true, verify: true, serverName: 'managed.example.test' }, 'db', 'database.tls'), { servername: 'managed.example.test', rejectUnauthorized: true });
   });
 
-  test('when a CA file is named, then its PEM is the trust anchor; an unreadable one fails naming the key', () => {
+  test('when a CA file is named, then its PEM is the trust anchor; an unreadable one, or one without a certificate, fails naming the key', () => {
     const ca = join(folder, 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     assert.match(String(tlsOptions({ enabled: true, verify: true, caFile: ca }, 'h', 'database.tls')?.ca), /BEGIN CERTIFICATE/);
     assert.throws(() => tlsOptions({ enabled: true, verify: true, caFile: join(folder, 'missing.pem') }, 'h', 'messaging.rabbitmq.tls'), /messaging\.rabbitmq\.tls\.caFile .*missing\.pem cannot be read/);
+    const placeholder = join(folder, 'placeholder.pem');
+    writeFileSync(placeholder, 'Replace this text with the PEM certificates of your CAs.\n');
+    assert.throws(() => tlsOptions({ enabled: true, verify: true, caFile: placeholder }, 'h', 'database.tls'), /database\.tls\.caFile .*placeholder\.pem holds no PEM certificate/);
   });
 });
 

@@ -411,7 +411,7 @@ describe('auth-server under a flood of authorization requests', () => {
     const first = browserAt(server.url);
     const firstInteraction = await startFlow(first, pkcePair().challenge);
     for (let i = 0; i < 200; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
-    assert.equal(server.store.size('Interaction'), 20);
+    assert.equal(await server.store.size('Interaction'), 20);
 
     const expired = await first(firstInteraction);
     assert.equal(expired.status, 400);
@@ -423,7 +423,7 @@ describe('auth-server under a flood of authorization requests', () => {
     for (let i = 0; i < 5; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
     const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
     assert.equal(status, 200, JSON.stringify(body));
-    assert.ok(server.store.size('Interaction') <= 20);
+    assert.ok(await server.store.size('Interaction') <= 20);
   });
 });
 
@@ -548,6 +548,55 @@ describe('auth-server start-up checks', () => {
       (error: Error) => error.name === 'ConfigError' && /auth\.keys\.jwks/.test(error.message) && /AUTH_KEYS_JWKS/.test(error.message),
     );
     assert.equal(existsSync(file), false);
+  });
+
+  it('when the prod profile has no cookie keys, then start-up fails naming auth.cookies.keys and nothing is generated', async () => {
+    const jwks = join(folder.path, 'prod-jwks.json');
+    await addSigningKey(jwks);
+    const file = join(folder.path, 'no-cookie-keys.json');
+    await assert.rejects(
+      startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_FILE: jwks, AUTH_COOKIES_KEYS: '', AUTH_COOKIES_FILE: file }),
+      (error: Error) => error.name === 'ConfigError' && /auth\.cookies\.keys/.test(error.message) && /AUTH_COOKIES_KEYS/.test(error.message),
+    );
+    assert.equal(existsSync(file), false);
+  });
+
+  it('when a cookie key is too short to be a secret, then start-up fails without echoing it', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_COOKIES_KEYS: 'long-enough-cookie-key-1,hunter2', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => error.name === 'ConfigError' && /key 1 is shorter than 16/.test(error.message) && !error.message.includes('hunter2'),
+    );
+  });
+
+  it('when development has no cookie keys, then one is created in the cookie key file and kept across restarts', async () => {
+    const file = join(folder.path, 'cookie-keys.json');
+    const env = { AUTH_COOKIES_KEYS: '', AUTH_COOKIES_FILE: file, AUTH_KEYS_FILE: join(folder.path, 'jwks.json') };
+    await (await startAuthServer(env)).close();
+    const created = JSON.parse(readFileSync(file, 'utf8')) as string[];
+    assert.equal(created.length, 1);
+    assert.ok((created[0] ?? '').length >= 32);
+    await (await startAuthServer(env)).close();
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), created);
+  });
+
+  it('when the store is in memory, then the database settings are not used: an unreachable one neither stops start-up nor readiness', async () => {
+    const server = await startAuthServer({
+      AUTH_STORE_KIND: 'memory', DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '1', DATABASE_USERNAME: 'nobody',
+      AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+    });
+    try {
+      const readiness = await fetch(`${server.url}/actuator/health/readiness`);
+      assert.equal(readiness.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('when the Redis store cannot be reached, then start-up fails naming auth.store.redis.url instead of waiting for it', async () => {
+    await assert.rejects(
+      startAuthServer({ AUTH_STORE_KIND: 'redis', AUTH_STORE_REDIS_URL: 'redis://127.0.0.1:1', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
+      (error: Error) => /cannot connect to redis at redis:\/\/127\.0\.0\.1:1 \(auth\.store\.redis\.url\)/.test(error.message),
+    );
   });
 
   it('when auth.publicUrl is not an origin, then start-up fails naming the key', async () => {

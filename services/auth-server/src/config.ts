@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ConfigError, envName, serviceConfigProperties } from '@landscape/platform';
+import { ConfigError, databaseConfigSchema, envName, serviceConfigProperties } from '@landscape/platform';
 import type { SignInThrottleSettings } from './domain/sign-in-throttle.ts';
 
 const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
@@ -7,6 +7,8 @@ const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 export const authServerConfigSchema = Type.Object({
   // The auth server publishes and consumes nothing; the platform still wires a bus (in-process here).
   ...serviceConfigProperties,
+  /** Where the `database` store keeps its entries (PostgreSQL, or SQLite in the all-in-one process). */
+  database: Type.Optional(databaseConfigSchema),
   auth: Type.Object({
     /** The `iss` of every token; resource servers compare it with their own configuration. */
     issuer: Type.String({ minLength: 1 }),
@@ -21,7 +23,7 @@ export const authServerConfigSchema = Type.Object({
     /** The RFC 8707 resource indicator naming that audience; every token is for it unless asked otherwise. */
     resourceIndicator: Type.String({ minLength: 1 }),
     accessTokenTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
-    /** Sign-in sessions and consents, kept in this process's memory. */
+    /** How long sign-in sessions and consents last. */
     sessionTtlSeconds: Type.Integer({ minimum: 60, default: 8 * 3600 }),
     /** scope -> the text the consent page shows for it. */
     scopes: Type.Record(Type.String({ pattern: scopeName }), Type.String({ minLength: 1 })),
@@ -37,8 +39,31 @@ export const authServerConfigSchema = Type.Object({
     /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
     clientSecrets: Type.Optional(Type.String()),
     userPasswords: Type.Optional(Type.String()),
-    /** Interactions, sessions, grants and codes in memory: at most this many of each kind, oldest dropped first. */
-    store: Type.Object({ maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }) }, { default: {} }),
+    /**
+     * Where interactions, sessions, grants and codes live: `database` (the service's database, shared by
+     * every replica), `redis` (shared too) or `memory` (this process only: one replica). Anyone can start
+     * a sign-in, so each kind holds at most maxEntriesPerKind entries; the one nearest its end goes first.
+     */
+    store: Type.Object({
+      kind: Type.Union([Type.Literal('database'), Type.Literal('redis'), Type.Literal('memory')], { default: 'database' }),
+      maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }),
+      redis: Type.Object({
+        url: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
+        /** A credential, from the environment only. */
+        password: Type.Optional(Type.String()),
+        keyPrefix: Type.String({ default: 'auth-server:' }),
+      }, { default: {} }),
+    }, { default: {} }),
+    /**
+     * The keys that sign the session and interaction cookies, newest first (the first signs, all verify).
+     * Every replica needs the same ones, so they come from a Secret (`keys`); where `generate` is on
+     * (development) a file of them is created at the first start and reused.
+     */
+    cookies: Type.Object({
+      keys: Type.Optional(Type.Array(Type.String())),
+      file: Type.String({ minLength: 1, default: 'data/auth-server/cookie-keys.json' }),
+      generate: Type.Boolean({ default: false }),
+    }, { default: {} }),
     /** Failed password checks (sign-in page and password grant) allowed per username and per client in a window. */
     signInThrottle: Type.Object({
       maxFailuresPerUser: Type.Integer({ minimum: 1, default: 10 }),
@@ -60,6 +85,8 @@ export const authServerConfigSchema = Type.Object({
 });
 export type AuthServerConfig = Static<typeof authServerConfigSchema>;
 export type SigningKeyConfig = AuthServerConfig['auth']['keys'];
+export type CookieKeyConfig = AuthServerConfig['auth']['cookies'];
+export type StoreConfig = AuthServerConfig['auth']['store'];
 
 export interface ClientSettings {
   id: string;
@@ -81,7 +108,6 @@ export interface AuthSettings {
   clients: ClientSettings[];
   userPasswords: Record<string, string>;
   passwordGrant: boolean;
-  storeMaxEntriesPerKind: number;
   signInThrottle: SignInThrottleSettings;
 }
 
@@ -121,7 +147,6 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     clients,
     userPasswords: parseCredentials('auth.userPasswords', auth.userPasswords),
     passwordGrant: auth.passwordGrant.enabled,
-    storeMaxEntriesPerKind: auth.store.maxEntriesPerKind,
     signInThrottle: auth.signInThrottle,
   };
 }

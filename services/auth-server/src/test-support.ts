@@ -1,11 +1,13 @@
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { createServer, get as httpGet, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@landscape/platform';
-import { configRepo, freePort, testEnv } from '@landscape/platform/testing';
-import type { MemoryStore } from './oauth/memory-adapter.ts';
+import { configRepo, freePort, resetTestDatabase, testDatabaseName, testEnv } from '@landscape/platform/testing';
+import type { PayloadStore } from './oauth/store.ts';
 import { authServerService, createAuthServerService } from './service.ts';
 
 /** The development credentials, as dev.env gives them to a local auth server. */
@@ -14,11 +16,14 @@ export const devCredentials = {
   AUTH_USER_PASSWORDS: JSON.stringify({ magnus: 'password' }),
 };
 
+/** Cookie keys a test gives every instance it starts, as a Secret gives them to every replica. */
+export const testCookieKeys = { AUTH_COOKIES_KEYS: 'cookie-key-for-tests-only-0001' };
+
 export interface TestAuthServer {
   url: string;
   issuer: string;
-  /** The provider's in-memory store. */
-  store: MemoryStore;
+  /** Where the provider keeps its state. */
+  store: PayloadStore;
   close(): Promise<void>;
 }
 
@@ -29,9 +34,9 @@ export interface TestAuthServer {
 export async function startAuthServer(env: Record<string, string>, options: { now?: () => number } = {}): Promise<TestAuthServer> {
   const port = String(await freePort());
   const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', {
-    ...devCredentials, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
+    ...devCredentials, ...testCookieKeys, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
   }));
-  let store: MemoryStore | undefined;
+  let store: PayloadStore | undefined;
   const service = await createAuthServerService({ ...options, observeStore: (s) => { store = s; } })
     .start(config, { logger: createLogger('auth-server-test', 'silent') });
   if (!store) throw new Error('the auth server did not build its store');
@@ -146,4 +151,70 @@ export async function signInAndConsent(go: ReturnType<typeof browserAt>, interac
   const toConsent = await next(await go(await next(await go(`${interaction}/login`, { username: 'magnus', password }))));
   const callback = new URL(await next(await go(await next(await go(`${toConsent}/confirm`, {})))));
   return callback.searchParams.get('code') ?? '';
+}
+
+/** The store replicas share in tests: the machine's PostgreSQL, a test database of their own. */
+export const replicaStore = {
+  DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '5432', DATABASE_USERNAME: 'postgres',
+  DATABASE_DATABASE: testDatabaseName('auth_replicas'),
+};
+
+export interface Replicas {
+  a: TestAuthServer;
+  b: TestAuthServer;
+  /** The one origin the browser sees, in front of both, as a Service or an Ingress is. */
+  publicUrl: string;
+  /** Which replica answered each request through the front: `a GET /oauth/authorize`. */
+  served: string[];
+  close(): Promise<void>;
+}
+
+/** Empties the replicas' store, so a run starts with no sign-ins left from another. */
+export function resetReplicaStore(): Promise<void> {
+  return resetTestDatabase({
+    kind: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', database: replicaStore.DATABASE_DATABASE, poolSize: 1, connectTimeoutMs: 5000,
+  }, createLogger('replicas-test', 'silent'));
+}
+
+/**
+ * Two auth servers behind one origin that sends the sign-in pages (/oauth/interaction/…) to B and
+ * everything else to A, so a sign-in is started on one replica and finished on the other, every time.
+ * One origin is what a browser sees in front of replicas; it also keeps the cookies' host one.
+ */
+export async function startReplicas(folder: string, envA: Record<string, string>, envB: Record<string, string>): Promise<Replicas> {
+  const served: string[] = [];
+  const backends: { a?: TestAuthServer; b?: TestAuthServer } = {};
+  const front: Server = createServer((request, response) => {
+    const name = request.url?.startsWith('/oauth/interaction') ? 'b' : 'a';
+    const target = new URL(backends[name]?.url ?? 'http://127.0.0.1:9');
+    served.push(`${name} ${request.method} ${request.url?.split('?')[0]}`);
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => response.writeHead(502).end());
+    request.pipe(upstream);
+  });
+  await new Promise<void>((done) => front.listen(0, '127.0.0.1', done));
+  const publicUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  // The same signing key for both, as a Secret gives it to every replica: the first creates the file.
+  const shared = { AUTH_PUBLIC_URL: publicUrl, AUTH_KEYS_FILE: join(folder, 'jwks.json') };
+  backends.a = await startAuthServer({ ...shared, ...envA });
+  backends.b = await startAuthServer({ ...shared, ...envB });
+  const { a, b } = backends;
+  return {
+    a, b, publicUrl, served,
+    async close() {
+      await Promise.all([a.close(), b.close()]);
+      front.closeAllConnections();
+      await new Promise((done) => front.close(done));
+    },
+  };
+}
+
+/** The sign-in was started on A and its sign-in and consent steps were answered by B. */
+export function assertCrossedReplicas(replicas: Replicas): void {
+  assert.ok(replicas.served.includes('a GET /oauth/authorize'), replicas.served.join(', '));
+  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)), replicas.served.join(', '));
+  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)), replicas.served.join(', '));
 }

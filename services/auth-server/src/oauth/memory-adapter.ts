@@ -15,9 +15,9 @@ export interface MemoryStore {
 }
 
 /**
- * Where oidc-provider keeps sign-in sessions, interactions, consents and authorization codes: this
- * process's memory. Access tokens are self-contained JWTs and are not stored, so only a browser
- * sign-in in progress is lost on restart (or served by another replica).
+ * The `memory` store (auth.store.kind): sign-in sessions, interactions, consents and authorization
+ * codes in this process's memory, for a single replica. Access tokens are self-contained JWTs and are
+ * not stored, so only browser sign-ins are lost on restart; another replica knows none of them.
  *
  * Anyone can start an interaction without signing in, so each kind holds at most `maxEntriesPerKind`
  * entries: a full kind drops its oldest entry, and a flood of interactions never evicts sessions.

@@ -9,8 +9,8 @@ import type { ResourcePolicy } from './provider.ts';
  */
 export function passwordGrant(provider: Provider, deps: { users: UserDirectory; throttle: SignInThrottle; policy: ResourcePolicy }) {
   return async function handle(ctx: KoaContextWithOIDC): Promise<void> {
-    const { params, client } = ctx.oidc;
-    const { username, password, scope } = params;
+    const { client } = ctx.oidc;
+    const { username, password, scope } = ctx.oidc.params ?? {};
     if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
       throw new errors.InvalidRequest('missing required parameter(s) username, password');
     }
@@ -30,7 +30,9 @@ export function passwordGrant(provider: Provider, deps: { users: UserDirectory; 
     }
     deps.throttle.succeeded(attempt);
 
-    const token = new provider.AccessToken({ accountId, client, gty: 'password', scope: scopes.join(' ') || undefined });
+    // No grant stands behind this token (the types ask for a grantId that this grant has none of).
+    const fields = { accountId, client, gty: 'password', scope: scopes.join(' ') || undefined };
+    const token = new provider.AccessToken(fields as ConstructorParameters<typeof provider.AccessToken>[0]);
     token.resourceServer = new provider.ResourceServer(deps.policy.indicator, deps.policy.info);
     ctx.oidc.entity('AccessToken', token);
     const accessToken = await token.save();

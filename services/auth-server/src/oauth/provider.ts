@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import Provider, { errors, type Client, type ClientMetadata, type KoaContextWithOIDC, type ResourceServerInfo } from 'oidc-provider';
+import type { EventEmitter } from 'node:events';
+import Provider, { errors, type Client, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuthSettings, ClientSettings } from '../config.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
@@ -7,7 +7,7 @@ import { decideScopes } from '../domain/scopes.ts';
 import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import { errorPage, pageHeaders } from '../views/pages.ts';
-import type { MemoryStore } from './memory-adapter.ts';
+import type { PayloadStore } from './store.ts';
 import { passwordGrant } from './password-grant.ts';
 
 /** Every endpoint lives under /oauth, so the edge routes one prefix (plus discovery) to this service. */
@@ -21,7 +21,7 @@ export const oauthPaths = {
 
 export interface ResourcePolicy {
   indicator: string;
-  info: ResourceServerInfo;
+  info: ResourceServer;
   known: ReadonlySet<string>;
   /** The scopes a token request gets, or an invalid_scope error. */
   grantedScopes(requested: string | undefined, clientId: string): string[];
@@ -76,10 +76,10 @@ function clientMetadata(client: ClientSettings, grants: { password: boolean }): 
  */
 export function createProvider(
   settings: AuthSettings,
-  deps: { keys: SigningKey[]; users: UserDirectory; store: MemoryStore; throttle: SignInThrottle; logger: Logger },
+  deps: { keys: SigningKey[]; cookieKeys: string[]; users: UserDirectory; store: PayloadStore; throttle: SignInThrottle; logger: Logger },
 ): Provider {
   const policy = createResourcePolicy(settings);
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer: { accessTokenTTL: number | undefined } | undefined }) =>
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number | undefined } | undefined }) =>
     token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds;
 
   const provider = new Provider(settings.issuer, {
@@ -87,10 +87,10 @@ export function createProvider(
     clients: settings.clients.map((c) => clientMetadata(c, { password: settings.passwordGrant })),
     clientAuthMethods: ['client_secret_basic'],
     // Browser clients may call the token endpoint from the origins they are redirected to.
-    clientBasedCORS: (_ctx, origin, client) => client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
+    clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     claims: { openid: ['sub'] },
-    // Signed session cookies; sessions live in this process's memory, so a per-process key loses nothing.
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    // Signed session and interaction cookies: every replica has the same keys, so any of them can read them.
+    cookies: { keys: deps.cookieKeys },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -179,7 +179,8 @@ export function createProvider(
   }
 
   provider.on('server_error', (ctx, error) => deps.logger.error({ err: error, path: ctx.path }, 'oauth request failed'));
-  provider.on('error', (error) => deps.logger.error({ err: error }, 'oauth request failed'));
+  // Koa's own event (the types list only oidc-provider's): an error no middleware handled.
+  (provider as EventEmitter).on('error', (error: unknown) => deps.logger.error({ err: error }, 'oauth request failed'));
   return provider;
 }
 
@@ -189,7 +190,8 @@ export function createProvider(
  * This hook runs on every authorization and token request, before oidc-provider reads the scope.
  */
 function applyScopePolicy(ctx: KoaContextWithOIDC, client: Client, policy: ResourcePolicy): void {
-  const { params, route } = ctx.oidc;
+  const { route } = ctx.oidc;
+  const params = ctx.oidc.params ?? {};
   const requested = typeof params['scope'] === 'string' ? params['scope'] : undefined;
   if (route === 'token' && params['grant_type'] === 'client_credentials') {
     params['scope'] = policy.grantedScopes(requested, client.clientId).join(' ');
