@@ -6,12 +6,15 @@ import type { Logger } from 'pino';
 import { drainable } from './drain.ts';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
+import { instrumentHttpServer, type Metrics } from './metrics/index.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
   health: Health;
   info: Record<string, unknown>;
   bodyLimit?: number;
+  /** The service's instruments: its requests are recorded and /actuator/prometheus serves them. */
+  metrics?: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -110,6 +113,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.get('/actuator/health/liveness', async (_request, reply) => sendHealth(reply, options.health.liveness()));
   app.get('/actuator/health/readiness', async (_request, reply) => sendHealth(reply, await options.health.readiness()));
   app.get('/actuator/info', async () => options.info);
+  if (options.metrics) instrumentHttpServer(app, options.metrics);
 
   return app;
 }

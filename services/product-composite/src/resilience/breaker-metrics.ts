@@ -1,0 +1,23 @@
+import type { Metrics } from '@landscape/platform';
+import type { State } from './circuit-breaker.ts';
+
+const STATES: readonly State[] = ['CLOSED', 'OPEN', 'HALF_OPEN'];
+
+/**
+ * The breakers' state as one series per state (1 for the current one, as Resilience4j exports it,
+ * so `circuit_breaker_state{state="OPEN"} == 1` alerts), read at each scrape, and their transitions.
+ * Returns the listener a breaker calls on each transition.
+ */
+export function breakerMetrics(metrics: Metrics, breakers: () => ReadonlyArray<{ name: string; state: State }>) {
+  metrics.gauge('circuit_breaker_state', 'The circuit breaker\'s state: 1 on the series of its current state', ['name', 'state'], (gauge) => {
+    for (const breaker of breakers()) {
+      // Reading the state moves an OPEN breaker whose wait is over to HALF_OPEN, as a call would.
+      const current = breaker.state;
+      for (const state of STATES) gauge.set({ name: breaker.name, state: state.toLowerCase() }, state === current ? 1 : 0);
+    }
+  });
+  const transitions = metrics.counter('circuit_breaker_transitions_total', 'State transitions of the circuit breaker', ['name', 'from_state', 'to_state']);
+  return (name: string) => (from: State, to: State) => {
+    transitions.inc({ name, from_state: from.toLowerCase(), to_state: to.toLowerCase() });
+  };
+}
