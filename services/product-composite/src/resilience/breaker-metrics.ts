@@ -17,7 +17,11 @@ export function breakerMetrics(metrics: Metrics, breakers: () => ReadonlyArray<{
     }
   });
   const transitions = metrics.counter('circuit_breaker_transitions_total', 'State transitions of the circuit breaker', ['name', 'from_state', 'to_state']);
-  return (name: string) => (from: State, to: State) => {
-    transitions.inc({ name, from_state: from.toLowerCase(), to_state: to.toLowerCase() });
+  const count = (name: string, from: State, to: State, by = 1) =>
+    transitions.inc({ name, from_state: from.toLowerCase(), to_state: to.toLowerCase() }, by);
+  return (name: string) => {
+    // The cycle's transitions exist at zero from the start, so an increase over them is defined.
+    for (const [from, to] of [['CLOSED', 'OPEN'], ['OPEN', 'HALF_OPEN'], ['HALF_OPEN', 'CLOSED'], ['HALF_OPEN', 'OPEN']] as const) count(name, from, to, 0);
+    return (from: State, to: State) => count(name, from, to);
   };
 }
