@@ -31,7 +31,7 @@ function walkthrough(): Promise<{ code: number | null; output: string }> {
 const summary = (output: string) => /walkthrough: (\d+) passed, (\d+) failed/.exec(output);
 
 /**
- * After the walkthrough, every port of the all-in-one process serves its own service's series: each
+ * After the walkthrough, every port serves its own service's series (in the all-in-one process too): each
  * consumer only on its service, the breaker only on the composite, the Ingress paths only on the edge.
  */
 async function metricsPerService(): Promise<void> {
@@ -50,6 +50,7 @@ async function metricsPerService(): Promise<void> {
   assert.ok(requestCount(edge!, '/product-composite') > 0, 'the edge counts under the Ingress path');
   assert.ok(composite!.value('circuit_breaker_transitions_total', { to_state: 'open' }) >= 1, 'the walkthrough opened the breaker');
   assert.equal(product!.families.has('circuit_breaker_state'), false);
+  assert.ok(product!.value('messaging_process_lag_seconds_count') > 0, 'the lag of the events product applied');
   for (const scraped of [composite, product, recommendation, review, auth, edge]) assert.ok(scraped!.families.has('nodejs_eventloop_lag_p99_seconds'));
 }
 
@@ -85,6 +86,7 @@ describe('the running landscape', () => {
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
+    await metricsPerService();
 
     // The supervisor restarts a service that dies.
     const productPid = () => execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
