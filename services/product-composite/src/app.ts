@@ -13,8 +13,9 @@ import { createTokenVerifier } from './security/access-tokens.ts';
 export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
   const { resilience } = config;
   const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, record: httpClientMetrics(deps.metrics) });
-  const onTransition = breakerMetrics(deps.metrics, () => [breaker]);
-  const breaker: CircuitBreaker = new CircuitBreaker('product', resilience.circuitBreaker, now, onTransition('product'));
+  const breakers = breakerMetrics(deps.metrics);
+  const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now, breakers.transitions('product'));
+  breakers.watch(breaker);
   deps.health.add({
     name: 'circuitBreakers',
     readiness: false,
