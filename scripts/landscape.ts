@@ -56,6 +56,8 @@ Get a token, create a product, read it (the edge's certificate is self-signed, h
   curl -ks ${base}/product-composite -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"productId":1,"name":"product 1","weight":1}'
   curl -ks ${base}/product-composite/1 -H "Authorization: Bearer $TOKEN"
 
+Metrics (Prometheus text) on every port above at /actuator/prometheus, the edge's on http://localhost:${edge.managementPort}/actuator/prometheus.
+
 Ready in ${Math.round(performance.now())} ms. Press Ctrl-C to stop.
 `;
 }

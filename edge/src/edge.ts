@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { answerClientError, drainable, errorBody, refuseTunnels } from '@landscape/platform';
+import { answerClientError, drainable, errorBody, httpServerDuration, refuseTunnels, type Metrics } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
@@ -50,7 +50,7 @@ const listen = (server: Server, port: number, host: string) =>
  * The local stand-in for the Ingress: TLS 1.2+ on the HTTPS port with the routes of the Ingress
  * manifest, and an HTTP port that redirects to HTTPS except for ACME http-01 challenges.
  */
-export async function startEdge(config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate): Promise<Edge> {
+export async function startEdge(config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate, metrics?: Metrics): Promise<Edge> {
   const routes = readIngressRoutes(fromRoot(config.ingressFile));
   // Data lives under the working directory, like the services' SQLite files.
   const pair = certificate ?? (await loadOrCreateDevCertificate(resolve(config.dataDir), config.certificateNames));
@@ -64,7 +64,10 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   };
 
   let httpsPort = config.httpsPort;
-  const proxy = createProxyHandler({ ...config, routes, logger, get httpsPort() { return httpsPort; }, beforeAnswer: (response) => httpsDrain.closeIfDraining(response) });
+  const proxy = createProxyHandler({
+    ...config, routes, logger, get httpsPort() { return httpsPort; }, beforeAnswer: (response) => httpsDrain.closeIfDraining(response),
+    ...(metrics?.enabled ? { duration: httpServerDuration(metrics) } : {}),
+  });
   // Node looks for expired header timeouts only this often; a quarter of the bound keeps the cut close to it.
   // Node requires the head's bound to be within the whole request's.
   const requestTimeout = config.responseTimeoutMs + 5000;

@@ -1,28 +1,33 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { errorBody, type Health, type HealthReport } from '@landscape/platform';
+import { errorBody, PROMETHEUS_CONTENT_TYPE, PROMETHEUS_PATH, type Health, type HealthReport, type Metrics } from '@landscape/platform';
 
 export interface Management {
   port: number;
   close(): Promise<void>;
 }
 
-const send = (response: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+const send = (response: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=utf-8') => {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   response.end(text);
 };
 
 /**
  * The edge's actuator on a port of its own: on the HTTPS port /actuator/health is the composite's,
- * as the Ingress routes it. Same paths and shapes as every service's actuator.
+ * as the Ingress routes it. Same paths and shapes as every service's actuator, /actuator/prometheus included.
  */
-export async function startManagement(settings: { host: string; port: number }, health: Health, logger: Logger): Promise<Management> {
-  const reports: Record<string, () => HealthReport | Promise<HealthReport>> = {
-    '/actuator/health': () => health.overall(),
-    '/actuator/health/liveness': () => health.liveness(),
-    '/actuator/health/readiness': () => health.readiness(),
+export async function startManagement(settings: { host: string; port: number }, health: Health, logger: Logger, metrics?: Metrics): Promise<Management> {
+  const healthReport = (report: () => HealthReport | Promise<HealthReport>) => async () => {
+    const result = await report();
+    return { status: result.status === 'UP' ? 200 : 503, body: result as unknown };
+  };
+  const reports: Record<string, () => Promise<{ status: number; body: unknown; contentType?: string }>> = {
+    '/actuator/health': healthReport(() => health.overall()),
+    '/actuator/health/liveness': healthReport(() => health.liveness()),
+    '/actuator/health/readiness': healthReport(() => health.readiness()),
+    ...(metrics?.enabled ? { [PROMETHEUS_PATH]: async () => ({ status: 200, body: await metrics.exposition(), contentType: PROMETHEUS_CONTENT_TYPE }) } : {}),
   };
 
   const server = createServer((request, response) => {
@@ -35,9 +40,9 @@ export async function startManagement(settings: { host: string; port: number }, 
     }
     Promise.resolve()
       .then(report)
-      .then((result) => send(response, result.status === 'UP' ? 200 : 503, result))
+      .then((result) => send(response, result.status, result.body, result.contentType))
       .catch((error: unknown) => {
-        logger.error({ err: error, path }, 'health report failed');
+        logger.error({ err: error, path }, 'actuator report failed');
         send(response, 500, errorBody(500, path, 'Internal Server Error'));
       });
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody } from '@landscape/platform';
+import { errorBody, recordServerRequest, type HttpServerDuration } from '@landscape/platform';
 import { matchRoute, type Route } from './routes.ts';
 
 export interface ProxySettings {
@@ -15,7 +15,12 @@ export interface ProxySettings {
   logger: Logger;
   /** Called just before any answer is written (to add `Connection: close` while shutting down). */
   beforeAnswer?: (response: ServerResponse) => void;
+  /** Where each request's duration is recorded, under the Ingress path that routed it. */
+  duration?: HttpServerDuration;
 }
+
+/** The status of a request whose client went away before any answer, as nginx logs it. */
+const CLIENT_CLOSED = 499;
 
 // Hop-by-hop headers belong to one connection and are never forwarded (RFC 9110, 7.6.1).
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -70,11 +75,18 @@ export function createProxyHandler(settings: ProxySettings) {
   };
 
   const handler = (request: IncomingMessage, response: ServerResponse) => {
+    let routed: string | undefined;
+    const { duration } = settings;
+    if (duration) {
+      const startedAt = performance.now();
+      response.once('close', () => recordServerRequest(duration, request.method, routed, response.headersSent ? response.statusCode : CLIENT_CLOSED, (performance.now() - startedAt) / 1000));
+    }
     const requestId = requestIdOf(request);
     const target = originFormTarget(request.url ?? '');
     if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
+    routed = route.path;
     const base = settings.backends[route.service];
     if (!base) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { Health, type HealthContributor } from '@landscape/platform';
+import { Health, Metrics, type HealthContributor } from '@landscape/platform';
 import { acmeSettings, createCertificateManager } from './acme.ts';
 import { certificateDetails, describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
@@ -35,10 +35,11 @@ export async function startEdgeService(config: EdgeConfig, logger: Logger): Prom
   const manager = settings && createCertificateManager({ settings, dataDir, logger });
   // A certificate kept from an earlier run is served from the first handshake; until one exists, the development one.
   const initial = manager?.stored ?? (await loadOrCreateDevCertificate(dataDir, config.edge.certificateNames));
-  const edge = await startEdge(config.edge, logger, initial);
+  const metrics = new Metrics(config.metrics);
+  const edge = await startEdge(config.edge, logger, initial, metrics);
   const health = new Health();
   health.add(manager?.health ?? developmentCertificateHealth(initial));
-  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger)
+  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger, metrics)
     .catch(async (error: unknown) => {
       await edge.close();
       throw error;

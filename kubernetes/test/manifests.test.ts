@@ -11,7 +11,7 @@ import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { address, connectionAllowed, pod, podsOf, type Endpoint } from './network.ts';
 import {
   baseName, byKind, createdByDeployScript, decodeSecret, deprecatedApiVersions, find, kubernetesDir, kustomizationDirs,
-  labelsMatch, namespace, readKustomization, readYamlDocuments, render, repoRoot, serviceDeployments, services, stageTree,
+  labelsMatch, namespace, readKustomization, readYamlDocuments, renderer, repoRoot, serviceDeployments, services, stageTree,
   validateObject, type DeploymentObject, type K8sObject,
 } from './render.ts';
 
@@ -19,25 +19,17 @@ import {
 const actuatorRoutes = ['/actuator/health', '/actuator/health/liveness', '/actuator/health/readiness', '/actuator/info'];
 
 /** Kustomizations meant to be applied (the base alone lacks credentials; components need an includer). */
-const deployable = ['overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'overlays/dev-gateway', 'overlays/prod-gateway'];
+const deployable = [
+  'overlays/dev', 'overlays/dev/certificate', 'overlays/prod', 'overlays/dev-gateway', 'overlays/prod-gateway',
+  // The overlays with the observability components, as a cluster with a collector (and the Prometheus operator) applies them.
+  'test/kustomizations/dev-observability', 'test/kustomizations/prod-observability',
+];
 const withLandscape = deployable.filter((dir) => dir !== 'overlays/dev/certificate');
 
 const tree = stageTree();
 after(() => tree.remove());
 
-const renders = new Map<string, K8sObject[] | Error>();
-function rendered(dir: string): K8sObject[] {
-  if (!renders.has(dir)) {
-    try {
-      renders.set(dir, render(tree, dir));
-    } catch (error) {
-      renders.set(dir, error as Error);
-    }
-  }
-  const result = renders.get(dir);
-  if (result instanceof Error) throw result;
-  return result as K8sObject[];
-}
+const rendered = renderer(tree);
 
 const allKustomizations = kustomizationDirs(kubernetesDir);
 const components = allKustomizations.filter((dir) => readKustomization(join(kubernetesDir, dir))['kind'] === 'Component');
@@ -65,7 +57,7 @@ describe('kustomizations', () => {
   });
 
   test('when a component exists, then a rendered kustomization includes it', () => {
-    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/ingress-nginx', 'components/letsencrypt']);
+    assert.deepEqual(components.sort(), ['components/gateway-api', 'components/ingress-nginx', 'components/letsencrypt', 'components/observability', 'components/prometheus-operator']);
     const included = new Set(renderable.flatMap((dir) => {
       const list = (readKustomization(join(kubernetesDir, dir))['components'] ?? []) as string[];
       return list.map((c) => relative(kubernetesDir, resolve(kubernetesDir, dir, c)));
@@ -786,6 +778,27 @@ describe('cross references', () => {
         checkFlows(dir, [[gatewayProxy, kubeDns, 53, true], [gatewayProxy, nodeLocalDns, 53, true]], 'UDP');
       }
       checkFlows('overlays/prod-gateway', [[gatewayProxy, solver, 8089, true], [ingressController, solver, 8089, false]]);
+    });
+
+    test('when the observability component is added, then the collector scrapes every service\'s http port and they send it OTLP, and nothing more opens', () => {
+      const collector = 'otel-collector';
+      const prometheus = pod('prometheus', { 'app.kubernetes.io/name': 'prometheus' }, 'monitoring');
+      for (const dir of ['test/kustomizations/dev-observability', 'test/kustomizations/prod-observability']) {
+        checkFlows(dir, [
+          ...landscapeFlows,
+          ...services.flatMap((s): Flow[] => [
+            [collector, s, 80, true], [s, collector, 4317, true], [s, collector, 4318, true],
+            [collector, s, 4318, false], [s, collector, 13133, false],
+          ]),
+          [stranger, collector, 4318, false],
+          [ingressController, collector, 4317, false],
+          [collector, internet, 443, false],
+          [prometheus, 'product', 80, dir.startsWith('test/kustomizations/prod')],
+          [prometheus, 'product', 5432, false],
+        ]);
+      }
+      checkFlows('test/kustomizations/dev-observability', [[collector, 'postgres', 5432, false], [collector, 'rabbitmq', 5672, false], ['postgres', collector, 4318, false]]);
+      checkFlows('test/kustomizations/dev-observability', [[collector, kubeDns, 53, true]], 'UDP');
     });
 
     test('when the Gateway settings name another controller, then its proxies reach that controller on its port only', () => {

@@ -20,6 +20,7 @@ import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/
 import { Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer';
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -63,6 +64,7 @@ const models: Record<string, new (data: never) => Model> = {
   'cert-manager.io/v1/Issuer': Issuer,
   'gateway.networking.k8s.io/v1/Gateway': Gateway,
   'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
 };
 
 /** API versions Kubernetes, cert-manager or the Gateway API have removed or deprecated. */
@@ -73,7 +75,7 @@ export const deprecatedApiVersions = [
   'gateway.networking.k8s.io/v1alpha2', 'gateway.networking.k8s.io/v1beta1',
 ];
 
-/** Throws with the object's kind, name and the schema's complaint when it does not validate. */
+/** Throws with the object's kind, name and the schema's complaint (Kubernetes, cert-manager, Gateway API, Prometheus operator) when it does not validate. */
 export function validateObject(object: K8sObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
   const Model = models[key];
@@ -150,6 +152,23 @@ export function stageTree({ credentials = true }: { credentials?: boolean } = {}
 export function render(tree: StagedTree, dir: string): K8sObject[] {
   const output = kubectl(['kustomize', join(tree.kubernetes, dir)]);
   return readYamlDocuments(output, dir) as K8sObject[];
+}
+
+/** render(), once per folder: later calls get the same objects, or the same error. */
+export function renderer(tree: StagedTree): (dir: string) => K8sObject[] {
+  const renders = new Map<string, K8sObject[] | Error>();
+  return (dir) => {
+    if (!renders.has(dir)) {
+      try {
+        renders.set(dir, render(tree, dir));
+      } catch (error) {
+        renders.set(dir, error as Error);
+      }
+    }
+    const result = renders.get(dir);
+    if (result instanceof Error) throw result;
+    return result as K8sObject[];
+  };
 }
 
 export const byKind = <T = K8sObject>(objects: K8sObject[], kind: string): T[] =>

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { eventually, keepAliveLoad, testDatabaseName } from '@landscape/platform/testing';
+import { eventually, keepAliveLoad, requestCount, scrape, testDatabaseName } from '@landscape/platform/testing';
 import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 import { recordRow } from '../fault/summary.ts';
 
@@ -31,6 +31,30 @@ function walkthrough(): Promise<{ code: number | null; output: string }> {
 
 const summary = (output: string) => /walkthrough: (\d+) passed, (\d+) failed/.exec(output);
 
+/**
+ * After the walkthrough, every port serves its own service's series (in the all-in-one process too): each
+ * consumer only on its service, the breaker only on the composite, the Ingress paths only on the edge.
+ */
+async function metricsPerService(): Promise<void> {
+  const at = (port: number) => scrape(`http://127.0.0.1:${port}`);
+  const [composite, product, recommendation, review, auth, edge] = await Promise.all([7000, 7001, 7002, 7003, 9999, 8081].map(at));
+  const destinations = (scraped: Awaited<ReturnType<typeof at>>) =>
+    [...new Set(scraped.series('messaging_process_total').map((s) => s.labels['messaging_destination_name']))].sort();
+  assert.deepEqual(destinations(product!), ['products']);
+  assert.deepEqual(destinations(recommendation!), ['recommendations']);
+  assert.deepEqual(destinations(review!), ['reviews']);
+  assert.deepEqual(destinations(composite!), []);
+  assert.ok(requestCount(composite!, '/product-composite/:productId') > 0);
+  assert.equal(requestCount(product!, '/product-composite/:productId'), 0);
+  assert.ok(requestCount(product!, '/product/:productId') > 0);
+  assert.ok(requestCount(auth!, '/oauth/token') > 0);
+  assert.ok(requestCount(edge!, '/product-composite') > 0, 'the edge counts under the Ingress path');
+  assert.ok(composite!.value('circuit_breaker_transitions_total', { to_state: 'open' }) >= 1, 'the walkthrough opened the breaker');
+  assert.equal(product!.families.has('circuit_breaker_state'), false);
+  assert.ok(product!.value('messaging_process_lag_seconds_count') > 0, 'the lag of the events product applied');
+  for (const scraped of [composite, product, recommendation, review, auth, edge]) assert.ok(scraped!.families.has('nodejs_eventloop_lag_p99_seconds'));
+}
+
 describe('the running landscape', () => {
   let running: Started | undefined;
   after(async () => { await running?.stop(); });
@@ -43,6 +67,7 @@ describe('the running landscape', () => {
     const counts = summary(first.output);
     assert.equal(first.code, 0, first.output);
     assert.ok(counts && Number(counts[1]) > 40 && counts[2] === '0', first.output);
+    await metricsPerService();
 
     assert.equal(await running.stop(), 0, 'Ctrl-C stops it cleanly');
     running = await startLandscape('start.ts', cwd);
@@ -62,6 +87,7 @@ describe('the running landscape', () => {
     const result = await walkthrough();
     assert.equal(result.code, 0, result.output);
     assert.equal(summary(result.output)?.[2], '0');
+    await metricsPerService();
 
     // The supervisor restarts a service that dies.
     const productPid = () => execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();

@@ -12,7 +12,7 @@ import { recordRow } from './summary.ts';
 const token = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PRI', 'G\tET', 'get', 'XYZZY');
 const segment = fc.oneof(
   fc.constantFrom('product-composite', 'product', 'recommendation', 'review', 'oauth', 'token', 'jwks', 'authorize', 'actuator', 'health',
-    'readiness', '.well-known', 'openid-configuration', 'openapi.json', 'openapi', '1', '-1', '13', '0', 'abc', '..', '.', '%zz', '%', '%00',
+    'readiness', 'prometheus', '.well-known', 'openid-configuration', 'openapi.json', 'openapi', '1', '-1', '13', '0', 'abc', '..', '.', '%zz', '%', '%00',
     '%2e%2e', '%2F', '%C0%AF', '%ff%fe', '\u00e9', '\u{1F600}', '9'.repeat(40), '1e309', 'NaN', ''),
   fc.string({ maxLength: 12 }),
 );

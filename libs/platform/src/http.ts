@@ -7,12 +7,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { drainable } from './drain.ts';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
+import { instrumentHttpServer, type Metrics } from './metrics/index.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
   health: Health;
   info: Record<string, unknown>;
   bodyLimit?: number;
+  /** The service's instruments: its requests are recorded and /actuator/prometheus serves them. */
+  metrics?: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -111,6 +114,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.get('/actuator/health/liveness', async (_request, reply) => sendHealth(reply, options.health.liveness()));
   app.get('/actuator/health/readiness', async (_request, reply) => sendHealth(reply, await options.health.readiness()));
   app.get('/actuator/info', async () => options.info);
+  if (options.metrics) instrumentHttpServer(app, options.metrics);
 
   return app;
 }

@@ -12,3 +12,4 @@ export * from './params.ts';
 export * from './event-handler.ts';
 export * from './tls.ts';
 export * from './timing.ts';
+export * from './metrics/index.ts';

@@ -9,6 +9,7 @@ import { errorMessage } from './errors.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
 import { createBus, messagingConfigSchema, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
+import { consumerMetrics, databasePoolMetrics, Metrics, metricsConfigSchema, type MetricsConfig } from './metrics/index.ts';
 import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
 
 export const serverConfigSchema = Type.Object({
@@ -33,6 +34,7 @@ export const serviceConfigProperties = {
   server: serverConfigSchema,
   logging: loggingConfigSchema,
   messaging: messagingConfigSchema,
+  metrics: metricsConfigSchema,
 };
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
@@ -70,6 +72,8 @@ export interface ServiceDeps<DB> {
   serviceAddress: () => string;
   /** To register more health parts (a circuit breaker, say). */
   health: Health;
+  /** This service's instruments; createHttpApp serves them at /actuator/prometheus. */
+  metrics: Metrics;
 }
 
 export interface ServiceSpec<DB> {
@@ -90,6 +94,7 @@ export interface ServiceSpec<DB> {
 export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningService> {
   const { config, logger } = spec;
   const health = new Health();
+  const metrics = new Metrics(config.metrics ?? { enabled: true });
   const closers: Array<() => Promise<void>> = [];
   // Reverse order: HTTP finishes its in-flight requests, then consumers their messages, then the database closes.
   const close = async () => {
@@ -104,6 +109,7 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
       database = db;
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
+      databasePoolMetrics(metrics, db, spec.name);
       health.add({ name: 'db', readiness: true, check: async () => (await db.ping(), { status: 'UP', details: { database: db.kind } }) });
     }
     const bus = spec.bus ?? (await createBus(config.messaging, logger));
@@ -111,10 +117,11 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     health.add({ name: 'messaging', readiness: true, check: () => bus.health() });
 
     let address = '';
-    const built = await spec.build({ database, bus, logger, health, serviceAddress: () => address });
+    const built = await spec.build({ database, bus, logger, health, metrics, serviceAddress: () => address });
     const app = built.app;
     if (built.close) closers.push(built.close);
-    for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler);
+    const observe = consumerMetrics(metrics);
+    for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
 
     const loopback = config.server.host === 'localhost';
     await app.listen({ port: config.server.port, host: loopback ? '127.0.0.1' : config.server.host, ipv6Only: false });
@@ -218,6 +225,8 @@ export interface ServiceConfig {
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   database?: DatabaseConfig;
   messaging: MessagingConfig;
+  /** Absent in a configuration built by hand (a test's): metrics are then on. */
+  metrics?: MetricsConfig;
 }
 
 /**

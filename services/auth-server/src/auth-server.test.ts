@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
-import { configRepo } from '@landscape/platform/testing';
+import { configRepo, requestCount, scrape } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/platform/auth';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
@@ -54,6 +54,17 @@ describe('auth-server in development', () => {
     assert.equal(typeof claims.jti, 'string');
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 3600);
     assert.equal(body['expires_in'], 3600);
+  });
+
+  it('when tokens and the JWKS are asked, then /actuator/prometheus counts them under their routes, those oidc-provider answers included', async () => {
+    const before = await scrape(server.url);
+    for (let i = 0; i < 2; i++) assert.equal((await requestToken(server.url, reader, { grant_type: 'client_credentials' })).status, 200);
+    assert.equal((await fetch(`${server.url}/oauth/jwks`)).status, 200);
+    const after = await scrape(server.url);
+    const rose = (route: string, method: string) =>
+      requestCount(after, route, { http_request_method: method, http_response_status_code: '200' }) - requestCount(before, route, { http_request_method: method, http_response_status_code: '200' });
+    assert.equal(rose('/oauth/token', 'POST'), 2);
+    assert.equal(rose('/oauth/jwks', 'GET'), 1);
   });
 
   it('when a client asks for client_credentials without a scope, then it gets the scopes it is registered for', async () => {

@@ -1,8 +1,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHttpApp, type Built, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, httpClientMetrics, type Built, type ServiceDeps } from '@landscape/platform';
 import type { CompositeConfig } from './config.ts';
 import { createCoreClient } from './integration/core-client.ts';
+import { breakerMetrics } from './resilience/breaker-metrics.ts';
 import { CircuitBreaker } from './resilience/circuit-breaker.ts';
 import { createProductCaller } from './resilience/product-caller.ts';
 import { circuitBreakerRoutes } from './routes/circuit-breaker.ts';
@@ -11,8 +12,10 @@ import { createTokenVerifier } from '@landscape/platform/auth';
 
 export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
   const { resilience } = config;
-  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs });
-  const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now);
+  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, record: httpClientMetrics(deps.metrics) });
+  const breakers = breakerMetrics(deps.metrics);
+  const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now, breakers.transitions('product'));
+  breakers.watch(breaker);
   deps.health.add({
     name: 'circuitBreakers',
     readiness: false,
@@ -20,7 +23,7 @@ export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknow
     check: () => ({ status: 'UP', details: { product: { status: breaker.state === 'CLOSED' ? 'UP' : 'CIRCUIT_' + breaker.state, details: breaker.metrics() } } }),
   });
 
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'product-composite' } } });
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, info: { app: { name: 'product-composite' } } });
   await app.register(swagger, {
     openapi: {
       info: { title: 'product-composite', version: '1', description: 'The product landscape\'s public API' },

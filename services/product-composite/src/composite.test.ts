@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createInProcessBus, createLogger, type InProcessBus, type RunningService } from '@landscape/platform';
-import { eventually, startTestIssuer, testEnv, type TestIssuer } from '@landscape/platform/testing';
+import { eventually, requestCount, scrape, startTestIssuer, testEnv, type Scrape, type TestIssuer } from '@landscape/platform/testing';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
@@ -239,6 +239,26 @@ describe('product-composite', () => {
     assert.equal((await call(base, 'GET', '/actuator/health/readiness')).status, 200);
   });
 
+  it('when composite views are asked, then /actuator/prometheus counts them under the route template and times each call to a core service', async () => {
+    assert.equal((await call(base, 'POST', '/product-composite', writer, aggregate(7, { recommendations: 1, reviews: 1 }))).status, 200);
+    await eventually(async () => assert.equal((await get('/product-composite/7')).body?.reviews?.length, 1));
+    const route = '/product-composite/:productId';
+    const calls = (scraped: Scrape, peer: string, status = '200') =>
+      scraped.value('http_client_request_duration_seconds_count', { peer_service: peer, http_request_method: 'GET', http_response_status_code: status });
+    const before = await scrape(base);
+    for (let i = 0; i < 3; i++) assert.equal((await get('/product-composite/7')).status, 200);
+    const viewed = await scrape(base);
+    assert.equal(requestCount(viewed, route, { http_response_status_code: '200' }) - requestCount(before, route, { http_response_status_code: '200' }), 3);
+    for (const peer of ['product', 'recommendation', 'review']) assert.equal(calls(viewed, peer) - calls(before, peer), 3, peer);
+
+    assert.equal((await get('/product-composite/13')).status, 404);
+    const missing = await scrape(base);
+    assert.equal(requestCount(missing, route, { http_response_status_code: '404' }) - requestCount(viewed, route, { http_response_status_code: '404' }), 1);
+    assert.equal(calls(missing, 'product', '404') - calls(viewed, 'product', '404'), 1);
+    assert.equal(missing.value('circuit_breaker_state', { name: 'product', state: 'closed' }), 1);
+    assert.equal(missing.value('messaging_process_total'), 0, 'the composite consumes no events');
+  });
+
   it('serves an OpenAPI 3 document generated from the schemas, and a browsable UI', async () => {
     const doc = await call(base, 'GET', '/openapi.json');
     assert.equal(doc.status, 200);
@@ -282,6 +302,10 @@ describe('product-composite resilience, in real time with shortened timings', ()
       assert.match(slow.body.message, /^Did not observe any item or terminal signal within 1000ms/);
     }
     assert.equal(await state(), 'OPEN');
+    const open = await scrape(base);
+    assert.deepEqual(['closed', 'open', 'half_open'].map((s) => open.value('circuit_breaker_state', { name: 'product', state: s })), [0, 1, 0]);
+    assert.equal(open.value('circuit_breaker_transitions_total', { name: 'product', from_state: 'closed', to_state: 'open' }), 1);
+    assert.ok(open.value('http_client_request_duration_seconds_count', { peer_service: 'product', error_type: 'timeout' }) >= 3, 'the timeouts are counted');
 
     const fallback = await get('/product-composite/1?delay=2');
     assert.equal(fallback.status, 200);
@@ -297,5 +321,12 @@ describe('product-composite resilience, in real time with shortened timings', ()
 
     const events = (await call(base, 'GET', '/actuator/circuitbreakerevents/product/STATE_TRANSITION')).body.circuitBreakerEvents;
     assert.deepEqual(events.map((e: { stateTransition: string }) => e.stateTransition), ['CLOSED_TO_OPEN', 'OPEN_TO_HALF_OPEN', 'HALF_OPEN_TO_CLOSED']);
+    const closed = await scrape(base);
+    assert.deepEqual(['closed', 'open', 'half_open'].map((s) => closed.value('circuit_breaker_state', { name: 'product', state: s })), [1, 0, 0]);
+    assert.deepEqual(
+      [['closed', 'open'], ['open', 'half_open'], ['half_open', 'closed']].map(([from, to]) =>
+        closed.value('circuit_breaker_transitions_total', { name: 'product', from_state: from as string, to_state: to as string })),
+      [1, 1, 1],
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import pg from 'pg';
-import { eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
+import { assertServiceMetrics, eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
 import { productService } from './service.ts';
 
 const startProduct = (engine: Engine, extra: Record<string, string> = {}) =>
@@ -89,6 +89,12 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
       assert.match(reasons[3] ?? '', /^Invalid CREATE event/);
       assert.equal(reasons[4], 'Unknown event type: null');
     });
+
+    it('when /actuator/prometheus is scraped, then it counts GET /product/{productId} under its template, its consumer\'s events and its pool', () =>
+      assertServiceMetrics({
+        base: product.service.url, path: '/product/1', route: '/product/:productId', queue: { destination: 'products', group: 'productsGroup' },
+        engine, service: 'product', deadLetters: product.deadLetters().length,
+      }));
   });
 }
 

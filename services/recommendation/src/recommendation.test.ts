@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
-import { eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import { assertServiceMetrics, eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
 import { recommendationService } from './service.ts';
 
 const startRecommendation = (engine: Engine) =>
@@ -61,6 +61,12 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
       assert.match(reasons[0] ?? '', /^Invalid CREATE event: \/data\/rate/);
       assert.match(reasons[1] ?? '', /^Invalid CREATE event/);
     });
+
+    it('when /actuator/prometheus is scraped, then it counts GET /recommendation, its consumer\'s events and its pool', () =>
+      assertServiceMetrics({
+        base: service.service.url, path: '/recommendation?productId=1', route: '/recommendation', queue: { destination: 'recommendations', group: 'recommendationsGroup' },
+        engine, service: 'recommendation', deadLetters: service.deadLetters().length,
+      }));
   });
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import mysql from 'mysql2/promise';
-import { eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
+import { assertServiceMetrics, eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
 import { reviewService } from './service.ts';
 
 const startReview = (engine: Engine) =>
@@ -62,6 +62,12 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
       assert.match(reasons[0] ?? '', /^Invalid CREATE event: \/data\/subject/);
       assert.match(reasons[1] ?? '', /^Invalid CREATE event/);
     });
+
+    it('when /actuator/prometheus is scraped, then it counts GET /review, its consumer\'s events and its pool', () =>
+      assertServiceMetrics({
+        base: service.service.url, path: '/review?productId=1', route: '/review', queue: { destination: 'reviews', group: 'reviewsGroup' },
+        engine, service: 'review', deadLetters: service.deadLetters().length,
+      }));
   });
 }
 

@@ -1,3 +1,5 @@
+import type { DeliveryObserver } from './delivery.ts';
+
 export type EventHandler = (payload: unknown) => Promise<void>;
 
 export interface OutgoingMessage {
@@ -13,8 +15,8 @@ export interface BusHealth {
 export interface EventBus {
   /** Resolves only once every message is accepted (confirmed by the broker); rejects with BusUnavailableError otherwise. */
   publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void>;
-  /** Handles the messages of one group strictly one at a time, in order. */
-  subscribe(destination: string, group: string, handler: EventHandler): Promise<void>;
+  /** Handles the messages of one group strictly one at a time, in order; the observer hears of every delivery. */
+  subscribe(destination: string, group: string, handler: EventHandler, observer?: DeliveryObserver): Promise<void>;
   /** Connected or not, and which consumers are paused by failing infrastructure. */
   health(): BusHealth;
   /** Stops taking new messages, waits for in-flight handlers, then closes. */

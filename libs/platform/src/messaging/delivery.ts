@@ -71,6 +71,15 @@ export const wait: Wait = async (ms, signal) => {
   }
 };
 
+/** What a consumer's metrics learn of each delivery; the bus knows nothing of how they are kept. */
+export interface DeliveryObserver {
+  /** Before the first attempt: how long the event waited since it was published, when the bus knows. */
+  started(lagSeconds: number | undefined): void;
+  retried(reason: 'rejected' | 'infrastructure'): void;
+  /** Once per delivery, with the time from the first attempt to the outcome. */
+  finished(outcome: DeliveryOutcome, seconds: number): void;
+}
+
 export interface Delivery {
   /** Called before every attempt, so no attempt sees an object a previous attempt mutated. Throws EventRejectedError for an unreadable body. */
   decode: () => unknown;
@@ -81,6 +90,9 @@ export interface Delivery {
   /** Called each time the infrastructure fails; the caller reports the consumer as paused until deliver returns. */
   onInfrastructureFailure?: (error: Error, retries: number) => void;
   wait?: Wait;
+  /** When the event was published (epoch ms), for the lag its observer records. */
+  publishedAtMs?: number;
+  observer?: DeliveryObserver;
 }
 
 /**
@@ -89,7 +101,16 @@ export interface Delivery {
  * is the infrastructure's, so the same event is retried with backoff until it succeeds or we stop.
  */
 export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
-  const { policy, signal, log } = delivery;
+  const { observer, publishedAtMs } = delivery;
+  const startedAt = performance.now();
+  observer?.started(publishedAtMs === undefined ? undefined : Math.max(0, Date.now() - publishedAtMs) / 1000);
+  const outcome = await decide(delivery);
+  observer?.finished(outcome, (performance.now() - startedAt) / 1000);
+  return outcome;
+}
+
+async function decide(delivery: Delivery): Promise<DeliveryOutcome> {
+  const { policy, signal, log, observer } = delivery;
   const pause = delivery.wait ?? wait;
   const rejectionBackoff = { initialMs: policy.initialIntervalMs, maxMs: policy.maxIntervalMs, multiplier: policy.multiplier };
   const infraBackoff = { ...rejectionBackoff, maxMs: policy.infraRetryMaxMs };
@@ -114,6 +135,7 @@ export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
           { attempt: attempts, maxAttempts: policy.maxAttempts, retryInMs: rejectionDelay, reason: error.message },
           'event rejected; retrying',
         );
+        observer?.retried('rejected');
         if (!(await pause(rejectionDelay, signal))) break;
       } else {
         // Not the event's fault: the attempt does not count against it.
@@ -125,6 +147,7 @@ export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
           'handler failed outside the event (infrastructure); consumer paused, retrying the same event',
         );
         delivery.onInfrastructureFailure?.(error, infraRetries);
+        observer?.retried('infrastructure');
         if (!(await pause(infraDelay, signal))) break;
       }
     }

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AUDIT_GROUP, queueName, type BusHealth, type EventBus, type EventHandler, type OutgoingMessage } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
-import { deliver, notePause, pauseHealth, retryPolicyOf, withStuckConsumers, type Pause } from './delivery.ts';
+import { deliver, notePause, pauseHealth, retryPolicyOf, withStuckConsumers, type DeliveryObserver, type Pause } from './delivery.ts';
 import { BusUnavailableError } from './errors.ts';
 
 export interface DeadLetter {
@@ -15,13 +15,19 @@ export interface InProcessBus extends EventBus {
   audit(destination: string): unknown[];
 }
 
+interface Queued {
+  payload: unknown;
+  publishedAtMs: number;
+}
+
 interface GroupQueue {
   destination: string;
   group: string;
   name: string;
-  items: unknown[];
+  items: Queued[];
   deadLetters: DeadLetter[];
   handler?: EventHandler;
+  observer?: DeliveryObserver;
   pumping?: Promise<void>;
   paused?: Pause;
 }
@@ -67,9 +73,11 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     // Never run a handler inside publish().
     await nextTurn();
     while (queue.items.length > 0 && !stop.signal.aborted) {
-      const item = queue.items[0];
+      const { payload: item, publishedAtMs } = queue.items[0] as Queued;
       const outcome = await deliver({
         decode: () => structuredClone(item),
+        publishedAtMs,
+        observer: queue.observer,
         handler,
         policy,
         signal: stop.signal,
@@ -93,13 +101,14 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       if (closing) throw new BusUnavailableError('Message bus is closed');
       // Copy everything first so one payload that cannot be copied enqueues nothing.
       const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload) }));
+      const publishedAtMs = Date.now();
       for (const { destination, payload } of copies) {
         let audit = audits.get(destination);
         if (!audit) audits.set(destination, (audit = []));
         appendBounded(audit, payload);
         for (const queue of queues.values()) {
           if (queue.destination !== destination) continue;
-          const copy = structuredClone(payload);
+          const copy = { payload: structuredClone(payload), publishedAtMs };
           if (queue.group === AUDIT_GROUP) appendBounded(queue.items, copy);
           else queue.items.push(copy);
           kick(queue);
@@ -107,11 +116,12 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       }
     },
 
-    async subscribe(destination: string, group: string, handler: EventHandler): Promise<void> {
+    async subscribe(destination: string, group: string, handler: EventHandler, observer?: DeliveryObserver): Promise<void> {
       if (closing) throw new BusUnavailableError('Message bus is closed');
       const queue = groupQueue(destination, group);
       if (queue.handler) throw new Error(`Already subscribed to ${queue.name}`);
       queue.handler = handler;
+      queue.observer = observer;
       log.info({ queue: queue.name, queued: queue.items.length }, 'consumer started');
       kick(queue);
     },

@@ -6,6 +6,8 @@ import type { MessagingConfig } from './config.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createBus } from './index.ts';
 import { createRabbitBus } from './rabbitmq.ts';
+import { consumerMetrics, Metrics } from '../metrics/index.ts';
+import { parsePrometheusText } from '../testing/metrics.ts';
 import { brokerAdmin, event, orderRecorder, rabbitmqctl, testConfig, testLogger, uniqueDestination, waitFor, within, type BrokerAdmin, type TestEvent } from './test-support.ts';
 
 type Event = TestEvent;
@@ -156,6 +158,35 @@ describe('RabbitMQ bus', () => {
     assert.equal(headers['x-original-routingKey'], products);
     assert.equal(headers['x-attempts'], 3);
     assert.equal(await admin.messageCount(queueName(products, GROUP)), 0);
+  });
+
+  test('when events are handled, retried and dead-lettered through the broker, then the consumer\'s metrics count each, with the lag from the publish time', async () => {
+    const products = destination();
+    const eventBus = await bus(testConfig({ retry: fastRetry, infraRetryMaxMs: 50 }));
+    const metrics = new Metrics({ enabled: true });
+    let databaseUp = false;
+    const applied: number[] = [];
+    await eventBus.subscribe(products, GROUP, async (payload) => {
+      const { key } = payload as Event;
+      if (key === 1) throw new EventRejectedError('Duplicate key, Product Id: 1');
+      if (!databaseUp) {
+        databaseUp = true;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }
+      applied.push(key);
+    }, consumerMetrics(metrics)(products, GROUP));
+    await eventBus.publish([1, 2, 3].map((key) => ({ destination: products, payload: event('CREATE', key) })));
+    await waitFor(() => applied.length === 2, 'the two good events');
+    const scraped = parsePrometheusText(await metrics.registry.metrics());
+    const labels = { messaging_destination_name: products, messaging_consumer_group_name: GROUP };
+    assert.equal(scraped.value('messaging_process_total', labels), 2);
+    assert.equal(scraped.value('messaging_process_dead_lettered_total', labels), 1);
+    assert.equal(scraped.value('messaging_process_retried_total', { ...labels, reason: 'rejected' }), 2);
+    assert.equal(scraped.value('messaging_process_retried_total', { ...labels, reason: 'infrastructure' }), 1);
+    assert.equal(scraped.value('messaging_process_lag_seconds_count', labels), 3);
+    // Milliseconds from the header, read as such: a lag in seconds since 1970 would be decades.
+    const lag = scraped.value('messaging_process_lag_seconds_sum', labels);
+    assert.ok(lag >= 0 && lag < 3600, `lag ${lag} s`);
   });
 
   test('when a body that is not JSON is published to the exchange, then it ends in the DLQ with a reason and the consumer carries on', async () => {

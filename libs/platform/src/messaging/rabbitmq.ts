@@ -12,7 +12,7 @@ import {
   type OutgoingMessage,
 } from './bus.ts';
 import type { MessagingConfig, RabbitConfig } from './config.ts';
-import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type Pause } from './delivery.ts';
+import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type DeliveryObserver, type Pause } from './delivery.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { errorMessage } from '../errors.ts';
 import { backoffDelay, withTimeout } from '../timing.ts';
@@ -29,6 +29,7 @@ interface Subscription {
   group: string;
   queue: string;
   handler: EventHandler;
+  observer?: DeliveryObserver;
   /** Serialises deliveries across channel sessions, so a redelivery never overtakes a handler still running. */
   chain: Promise<void>;
   session?: Session;
@@ -40,6 +41,16 @@ interface Subscription {
 }
 
 const noop = (): void => {};
+
+/** Publish time in milliseconds: AMQP's own timestamp property counts whole seconds. */
+const PUBLISHED_AT_HEADER = 'x-published-at-ms';
+
+function publishedAtOf(message: ConsumeMessage): number | undefined {
+  const header: unknown = message.properties.headers?.[PUBLISHED_AT_HEADER];
+  if (typeof header === 'number' && Number.isFinite(header)) return header;
+  const seconds: unknown = message.properties.timestamp;
+  return typeof seconds === 'number' ? seconds * 1000 : undefined;
+}
 
 /** Resolves or rejects with the promise, or rejects with BusUnavailableError once the deadline passes. */
 function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
@@ -226,6 +237,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
 
   async function send(messages: ReadonlyArray<{ destination: string; content: Buffer }>, deadline: number): Promise<void> {
     const channel = await publisherChannel(deadline);
+    const publishedAtMs = Date.now();
     for (const destination of new Set(messages.map((message) => message.destination))) {
       await ensureDeclared(channel, destination);
     }
@@ -240,7 +252,8 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
               persistent: true,
               contentType: 'application/json',
               messageId: randomUUID(),
-              timestamp: Math.floor(Date.now() / 1000),
+              timestamp: Math.floor(publishedAtMs / 1000),
+              headers: { [PUBLISHED_AT_HEADER]: publishedAtMs },
             },
             callback,
           ),
@@ -355,6 +368,8 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     });
     const outcome = await deliver({
       decode: () => decodeBody(message.content),
+      publishedAtMs: publishedAtOf(message),
+      observer: subscription.observer,
       handler: subscription.handler,
       policy,
       signal: session.abort.signal,
@@ -405,7 +420,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     }
   }
 
-  async function subscribe(destination: string, group: string, handler: EventHandler): Promise<void> {
+  async function subscribe(destination: string, group: string, handler: EventHandler, observer?: DeliveryObserver): Promise<void> {
     if (closing) throw new BusUnavailableError('Message bus is closed');
     const queue = queueName(destination, group);
     if (subscriptions.has(queue)) throw new Error(`Already subscribed to ${queue}`);
@@ -414,6 +429,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       group,
       queue,
       handler,
+      observer,
       chain: Promise.resolve(),
       consuming: false,
       restarts: 0,

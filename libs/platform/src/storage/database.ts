@@ -16,7 +16,23 @@ export interface Database<DB> {
   db: Kysely<DB>;
   /** A `select 1` bounded by connectTimeoutMs; rejects with a message naming the database. */
   ping(): Promise<void>;
+  /** The connection pool's counts now; undefined for SQLite, which has none. */
+  pool(): PoolStats | undefined;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** mysql2 keeps its pool's counts in fields its types do not declare. */
+interface MysqlPoolInternals {
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
 }
 
 /**
@@ -25,11 +41,12 @@ export interface Database<DB> {
  */
 export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Logger } = {}): Database<DB> {
   const target = describeTarget(config);
-  const { dialect, closeFile } = createDialect(config, target, options.logger);
+  const { dialect, closeFile, pool } = createDialect(config, target, options.logger);
   const db = new Kysely<DB>({ dialect });
   return {
     kind: config.kind,
     db,
+    pool: () => pool?.(),
     async ping() {
       // A plain timer rather than Kysely's abort signal, which reports late failures on console.error.
       try {
@@ -52,17 +69,29 @@ export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Log
   };
 }
 
-function createDialect(config: DatabaseConfig, target: string, logger: Logger | undefined): { dialect: Dialect; closeFile?: () => void } {
+function createDialect(config: DatabaseConfig, target: string, logger: Logger | undefined): { dialect: Dialect; closeFile?: () => void; pool?: () => PoolStats } {
   switch (config.kind) {
     case 'postgres': {
       const pool = new pg.Pool({ ...postgresOptions(config, serverSettings(config)), max: config.poolSize });
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
-      return { dialect: new PostgresDialect({ pool }) };
+      return {
+        dialect: new PostgresDialect({ pool }),
+        pool: () => ({ max: config.poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      };
     }
     case 'mysql': {
       const pool = createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
-      return { dialect: new MysqlDialect({ pool }) };
+      const internals = pool as unknown as MysqlPoolInternals;
+      return {
+        dialect: new MysqlDialect({ pool }),
+        pool: () => ({
+          max: config.poolSize,
+          total: internals._allConnections?.length ?? 0,
+          idle: internals._freeConnections?.length ?? 0,
+          waiting: internals._connectionQueue?.length ?? 0,
+        }),
+      };
     }
     case 'sqlite': {
       const file = sqliteFile(config);

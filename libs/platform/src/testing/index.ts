@@ -177,3 +177,4 @@ export function keepAliveLoad(options: { clients: number; port: number; path: st
   }));
   return { result, errors, finished: Promise.all(runs).then(() => result) };
 }
+export { assertServiceMetrics, parsePrometheusText, requestCount, scrape, type Sample, type Scrape } from './metrics.ts';

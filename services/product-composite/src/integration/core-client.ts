@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
-import { HttpError } from '@landscape/platform';
+import { HttpError, type ClientCallRecorder } from '@landscape/platform';
 
 export interface CoreUrls {
   productUrl: string;
@@ -24,21 +24,28 @@ export type CoreClient = ReturnType<typeof createCoreClient>;
  * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
  * become HttpErrors with its status and message, so the composite can pass them on.
  */
-export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number }) {
+export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder }) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
 
-  async function getJson<S extends TSchema>(url: string, schema: S): Promise<Static<S>> {
+  async function getJson<S extends TSchema>(peer: string, url: string, schema: S): Promise<Static<S>> {
     // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const startedAt = performance.now();
+    const answer: { status?: number } = {};
+    let failure: unknown;
     try {
-      return await fetchJson(url, schema, controller.signal);
+      return await fetchJson(url, schema, controller.signal, answer);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       clearTimeout(timer);
+      options.record?.({ peer, method: 'GET', seconds: (performance.now() - startedAt) / 1000, ...callResult(answer.status, failure) });
     }
   }
 
-  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal): Promise<Static<S>> {
+  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal, answer: { status?: number }): Promise<Static<S>> {
     let response;
     try {
       response = await request(url, { dispatcher: agent, signal });
@@ -46,6 +53,7 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
       throw new HttpError(502, `${new URL(url).host} unreachable: ${(error as Error).message}`);
     }
+    answer.status = response.statusCode;
     let body: unknown;
     try {
       body = await response.body.json();
@@ -68,14 +76,25 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson(`${urls.productUrl}/product/${productId}${suffix}`, ProductResponse);
+      return getJson('product', `${urls.productUrl}/product/${productId}${suffix}`, ProductResponse);
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse));
+      return getJson('recommendation', `${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse));
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
-      return getJson(`${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse));
+      return getJson('review', `${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse));
     },
     close: () => agent.close(),
   };
+}
+
+/**
+ * What the metrics say of a call: the status the core service answered (its own 4xx and 5xx
+ * included), and why the call failed when that was not the answer itself.
+ */
+function callResult(status: number | undefined, failure: unknown): { status?: number; errorType?: string } {
+  if (failure instanceof CallTimeoutError) return { errorType: 'timeout', ...(status === undefined ? {} : { status }) };
+  if (status === undefined) return { errorType: failure === undefined ? 'error' : 'unreachable' };
+  if (failure !== undefined && status < 400) return { status, errorType: 'invalid_response' };
+  return { status };
 }

@@ -8,7 +8,8 @@ class NotFound extends Error {}
 
 function fixture() {
   let now = Date.parse('2026-01-01T00:00:00Z');
-  const breaker = new CircuitBreaker('product', settings, () => now);
+  const heard: string[] = [];
+  const breaker = new CircuitBreaker('product', settings, () => now, (from, to) => heard.push(`${from}>${to}`));
   const classify = (error: unknown): Outcome => (error instanceof NotFound ? 'ignored' : 'failure');
   return {
     breaker,
@@ -17,10 +18,21 @@ function fixture() {
     fail: () => breaker.run(async () => { throw new Error('boom'); }, classify).catch((e: unknown) => e),
     notFound: () => breaker.run(async () => { throw new NotFound(); }, classify).catch((e: unknown) => e),
     transitions: () => breaker.events.map((e) => e.stateTransition),
+    heard,
   };
 }
 
 describe('circuit breaker', () => {
+  it('when it goes round its cycle, then its listener hears each transition as it happens, the lazy one to HALF_OPEN included', async () => {
+    const f = fixture();
+    for (let i = 0; i < 5; i++) await f.fail();
+    assert.deepEqual(f.heard, ['CLOSED>OPEN']);
+    f.advance(settings.waitInOpenMs);
+    void f.breaker.state;
+    for (let i = 0; i < 3; i++) await f.ok();
+    assert.deepEqual(f.heard, ['CLOSED>OPEN', 'OPEN>HALF_OPEN', 'HALF_OPEN>CLOSED']);
+  });
+
   it('when fewer calls than the window have been recorded, then it stays CLOSED whatever they were', async () => {
     const f = fixture();
     for (let i = 0; i < 4; i++) await f.fail();

@@ -38,11 +38,13 @@ export class CircuitBreaker {
   #openedAt = 0;
   #halfOpenPermits = 0;
   readonly #events: TransitionEvent[] = [];
+  readonly #onTransition: ((from: State, to: State) => void) | undefined;
 
-  constructor(name: string, settings: BreakerSettings, now: () => number = Date.now) {
+  constructor(name: string, settings: BreakerSettings, now: () => number = Date.now, onTransition?: (from: State, to: State) => void) {
     this.name = name;
     this.#settings = settings;
     this.#now = now;
+    this.#onTransition = onTransition;
   }
 
   /** The state now; an OPEN breaker whose wait is over has moved to HALF_OPEN even without a call. */
@@ -119,5 +121,6 @@ export class CircuitBreaker {
       stateTransition: `${from}_TO_${to}`,
     });
     if (this.#events.length > this.#settings.eventBufferSize) this.#events.shift();
+    this.#onTransition?.(from, to);
   }
 }

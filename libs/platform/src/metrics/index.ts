@@ -1,0 +1,5 @@
+export { Metrics, metricsConfigSchema, methodLabel, PROMETHEUS_CONTENT_TYPE, DURATION_BUCKETS, type MetricsConfig } from './registry.ts';
+export { httpServerDuration, instrumentHttpServer, recordServerRequest, PROMETHEUS_PATH, UNMATCHED_ROUTE, type HttpServerDuration } from './http-server.ts';
+export { consumerMetrics } from './messaging.ts';
+export { databasePoolMetrics } from './database.ts';
+export { httpClientMetrics, type ClientCall, type ClientCallRecorder } from './http-client.ts';
