@@ -32,6 +32,11 @@ export const authServerConfigSchema = Type.Object({
         scope: Type.String({ minLength: 1 }),
         /** Where the authorization-code flow may return; none means the client has no browser flow. */
         redirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /**
+         * A browser application that cannot keep a secret: authorization code with PKCE only, no client
+         * authentication at the token endpoint, no other grant. It needs redirect URIs and has no secret.
+         */
+        public: Type.Optional(Type.Boolean()),
       }),
     ),
     /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
@@ -63,7 +68,9 @@ export type SigningKeyConfig = AuthServerConfig['auth']['keys'];
 
 export interface ClientSettings {
   id: string;
-  secret: string;
+  /** Undefined for a public client, which authenticates with nothing but its PKCE verifier. */
+  secret: string | undefined;
+  public: boolean;
   scopes: string[];
   redirectUris: string[];
 }
@@ -102,12 +109,17 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     }
     client.redirectUris.forEach((uri, i) => checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true }));
     const secret = secrets[id];
+    if (client.public === true) {
+      if (client.redirectUris.length === 0) throw new ConfigError(`Invalid configuration key auth.clients.${id}.redirectUris: a public client needs at least one`);
+      if (secret !== undefined) throw new ConfigError(`Invalid configuration key auth.clientSecrets.${id}: ${id} is a public client, which has no secret`);
+      return { id, secret: undefined, public: true, scopes, redirectUris: client.redirectUris };
+    }
     if (secret === undefined || secret.length === 0) {
       throw new ConfigError(
         `Missing configuration key: auth.clientSecrets.${id} (set ${envName('auth.clientSecrets')} to a JSON object of client id to secret)`,
       );
     }
-    return { id, secret, scopes, redirectUris: client.redirectUris };
+    return { id, secret, public: false, scopes, redirectUris: client.redirectUris };
   });
   if (clients.length === 0) throw new ConfigError('Missing configuration key: auth.clients (at least one client)');
   return {
