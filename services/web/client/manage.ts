@@ -13,7 +13,7 @@ export function setUpManageView(createForm: HTMLFormElement, deleteForm: HTMLFor
   createForm.addEventListener('submit', (event) => {
     event.preventDefault();
     void run(async () => {
-      const productId = positiveInteger(createForm, 'productId', 'Product id');
+      const productId = positiveInteger(createForm, 'productId', 'New product id');
       const fields = new FormData(createForm);
       const weight = Number(String(fields.get('weight') ?? '').trim());
       const count = (name: string) => Math.min(5, Math.max(0, Number(fields.get(name) ?? 0) || 0));

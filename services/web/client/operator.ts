@@ -48,7 +48,7 @@ export function setUpOperatorView(elements: Elements): { start(): void; stop(): 
       elements.log.replaceChildren();
       if (button) button.disabled = true;
       try {
-        const id = positiveInteger(elements.form, 'productId', 'Product id');
+        const id = positiveInteger(elements.form, 'productId', 'Product id for the cycle');
         const fault = new FormData(elements.form).get('fault') === 'delay' ? 'delay=3' : 'faultPercent=100';
         const initial = await breakerState();
         if (initial !== 'CLOSED') throw new Error(`The breaker is ${initial ?? 'unknown'}; wait for it to be CLOSED before starting a cycle.`);
