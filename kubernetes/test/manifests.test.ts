@@ -483,6 +483,8 @@ describe('cross references', () => {
       if (hosts.length !== 1) problems.push(`${dir}: one edge host expected, got ${hosts.join(', ')}`);
       if (issuer !== `https://${hosts[0]}`) problems.push(`${dir}: AUTH_ISSUER ${issuer} is not https://${hosts[0]}`);
       if (expected !== issuer) problems.push(`${dir}: SECURITY_ISSUER ${expected} differs from AUTH_ISSUER ${issuer}`);
+      const web = envOf('web', 'SECURITY_ISSUER');
+      if (web !== issuer) problems.push(`${dir}: the storefront's SECURITY_ISSUER ${web} differs from AUTH_ISSUER ${issuer}`);
       if (envOf('product-composite', 'SECURITY_JWKS_URL') !== undefined) problems.push(`${dir}: SECURITY_JWKS_URL overridden`);
       return problems;
     });

@@ -7,8 +7,6 @@ import {
   type TestAuthServer,
 } from './test-support.ts';
 
-// The storefront's client as config-repo registers it, with its redirect URI on the test server.
-const redirectUri = 'https://localhost:8443/store/';
 
 /** A token request as a browser application makes it: no Authorization header, client_id in the form. */
 async function publicTokenRequest(url: string, form: Record<string, string>) {
@@ -19,7 +17,12 @@ async function publicTokenRequest(url: string, form: Record<string, string>) {
 describe('auth-server with the storefront\'s public client', () => {
   const folder = temporaryFolder();
   let server: TestAuthServer;
-  before(async () => { server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }); });
+  // config-repo registers the path /store/, which is on the public URL: here the test server itself.
+  let redirectUri = '';
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') });
+    redirectUri = `${server.url}/store/`;
+  });
   after(async () => {
     await server.close();
     folder.remove();
@@ -69,10 +72,12 @@ describe('auth-server with the storefront\'s public client', () => {
     assert.equal(withSecret.status, 200);
   });
 
-  it('when the storefront asks to return anywhere but its registered page, then an error page and no redirect', async () => {
-    const response = await fetch(authorizationUrl(server.url, { clientId: 'store', redirectUri: 'https://evil.example/store/', scope: 'product:read', state: 'x', challenge: pkcePair().challenge }), { redirect: 'manual' });
-    assert.equal(response.status, 400);
-    assert.equal(response.headers.get('location'), null);
+  it('when the storefront asks to return anywhere but its registered page on the public URL, then an error page and no redirect', async () => {
+    for (const elsewhere of ['https://evil.example/store/', 'https://localhost:8443/store/', `${server.url}/store/other`]) {
+      const response = await fetch(authorizationUrl(server.url, { clientId: 'store', redirectUri: elsewhere, scope: 'product:read', state: 'x', challenge: pkcePair().challenge }), { redirect: 'manual' });
+      assert.equal(response.status, 400, elsewhere);
+      assert.equal(response.headers.get('location'), null);
+    }
   });
 });
 

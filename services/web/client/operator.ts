@@ -18,7 +18,9 @@ export function setUpOperatorView(elements: Elements): { start(): void; stop(): 
   const refresh = async (): Promise<Summary | undefined> => {
     const answer = await call<Summary>('GET', '/store/api/operator').catch(() => undefined);
     if (answer?.status !== 200) {
-      elements.state.textContent = 'unknown (the operator summary did not answer)';
+      elements.state.textContent = answer ? `unknown: ${explain(answer)}` : 'unknown (the operator summary did not answer)';
+      elements.rows.replaceChildren();
+      elements.transitions.replaceChildren();
       return undefined;
     }
     const { services, circuitBreaker } = answer.body;

@@ -1,5 +1,6 @@
 import { createHttpApp, errorBody, notFound, type Built, type ServiceDeps } from '@landscape/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createTokenVerifier, requireScope } from '@landscape/product-composite/security';
 import { loadAssets, type Asset } from './assets.ts';
 import type { WebConfig } from './config.ts';
 import { createOperatorView } from './operator.ts';
@@ -28,6 +29,7 @@ const otherMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, assets = loadAssets()): Promise<Built> {
   const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'web' } } });
   const operatorSummary = createOperatorView(config.web);
+  const verify = createTokenVerifier(config.security);
 
   app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
 
@@ -55,6 +57,11 @@ export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, as
     return send(request, reply, asset, 'no-cache');
   });
   page(`${basePath}/api/settings`, () => ({ clientId: config.web.clientId }));
-  page(`${basePath}/api/operator`, async (_request, reply) => reply.header('cache-control', 'no-store').send(await operatorSummary()));
+  // Whether each service is up and how the breaker fares is for signed-in users: in a cluster the edge
+  // publishes only the composite's liveness summary, and this must not show more to anyone else.
+  page(`${basePath}/api/operator`, async (request, reply) => {
+    requireScope(await verify(request.headers.authorization), 'product:read');
+    return reply.header('cache-control', 'no-store').send(await operatorSummary());
+  });
   return { app };
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { serviceConfigProperties } from '@landscape/platform';
+import { securityConfigSchema } from '@landscape/product-composite/security';
 
 export const webConfigSchema = Type.Object({
   ...serviceConfigProperties,
@@ -13,5 +14,7 @@ export const webConfigSchema = Type.Object({
     /** A service that has not answered its probe by then counts as unreachable. */
     checkTimeoutMs: Type.Integer({ minimum: 1, default: 2000 }),
   }),
+  /** The operator summary is for signed-in users: their access tokens are verified as the composite does. */
+  security: securityConfigSchema,
 });
 export type WebConfig = Static<typeof webConfigSchema>;

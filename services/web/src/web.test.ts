@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, type RunningService } from '@landscape/platform';
 import { freePort, testEnv } from '@landscape/platform/testing';
+import { AUDIENCE, ISSUER, startTestIssuer, type TestIssuer } from '@landscape/product-composite/testing';
 import { webService } from './service.ts';
 
 /** Stands in for the landscape's services: composite and product up, review not ready, its health details secret. */
@@ -37,6 +38,7 @@ function rawRequest(port: number, text: string): Promise<string> {
 
 describe('the storefront\'s web service', () => {
   let landscape: Server;
+  let issuer: TestIssuer;
   let web: RunningService;
   let base = '';
 
@@ -44,7 +46,8 @@ describe('the storefront\'s web service', () => {
     landscape = fakeLandscape();
     await new Promise<void>((resolve) => landscape.listen(0, '127.0.0.1', resolve));
     const fake = `http://127.0.0.1:${(landscape.address() as AddressInfo).port}`;
-    const config = webService.loadConfig(testEnv('web', 'sqlite'));
+    issuer = await startTestIssuer();
+    const config = webService.loadConfig(testEnv('web', 'sqlite', { SECURITY_JWKS_URL: issuer.jwksUrl, SECURITY_ISSUER: ISSUER, SECURITY_AUDIENCE: AUDIENCE }));
     config.web.services = {
       'product-composite': `${fake}/composite`, product: `${fake}/product`, review: `${fake}/review`, 'auth-server': `http://127.0.0.1:${await freePort()}`,
     };
@@ -54,6 +57,7 @@ describe('the storefront\'s web service', () => {
   });
   after(async () => {
     await web?.close();
+    await issuer?.close();
     await new Promise((resolve) => landscape?.close(resolve));
   });
 
@@ -136,7 +140,7 @@ describe('the storefront\'s web service', () => {
   });
 
   it('when the operator summary is asked for, then each service\'s probes are UP, DOWN or UNREACHABLE with no component details, and the breaker\'s state and transitions', async () => {
-    const response = await fetch(`${base}/store/api/operator`);
+    const response = await fetch(`${base}/store/api/operator`, { headers: { authorization: `Bearer ${await issuer.reader()}` } });
     assert.equal(response.status, 200);
     const text = await response.text();
     assert.doesNotMatch(text, /secret detail|postgres|components/);
@@ -149,6 +153,20 @@ describe('the storefront\'s web service', () => {
       ],
       circuitBreaker: { state: 'OPEN', transitions: [{ stateTransition: 'CLOSED_TO_OPEN', creationTime: '2026-01-01T00:00:00.000Z' }] },
     });
+  });
+
+  it('when the operator summary is asked for without a valid token or without product:read, then 401 or 403 and nothing of it', async () => {
+    const cases: Array<[string | undefined, number]> = [
+      [undefined, 401], ['Bearer not-a-jwt', 401], [`Bearer ${await issuer.sign({ scope: 'product:read' }, {}, -10)}`, 401],
+      [`Bearer ${await issuer.sign({ scope: 'other' })}`, 403],
+    ];
+    for (const [authorization, status] of cases) {
+      const response = await fetch(`${base}/store/api/operator`, authorization ? { headers: { authorization } } : {});
+      assert.equal(response.status, status, authorization);
+      const text = await response.text();
+      assert.doesNotMatch(text, /circuitBreaker|liveness/);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+    }
   });
 
   it('when the service\'s own health is asked for, then the platform\'s actuator answers', async () => {
