@@ -129,7 +129,7 @@ describe('the storefront in a real browser', () => {
     await shot('operator.png');
   });
 
-  it('when magnus signs out, then reads are refused with a clear 401 and signing in asks for his password again', async () => {
+  it('when magnus signs out, then reads and the operator summary are refused with a clear 401 and signing in asks for his password again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('Signed out').waitFor();
     await page.getByRole('link', { name: 'Products' }).click();
@@ -137,6 +137,11 @@ describe('the storefront in a real browser', () => {
     await page.getByRole('button', { name: 'Show product' }).click();
     await page.getByText('Not signed in, or the sign-in has expired (401). Sign in and try again.').waitFor();
     await shot('signed-out.png');
+    // The operator summary is for signed-in users only.
+    await page.getByRole('link', { name: 'Operator' }).click();
+    await page.locator('#breaker-state', { hasText: 'unknown: Not signed in' }).waitFor();
+    assert.equal(await page.getByRole('row').count(), 1, 'no service rows without a sign-in');
+    await page.getByRole('link', { name: 'Products' }).click();
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     assert.ok(await page.getByLabel('Password').isVisible());
