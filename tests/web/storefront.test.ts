@@ -82,8 +82,9 @@ describe('the storefront in a real browser', () => {
     await page.getByText('Partial answer: no reviews for this product.').waitFor();
     await shot('product.png');
 
+    // From the keyboard alone: Enter in the field submits the form.
     await page.getByLabel('Product id to show').fill('13');
-    await page.getByRole('button', { name: 'Show product' }).click();
+    await page.getByLabel('Product id to show').press('Enter');
     await page.getByText('Not found (404): No product found for productId: 13').waitFor();
     await page.getByLabel('Product id to show').fill('-1');
     await page.getByRole('button', { name: 'Show product' }).click();
@@ -92,8 +93,9 @@ describe('the storefront in a real browser', () => {
   });
 
   it('when magnus creates and then deletes a product, then the page says when each write\'s events have been applied', async () => {
-    await page.getByRole('link', { name: 'Create and delete' }).click();
+    await page.getByRole('link', { name: 'Create and delete' }).press('Enter');
     await page.getByRole('heading', { name: 'Create and delete' }).waitFor();
+    assert.equal(await page.evaluate('document.activeElement.id'), 'manage-heading', 'focus moves to the view\'s heading');
     await page.getByLabel('New product id').fill('4242');
     await page.getByLabel('Name').fill('Lamp 4242');
     await page.getByLabel('Weight').fill('3');

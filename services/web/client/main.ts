@@ -21,7 +21,7 @@ setUpProductView(byId<HTMLFormElement>('product-form'), byId('product-result'));
 setUpManageView(byId<HTMLFormElement>('create-form'), byId<HTMLFormElement>('delete-form'), byId('manage-log'));
 
 /** The view named by the address's fragment (#product, #manage, #operator); the operator view polls only while shown. */
-function route(): void {
+function route(event?: Event): void {
   const named = location.hash.slice(1);
   const view: View = (views as readonly string[]).includes(named) ? named as View : 'product';
   for (const name of views) byId(`view-${name}`).hidden = name !== view;
@@ -31,6 +31,8 @@ function route(): void {
   }
   if (view === 'operator') operator.start();
   else operator.stop();
+  // A keyboard or screen-reader user lands on the view's heading, not back at the top of the page.
+  if (event) byId(`${view}-heading`).focus();
 }
 
 function showAccount(): void {
