@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { HttpError } from '@landscape/platform';
 
 /** How access tokens are verified; shared with the storefront's operator summary, which verifies them the same way. */
@@ -14,15 +14,7 @@ export const securityConfigSchema = Type.Object({
   maxTokenLength: Type.Integer({ minimum: 100, default: 8192 }),
 });
 
-export interface SecuritySettings {
-  jwksUrl: string;
-  issuer: string;
-  audience: string;
-  algorithms: string[];
-  clockSkewSeconds: number;
-  cacheMaxEntries: number;
-  maxTokenLength: number;
-}
+export type SecuritySettings = Static<typeof securityConfigSchema>;
 
 export interface Principal {
   subject: string;
