@@ -41,7 +41,7 @@ export function signOut(): void {
  * the code out of the address bar at once, and exchanges it with the verifier. Returns the view the
  * user started from, or undefined when this was no sign-in answer.
  */
-export async function completeSignIn(clientId: string): Promise<string | undefined> {
+export async function completeSignIn(clientId: string, issuer: string): Promise<string | undefined> {
   const answer = new URLSearchParams(location.hash.slice(1));
   if (!answer.has('code') && !answer.has('error')) return undefined;
   const pending = readPending();
@@ -51,6 +51,9 @@ export async function completeSignIn(clientId: string): Promise<string | undefin
   if (!pending || answer.get('state') !== pending.state) {
     throw new Error('Sign-in refused: the answer does not belong to a sign-in this page started (state mismatch).');
   }
+  // RFC 9207: an answer naming another issuer comes from a server this page did not ask.
+  const from = answer.get('iss');
+  if (from !== null && from !== issuer) throw new Error(`Sign-in refused: the answer comes from ${from}, not from ${issuer}.`);
   const error = answer.get('error');
   if (error) throw new Error(`Sign-in did not complete: ${answer.get('error_description') ?? error}`);
   const response = await fetch('/oauth/token', {

@@ -43,7 +43,7 @@ function showAccount(): void {
 }
 
 async function start(): Promise<void> {
-  const settings = await (await fetch('/store/api/settings')).json() as { clientId: string };
+  const settings = await (await fetch('/store/api/settings')).json() as { clientId: string; issuer: string };
   byId('sign-in').addEventListener('click', () => void signIn(settings.clientId));
   byId('sign-out').addEventListener('click', () => {
     signOut();
@@ -52,7 +52,7 @@ async function start(): Promise<void> {
     byId('who').textContent = 'Signed out';
   });
   try {
-    await completeSignIn(settings.clientId);
+    await completeSignIn(settings.clientId, settings.issuer);
   } catch (error) {
     showNotice((error as Error).message);
   }

@@ -56,7 +56,8 @@ export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, as
     if (!asset) throw notFound(`No asset named ${(request.params as { file: string }).file}`);
     return send(request, reply, asset, 'no-cache');
   });
-  page(`${basePath}/api/settings`, () => ({ clientId: config.web.clientId }));
+  // The issuer lets the page check the sign-in answer's `iss` (RFC 9207): it came from this auth server.
+  page(`${basePath}/api/settings`, () => ({ clientId: config.web.clientId, issuer: config.security.issuer }));
   // Whether each service is up and how the breaker fares is for signed-in users: in a cluster the edge
   // publishes only the composite's liveness summary, and this must not show more to anyone else.
   page(`${basePath}/api/operator`, async (request, reply) => {

@@ -135,8 +135,8 @@ describe('the storefront\'s web service', () => {
     assert.equal((await fetch(`${base}/store/`)).status, 200);
   });
 
-  it('when the settings are asked for, then they name the public client the page signs in as', async () => {
-    assert.deepEqual(await (await fetch(`${base}/store/api/settings`)).json(), { clientId: 'store' });
+  it('when the settings are asked for, then they name the public client the page signs in as and the issuer it expects', async () => {
+    assert.deepEqual(await (await fetch(`${base}/store/api/settings`)).json(), { clientId: 'store', issuer: ISSUER });
   });
 
   it('when the operator summary is asked for, then each service\'s probes are UP, DOWN or UNREACHABLE with no component details, and the breaker\'s state and transitions', async () => {
