@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createLogger, loadConfig } from '@landscape/platform';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
 
-export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999 } as const;
+export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999, web: 7004 } as const;
 export type ServiceName = keyof typeof ports;
 
 const root = resolve(import.meta.dirname, '..');
@@ -48,6 +48,7 @@ export function banner(mode: string, edge: RunningEdge): string {
   const services = Object.entries(ports).map(([name, port]) => `  ${name.padEnd(18)} http://localhost:${port}`).join('\n');
   return `
 The product landscape is running (${mode}).
+  storefront         ${base}/store/  (sign in as magnus / password; the operator view at ${base}/store/#operator)
   edge               ${base}  (http://localhost:${edge.httpPort} redirects to it; its own health on http://localhost:${edge.managementPort}/actuator/health)
 ${services}
 

@@ -6,6 +6,7 @@ import { productCompositeService } from '@landscape/product-composite/service';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
+import { webService } from '@landscape/web/service';
 import { banner, startLocalEdge } from './landscape.ts';
 
 const logger = createLogger('landscape');
@@ -20,6 +21,7 @@ await runUntilSignal(logger, async () => {
     await reviewService.start(reviewService.loadConfig(env), { bus }),
     await authServerService.start(authServerService.loadConfig(env), { bus }),
     await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
+    await webService.start(webService.loadConfig(env), { bus }),
   ];
   const edge = await startLocalEdge(env);
   process.stdout.write(banner('all-in-one, data in data/', edge));

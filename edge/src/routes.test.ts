@@ -17,6 +17,11 @@ describe('edge routes', () => {
     assert.deepEqual(matchRoute(routes, '/actuator/health')?.service, 'product-composite');
     assert.equal(matchRoute(routes, '/actuator/info'), undefined, 'only health is published');
     assert.equal(matchRoute(routes, '/product/1'), undefined, 'core services stay internal');
+    assert.equal(matchRoute(routes, '/store/')?.service, 'web');
+    assert.equal(matchRoute(routes, '/store/assets/app.js')?.service, 'web');
+    assert.equal(matchRoute(routes, '/')?.service, 'web', 'the bare origin redirects to the storefront');
+    assert.equal(matchRoute(routes, '/storefront'), undefined);
+    assert.equal(matchRoute(routes, '/unknown'), undefined, 'any other path is still the edge\'s own 404');
   });
 
   it('matches Prefix by path element, not by string prefix', () => {

@@ -527,6 +527,8 @@ describe('cross references', () => {
       if (hosts.length !== 1) problems.push(`${dir}: one edge host expected, got ${hosts.join(', ')}`);
       if (issuer !== `https://${hosts[0]}`) problems.push(`${dir}: AUTH_ISSUER ${issuer} is not https://${hosts[0]}`);
       if (expected !== issuer) problems.push(`${dir}: SECURITY_ISSUER ${expected} differs from AUTH_ISSUER ${issuer}`);
+      const web = envOf('web', 'SECURITY_ISSUER');
+      if (web !== issuer) problems.push(`${dir}: the storefront's SECURITY_ISSUER ${web} differs from AUTH_ISSUER ${issuer}`);
       if (envOf('product-composite', 'SECURITY_JWKS_URL') !== undefined) problems.push(`${dir}: SECURITY_JWKS_URL overridden`);
       return problems;
     });
@@ -715,6 +717,11 @@ describe('cross references', () => {
       ['product', 'product-composite', 80, false],
       ['auth-server', 'product', 80, false],
       ['product', internet, 443, false],
+      // The storefront reads every service's probes for its operator page, and nothing calls it but the edge.
+      ...[...core, 'product-composite', 'auth-server'].map((s): Flow => ['web', s, 80, true]),
+      ...[...core, 'product-composite', 'auth-server'].map((s): Flow => [s, 'web', 80, false]),
+      [stranger, 'web', 80, false],
+      ['web', internet, 443, false],
     ];
 
     test('when the dev overlay is deployed, then only the edge, the composite calls, the databases, the broker and DNS get through', () => {
@@ -722,7 +729,10 @@ describe('cross references', () => {
         ...landscapeFlows,
         [ingressController, 'product-composite', 80, true],
         [ingressController, 'auth-server', 80, true],
+        [ingressController, 'web', 80, true],
         [ingressController, 'postgres', 5432, false],
+        ['web', 'postgres', 5432, false],
+        ['web', 'rabbitmq', 5672, false],
         ['product', 'postgres', 5432, true],
         ['recommendation', 'postgres', 5432, true],
         ['review', 'mysql', 3306, true],
@@ -764,6 +774,7 @@ describe('cross references', () => {
           ...landscapeFlows,
           [gatewayProxy, 'product-composite', 80, true],
           [gatewayProxy, 'auth-server', 80, true],
+          [gatewayProxy, 'web', 80, true],
           [gatewayProxy, 'product', 80, false],
           [gatewayNamespaceProxy, 'product-composite', 80, true],
           [ingressController, 'product-composite', 80, false],

@@ -28,7 +28,7 @@ export const kubernetesDir = join(repoRoot, 'kubernetes');
 export const namespace = 'hands-on';
 
 /** The services of the landscape: each has a Deployment and a Service of this name. */
-export const services = ['product', 'recommendation', 'review', 'product-composite', 'auth-server'] as const;
+export const services = ['product', 'recommendation', 'review', 'product-composite', 'auth-server', 'web'] as const;
 
 /** What the deploy scripts create besides `kubectl apply -k` (the openssl certificate). */
 export const createdByDeployScript = [{ kind: 'Secret', name: 'tls-certificate' }] as const;

@@ -156,7 +156,7 @@ describe('stopping the landscape under load', () => {
     await exited;
     running = undefined;
     await eventually(async () => {
-      for (const port of [7000, 7001, 7002, 7003, 9999]) assert.equal(await listening(port), false, `port ${port} is free`);
+      for (const port of [7000, 7001, 7002, 7003, 7004, 9999]) assert.equal(await listening(port), false, `port ${port} is free`);
     }, 20000, 200);
   });
 });

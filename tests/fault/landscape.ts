@@ -12,9 +12,10 @@ import { productCompositeService } from '@landscape/product-composite/service';
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
+import { webService } from '@landscape/web/service';
 
 export interface InProcessLandscape {
-  urls: { product: string; recommendation: string; review: string; composite: string; auth: string };
+  urls: { product: string; recommendation: string; review: string; composite: string; auth: string; web: string };
   edge: RunningEdge;
   /** The auth server's private key set, so a test can sign what only the auth server should. */
   authKeyFile: string;
@@ -66,17 +67,21 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     SERVICES_REVIEW_URL: review.url,
     SECURITY_JWKS_URL: `${auth.url}/oauth/jwks`,
   }), { bus: spied, logger });
+  const webConfig = webService.loadConfig({ ...env, SECURITY_JWKS_URL: `${auth.url}/oauth/jwks` });
+  webConfig.web.services = { 'product-composite': composite.url, product: product.url, recommendation: recommendation.url, review: review.url, 'auth-server': auth.url };
+  webConfig.web.compositeUrl = composite.url;
+  const web = await webService.start(webConfig, { bus: spied, logger });
 
   const edgeConfig = loadConfig(edgeConfigSchema, {
     service: 'edge',
     env: { ...env, EDGE_HTTPS_PORT: '0', EDGE_HTTP_PORT: '0', EDGE_MANAGEMENT_PORT: '0', EDGE_DATA_DIR: join(folder, 'edge') },
   });
-  edgeConfig.edge.backends = { 'product-composite': composite.url, 'auth-server': auth.url };
+  edgeConfig.edge.backends = { 'product-composite': composite.url, 'auth-server': auth.url, web: web.url };
   const edge = await startEdgeService(edgeConfig, logger);
 
-  const services = [edge, composite, auth, review, recommendation, product];
+  const services = [edge, web, composite, auth, review, recommendation, product];
   return {
-    urls: { product: product.url, recommendation: recommendation.url, review: review.url, composite: composite.url, auth: auth.url },
+    urls: { product: product.url, recommendation: recommendation.url, review: review.url, composite: composite.url, auth: auth.url, web: web.url },
     edge,
     authKeyFile: env.AUTH_KEYS_FILE ?? '',
     published: () => published,

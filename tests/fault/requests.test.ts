@@ -94,6 +94,7 @@ describe('fault suite: generated raw requests', () => {
     { name: 'recommendation', port: () => port(landscape.urls.recommendation), healthy: '/actuator/health', count: 300 },
     { name: 'review', port: () => port(landscape.urls.review), healthy: '/actuator/health', count: 300 },
     { name: 'auth-server', port: () => port(landscape.urls.auth), healthy: '/actuator/health', count: 300 },
+    { name: 'web', port: () => port(landscape.urls.web), healthy: '/actuator/health', count: 300 },
   ];
 
   for (const t of targets) {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
-export const landscapePorts = [7000, 7001, 7002, 7003, 9999, 8443, 8080, 8081];
+export const landscapePorts = [7000, 7001, 7002, 7003, 7004, 9999, 8443, 8080, 8081];
 
 /** The landscape under test takes the standard ports; a landscape left running would answer instead. */
 async function assertPortsFree(): Promise<void> {

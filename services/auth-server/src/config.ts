@@ -32,8 +32,16 @@ export const authServerConfigSchema = Type.Object({
       Type.Object({
         /** Space-separated scopes the client may ask for; what it gets when it names none. */
         scope: Type.String({ minLength: 1 }),
-        /** Where the authorization-code flow may return; none means the client has no browser flow. */
+        /**
+         * Where the authorization-code flow may return; none means the client has no browser flow. A path
+         * (`/store/`) is on publicUrl, so a page served by the same edge needs no per-host setting.
+         */
         redirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /**
+         * A browser application that cannot keep a secret: authorization code with PKCE only, no client
+         * authentication at the token endpoint, no other grant. It needs redirect URIs and has no secret.
+         */
+        public: Type.Optional(Type.Boolean()),
       }),
     ),
     /** Credentials, only ever from the environment: JSON objects client id -> secret, username -> password. */
@@ -90,7 +98,9 @@ export type StoreConfig = AuthServerConfig['auth']['store'];
 
 export interface ClientSettings {
   id: string;
-  secret: string;
+  /** Undefined for a public client, which authenticates with nothing but its PKCE verifier. */
+  secret: string | undefined;
+  public: boolean;
   scopes: string[];
   redirectUris: string[];
 }
@@ -126,14 +136,20 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     if (unknown !== undefined) {
       throw new ConfigError(`Invalid configuration key auth.clients.${id}.scope: ${unknown} is not one of auth.scopes`);
     }
-    client.redirectUris.forEach((uri, i) => checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true }));
+    const redirectUris = client.redirectUris.map((uri) => (uri.startsWith('/') && !uri.startsWith('//') ? new URL(uri, publicUrl).href : uri));
+    redirectUris.forEach((uri, i) => checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true }));
     const secret = secrets[id];
+    if (client.public === true) {
+      if (redirectUris.length === 0) throw new ConfigError(`Invalid configuration key auth.clients.${id}.redirectUris: a public client needs at least one`);
+      if (secret !== undefined) throw new ConfigError(`Invalid configuration key auth.clientSecrets.${id}: ${id} is a public client, which has no secret`);
+      return { id, secret: undefined, public: true, scopes, redirectUris };
+    }
     if (secret === undefined || secret.length === 0) {
       throw new ConfigError(
         `Missing configuration key: auth.clientSecrets.${id} (set ${envName('auth.clientSecrets')} to a JSON object of client id to secret)`,
       );
     }
-    return { id, secret, scopes, redirectUris: client.redirectUris };
+    return { id, secret, public: false, scopes, redirectUris };
   });
   if (clients.length === 0) throw new ConfigError('Missing configuration key: auth.clients (at least one client)');
   return {

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { serviceConfigProperties } from '@landscape/platform';
+import { securityConfigSchema } from '@landscape/platform/auth';
 
 const Ms = (defaultValue: number) => Type.Integer({ minimum: 0, default: defaultValue });
 
@@ -22,15 +23,7 @@ export const compositeConfigSchema = Type.Object({
       eventBufferSize: Type.Integer({ minimum: 1, default: 10 }),
     }, { default: {} }),
   }, { default: {} }),
-  security: Type.Object({
-    jwksUrl: Type.String({ minLength: 1 }),
-    issuer: Type.String({ minLength: 1 }),
-    audience: Type.String({ minLength: 1, default: 'product-composite' }),
-    algorithms: Type.Array(Type.String(), { minItems: 1, default: ['RS256'] }),
-    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
-    cacheMaxEntries: Type.Integer({ minimum: 1, default: 10000 }),
-    maxTokenLength: Type.Integer({ minimum: 100, default: 8192 }),
-  }),
+  security: securityConfigSchema,
   faults: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
 });
 export type CompositeConfig = Static<typeof compositeConfigSchema>;

@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { Type, type Static } from 'typebox';
 import { errorMessage, HttpError } from '../errors.ts';
 
-export interface SecuritySettings {
-  jwksUrl: string;
-  issuer: string;
-  audience: string;
-  algorithms: string[];
-  clockSkewSeconds: number;
-  cacheMaxEntries: number;
-  maxTokenLength: number;
-}
+/** How access tokens are verified; shared with the storefront's operator summary, which verifies them the same way. */
+export const securityConfigSchema = Type.Object({
+  jwksUrl: Type.String({ minLength: 1 }),
+  issuer: Type.String({ minLength: 1 }),
+  audience: Type.String({ minLength: 1, default: 'product-composite' }),
+  algorithms: Type.Array(Type.String(), { minItems: 1, default: ['RS256'] }),
+  clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+  cacheMaxEntries: Type.Integer({ minimum: 1, default: 10000 }),
+  maxTokenLength: Type.Integer({ minimum: 100, default: 8192 }),
+});
+
+export type SecuritySettings = Static<typeof securityConfigSchema>;
 
 export interface Principal {
   subject: string;

@@ -57,6 +57,17 @@ export function createResourcePolicy(settings: AuthSettings): ResourcePolicy {
 }
 
 function clientMetadata(client: ClientSettings, grants: { password: boolean }): ClientMetadata {
+  if (client.public) {
+    // Nothing to authenticate with but the PKCE verifier, which pkce.required demands of every client.
+    return {
+      client_id: client.id,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: client.redirectUris,
+      scope: ['openid', ...client.scopes].join(' '),
+      token_endpoint_auth_method: 'none',
+    };
+  }
   const browser = client.redirectUris.length > 0;
   return {
     client_id: client.id,
@@ -85,7 +96,8 @@ export function createProvider(
   const provider = new Provider(settings.issuer, {
     adapter: deps.store.adapter,
     clients: settings.clients.map((c) => clientMetadata(c, { password: settings.passwordGrant })),
-    clientAuthMethods: ['client_secret_basic'],
+    // `none` only when a public client is configured; each client is held to its own one method.
+    clientAuthMethods: ['client_secret_basic', ...(settings.clients.some((c) => c.public) ? ['none' as const] : [])],
     // Browser clients may call the token endpoint from the origins they are redirected to.
     clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     claims: { openid: ['sub'] },

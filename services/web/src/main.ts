@@ -1,0 +1,3 @@
+import { webService } from './service.ts';
+
+await webService.main();

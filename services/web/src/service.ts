@@ -1,0 +1,9 @@
+import { defineService } from '@landscape/platform';
+import { buildApp } from './app.ts';
+import { webConfigSchema } from './config.ts';
+
+export const webService = defineService({
+  name: 'web',
+  schema: webConfigSchema,
+  build: (config, deps) => buildApp(config, deps),
+});
