@@ -57,9 +57,6 @@ process.on('unhandledRejection', (error) => {
   logger.fatal({ err: error }, 'supervisor failed');
   void stop(1);
 });
-for (const name of names) run(name, envOf(name));
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
 
 async function ready(port: number): Promise<boolean> {
   try {
@@ -69,6 +66,11 @@ async function ready(port: number): Promise<boolean> {
   }
 }
 
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+// The edge first: its management port receives the services' spans over OTLP/HTTP (unless
+// OTEL_EXPORTER_OTLP_ENDPOINT names another collector), so its trace page shows whole traces.
 let edge: RunningEdge | undefined;
 try {
   edge = await startLocalEdge(envOf('product-composite'));
@@ -76,6 +78,8 @@ try {
   process.stderr.write(`\nedge: ${(error as Error).message}\n`);
   await stop(1);
 }
+const collector = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? (edge ? `http://127.0.0.1:${edge.managementPort}` : undefined);
+for (const name of names) run(name, { ...envOf(name), ...(collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector } : {}) });
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
   if (states.every(Boolean)) break;

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
-import { loggingConfigSchema } from '@landscape/platform';
+import { loggingConfigSchema, tracingConfigSchema } from '@landscape/platform';
 
 export const repositoryRoot = resolve(import.meta.dirname, '../..');
 
 export const edgeConfigSchema = Type.Object({
   logging: loggingConfigSchema,
+  /** The edge's SERVER span starts each request's trace (or continues the caller's traceparent). */
+  tracing: tracingConfigSchema,
   edge: Type.Object({
     /** The public ports are the way in: every interface, IPv4 and IPv6 (dual-stack). */
     host: Type.String({ default: '::' }),

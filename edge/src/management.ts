@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { errorBody, type Health, type HealthReport } from '@landscape/platform';
+import { errorBody, type Health, type HealthReport, type SpanStore, traceRoutes } from '@landscape/platform';
 
 export interface Management {
   port: number;
@@ -16,9 +16,11 @@ const send = (response: ServerResponse, status: number, body: unknown) => {
 
 /**
  * The edge's actuator on a port of its own: on the HTTPS port /actuator/health is the composite's,
- * as the Ingress routes it. Same paths and shapes as every service's actuator.
+ * as the Ingress routes it. Same paths and shapes as every service's actuator. With a span store it
+ * serves the trace pages and an OTLP/HTTP receiver into that store too (see traceRoutes).
  */
-export async function startManagement(settings: { host: string; port: number }, health: Health, logger: Logger): Promise<Management> {
+export async function startManagement(settings: { host: string; port: number }, health: Health, logger: Logger, spans?: SpanStore): Promise<Management> {
+  const traces = spans && traceRoutes(spans);
   const reports: Record<string, () => HealthReport | Promise<HealthReport>> = {
     '/actuator/health': () => health.overall(),
     '/actuator/health/liveness': () => health.liveness(),
@@ -27,6 +29,7 @@ export async function startManagement(settings: { host: string; port: number }, 
 
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]?.replace(/(.)\/+$/, '$1') ?? '/';
+    if (traces?.(request, response, path)) return;
     const report = reports[path];
     if (!report) return send(response, 404, errorBody(404, path, `No route for ${request.method} ${path}`));
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody } from '@landscape/platform';
+import { errorBody, injectTraceContext, nameRequestSpan } from '@landscape/platform';
 import { matchRoute, type Route } from './routes.ts';
 
 export interface ProxySettings {
@@ -75,6 +75,7 @@ export function createProxyHandler(settings: ProxySettings) {
     if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
+    nameRequestSpan(request.method, route.path);
     const base = settings.backends[route.service];
     if (!base) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
@@ -94,6 +95,8 @@ export function createProxyHandler(settings: ProxySettings) {
     headers['x-forwarded-host'] = request.headers.host ?? '';
     headers['x-forwarded-port'] = String(settings.httpsPort);
     headers['x-request-id'] = requestId;
+    // The edge's span is the backend's parent (a caller's own traceparent is replaced by it).
+    injectTraceContext(headers);
     if (request.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked';
 
     // Always the configured backend; from the client only the path and query.

@@ -6,12 +6,16 @@ import type { Logger } from 'pino';
 import { drainable } from './drain.ts';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
+import { traceFastify } from './tracing/http.ts';
+import type { Tracing } from './tracing/tracing.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
   health: Health;
   info: Record<string, unknown>;
   bodyLimit?: number;
+  /** Spans for every request; untraced without it. */
+  tracing?: Tracing;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -79,6 +83,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  if (options.tracing) traceFastify(app, options.tracing);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -9,3 +9,4 @@ export * from './messaging/index.ts';
 export * from './storage/index.ts';
 export * from './idempotent.ts';
 export * from './tls.ts';
+export * from './tracing/index.ts';

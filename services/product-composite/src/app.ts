@@ -11,7 +11,7 @@ import { createTokenVerifier } from './security/access-tokens.ts';
 
 export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
   const { resilience } = config;
-  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs });
+  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, tracing: deps.tracing });
   const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now);
   deps.health.add({
     name: 'circuitBreakers',
@@ -20,7 +20,7 @@ export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknow
     check: () => ({ status: 'UP', details: { product: { status: breaker.state === 'CLOSED' ? 'UP' : 'CIRCUIT_' + breaker.state, details: breaker.metrics() } } }),
   });
 
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, info: { app: { name: 'product-composite' } } });
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, tracing: deps.tracing, info: { app: { name: 'product-composite' } } });
   await app.register(swagger, {
     openapi: {
       info: { title: 'product-composite', version: '1', description: 'The product landscape\'s public API' },

@@ -74,6 +74,8 @@ export interface Delivery {
   /** Called before every attempt, so no attempt sees an object a previous attempt mutated. Throws EventRejectedError for an unreadable body. */
   decode: () => unknown;
   handler: EventHandler;
+  /** The message's headers, handed to the handler beside the payload. */
+  headers?: Readonly<Record<string, string>>;
   policy: RetryPolicy;
   signal: AbortSignal;
   log: Logger;
@@ -98,7 +100,7 @@ export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
   while (!signal.aborted) {
     attempts += 1;
     try {
-      await delivery.handler(delivery.decode());
+      await delivery.handler(delivery.decode(), { headers: delivery.headers ?? {} });
       if (infraRetries > 0) log.info({ infraRetries }, 'infrastructure is back; event applied, consumer resumes');
       return { kind: 'handled', attempts };
     } catch (thrown) {

@@ -15,11 +15,16 @@ export interface InProcessBus extends EventBus {
   audit(destination: string): unknown[];
 }
 
+interface Queued {
+  payload: unknown;
+  headers: Readonly<Record<string, string>>;
+}
+
 interface GroupQueue {
   destination: string;
   group: string;
   name: string;
-  items: unknown[];
+  items: Queued[];
   deadLetters: DeadLetter[];
   handler?: EventHandler;
   pumping?: Promise<void>;
@@ -50,7 +55,7 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     for (const group of groups) if (group !== AUDIT_GROUP) groupQueue(destination, group);
   }
 
-  function appendBounded(list: unknown[], item: unknown): void {
+  function appendBounded<T>(list: T[], item: T): void {
     list.push(item);
     if (list.length > config.auditMaxLength) list.splice(0, list.length - config.auditMaxLength);
   }
@@ -69,7 +74,8 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     while (queue.items.length > 0 && !stop.signal.aborted) {
       const item = queue.items[0];
       const outcome = await deliver({
-        decode: () => structuredClone(item),
+        decode: () => structuredClone(item?.payload),
+        headers: item?.headers ?? {},
         handler,
         policy,
         signal: stop.signal,
@@ -82,7 +88,7 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       if (outcome.kind === 'stopped') return;
       queue.items.shift();
       if (outcome.kind === 'dead-letter') {
-        queue.deadLetters.push({ payload: item, reason: outcome.reason });
+        queue.deadLetters.push({ payload: item?.payload, reason: outcome.reason });
         log.warn({ queue: queue.name, reason: outcome.reason, attempts: outcome.attempts }, 'event moved to the dead-letter list');
       }
     }
@@ -92,14 +98,14 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     async publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
       if (closing) throw new BusUnavailableError('Message bus is closed');
       // Copy everything first so one payload that cannot be copied enqueues nothing.
-      const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload) }));
-      for (const { destination, payload } of copies) {
+      const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload), headers: { ...message.headers } }));
+      for (const { destination, payload, headers } of copies) {
         let audit = audits.get(destination);
         if (!audit) audits.set(destination, (audit = []));
         appendBounded(audit, payload);
         for (const queue of queues.values()) {
           if (queue.destination !== destination) continue;
-          const copy = structuredClone(payload);
+          const copy = { payload: structuredClone(payload), headers };
           if (queue.group === AUDIT_GROUP) appendBounded(queue.items, copy);
           else queue.items.push(copy);
           kick(queue);
