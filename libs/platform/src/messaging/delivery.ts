@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { BusHealth, EventHandler } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
@@ -89,7 +90,12 @@ export interface Delivery {
  * an event at fault is attempted maxAttempts times and then dead-lettered; any other failure
  * is the infrastructure's, so the same event is retried with backoff until it succeeds or we stop.
  */
-export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+export function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+  // In the publisher's trace context, so the lines logged about this event carry its trace_id.
+  return context.with(propagation.extract(ROOT_CONTEXT, delivery.headers ?? {}), attemptUntilDone, undefined, delivery);
+}
+
+async function attemptUntilDone(delivery: Delivery): Promise<DeliveryOutcome> {
   const { policy, signal, log } = delivery;
   const pause = delivery.wait ?? wait;
   let attempts = 0;
