@@ -64,13 +64,13 @@ describe('the trace page in a real browser', () => {
     const names = await page.locator('#waterfall .row.span .name').allTextContents();
     assert.ok(names.includes('consumer · process reviews'), names.join(' | '));
     // The waterfall: every bar lies inside its track, the first hop's spans the trace.
-    const bars = await page.locator('#waterfall .bar').evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).style.width));
+    const bars = await page.locator('#waterfall .bar').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { style: { width: string } }).style.width));
     assert.ok(bars.every((w) => /^\d+(\.\d+)?%$/.test(w) && Number.parseFloat(w) <= 100.0001), bars.join(','));
     assert.ok(await page.locator('#traces a', { hasText: 'edge POST /product-composite' }).count() >= 1, 'the list links the trace');
 
-    const markup = await rows.evaluateAll((nodes) => nodes.some((n) => (n as HTMLElement).title.includes('<img src=x onerror=window.injected=1>')));
+    const markup = await rows.evaluateAll((nodes) => nodes.some((n) => (n as unknown as { title: string }).title.includes('<img src=x onerror=window.injected=1>')));
     assert.ok(markup, 'the markup is there, as text');
-    assert.equal(await page.evaluate(() => (window as unknown as { injected?: number }).injected), undefined, 'and never ran');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { injected?: number }).injected), undefined, 'and never ran');
     assert.equal(await page.locator('#waterfall img').count(), 0);
     assert.deepEqual(problems, []);
 
