@@ -79,7 +79,9 @@ try {
   await stop(1);
 }
 const collector = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? (edge ? `http://127.0.0.1:${edge.managementPort}` : undefined);
-for (const name of names) run(name, { ...envOf(name), ...(collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector } : {}) });
+// The services' spans live in the edge's store; a store of their own would only be read by nobody.
+const exported = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector, TRACING_STORE_MAX_TRACES: process.env['TRACING_STORE_MAX_TRACES'] ?? '0' } : {};
+for (const name of names) run(name, { ...envOf(name), ...exported });
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
   if (states.every(Boolean)) break;
