@@ -32,7 +32,7 @@ export const randomHex = (bytes: number) => Buffer.from(crypto.getRandomValues(n
 /** Which service did what: `service kind name` for every span of the trace. */
 export const hops = (spans: SpanView[]) => new Set(spans.map((s) => `${s.service} ${s.kind} ${s.name}`));
 
-/** A POST and a GET of one product under one trace id: every hop from the edge to the three consumers. */
+/** A POST and a GET of one product under one trace id: every hop from the edge to the three consumers and their queries. */
 export const EVERY_HOP = [
   'edge SERVER POST /product-composite',
   'product-composite SERVER POST /product-composite',
@@ -42,6 +42,9 @@ export const EVERY_HOP = [
   'product CONSUMER process products',
   'recommendation CONSUMER process recommendations',
   'review CONSUMER process reviews',
+  'product CLIENT INSERT products',
+  'recommendation CLIENT INSERT recommendations',
+  'review CLIENT INSERT reviews',
   'edge SERVER GET /product-composite',
   'product-composite SERVER GET /product-composite/:productId',
   'product-composite CLIENT GET /product/{productId}',
@@ -50,6 +53,9 @@ export const EVERY_HOP = [
   'product SERVER GET /product/:productId',
   'recommendation SERVER GET /recommendation',
   'review SERVER GET /review',
+  'product CLIENT SELECT products',
+  'recommendation CLIENT SELECT recommendations',
+  'review CLIENT SELECT reviews',
 ];
 
 export function assertEveryHop(spans: SpanView[], traceId: string): void {

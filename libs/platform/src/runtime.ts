@@ -107,7 +107,7 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     let database: Database<DB> | undefined;
     if (config.database) {
       await ensureDatabase(config.database, logger);
-      const db = openDatabase<DB>(config.database, { logger });
+      const db = openDatabase<DB>(config.database, { logger, tracing });
       database = db;
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);

@@ -4,3 +4,4 @@ export * from './store.ts';
 export * from './http.ts';
 export * from './messaging.ts';
 export * from './viewer.ts';
+export * from './database.ts';

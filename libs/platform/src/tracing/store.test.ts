@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpanStore, type StoredSpan } from './store.ts';
+import { summariseQuery } from './database.ts';
 import { fromOtlp } from './viewer.ts';
 
 const span = (traceId: string, spanId: string, extra: Partial<StoredSpan> = {}): StoredSpan => ({
@@ -59,5 +60,14 @@ describe('OTLP/JSON spans', () => {
     const bad = (span: Record<string, unknown>) => () => fromOtlp({ resourceSpans: [{ scopeSpans: [{ spans: [span as never] }] }] });
     assert.throws(bad({ traceId: 'x', spanId: 'c'.repeat(16), name: 'n', startTimeUnixNano: '1', endTimeUnixNano: '2' }));
     assert.throws(bad({ traceId: id(1), spanId: 'c'.repeat(16), name: 'n', startTimeUnixNano: '1.5', endTimeUnixNano: '2' }));
+  });
+});
+
+describe('query spans', () => {
+  it('when a query is summarised, then its span name is the operation and the table, never a value', () => {
+    assert.deepEqual(summariseQuery('select "name" from "products" where "product_id" = $1'), { operation: 'SELECT', collection: 'products' });
+    assert.deepEqual(summariseQuery('insert into `reviews` (`a`) values (?)'), { operation: 'INSERT', collection: 'reviews' });
+    assert.deepEqual(summariseQuery('update "recommendations" set "x" = ?'), { operation: 'UPDATE', collection: 'recommendations' });
+    assert.deepEqual(summariseQuery('select 1'), { operation: 'SELECT' });
   });
 });
