@@ -38,25 +38,28 @@ const json = (response: ServerResponse, status: number, body: unknown) =>
  */
 export function traceRoutes(store: SpanStore) {
   return (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
-    const method = request.method ?? 'GET';
-    if (path === '/v1/traces') {
-      if (method !== 'POST') return refuse(response, path, 'POST'), true;
-      receiveOtlp(request, response, store, path);
-      return true;
-    }
-    const page = ASSETS[path];
-    const isTraces = path === '/traces' || path.startsWith('/traces/');
-    if (!page && !isTraces) return false;
-    if (method !== 'GET' && method !== 'HEAD') return refuse(response, path, 'GET, HEAD'), true;
-    if (page) return send(response, 200, page.type, page.body), true;
-    if (path === '/traces') return json(response, 200, { traces: store.list() }), true;
-    const id = path.slice('/traces/'.length);
-    if (!TRACE_ID.test(id)) return json(response, 400, errorBody(400, path, 'Invalid trace id: 32 hexadecimal digits expected')), true;
-    const spans = store.trace(id.toLowerCase());
-    if (!spans) return json(response, 404, errorBody(404, path, `No trace ${id.toLowerCase()} here (unknown, or no longer kept)`)), true;
-    json(response, 200, { traceId: id.toLowerCase(), spans });
-    return true;
+    const ours = path === '/v1/traces' || path === '/traces' || path.startsWith('/traces/') || ASSETS[path] !== undefined;
+    if (ours) answer(request, response, path, store);
+    return ours;
   };
+}
+
+function answer(request: IncomingMessage, response: ServerResponse, path: string, store: SpanStore): void {
+  const method = request.method ?? 'GET';
+  if (path === '/v1/traces') {
+    if (method === 'POST') receiveOtlp(request, response, store, path);
+    else refuse(response, path, 'POST');
+    return;
+  }
+  if (method !== 'GET' && method !== 'HEAD') return refuse(response, path, 'GET, HEAD');
+  const page = ASSETS[path];
+  if (page) return send(response, 200, page.type, page.body);
+  if (path === '/traces') return json(response, 200, { traces: store.list() });
+  const id = path.slice('/traces/'.length).toLowerCase();
+  if (!TRACE_ID.test(id)) return json(response, 400, errorBody(400, path, 'Invalid trace id: 32 hexadecimal digits expected'));
+  const spans = store.trace(id);
+  if (!spans) return json(response, 404, errorBody(404, path, `No trace ${id} here (unknown, or no longer kept)`));
+  json(response, 200, { traceId: id, spans });
 }
 
 function refuse(response: ServerResponse, path: string, allow: string): void {
