@@ -407,30 +407,43 @@ async function soakPhase(): Promise<void> {
 
 // ---- tracing ----------------------------------------------------------------------------------
 
-/** The composite scenarios on a landscape started with tracing off, then on one started with it on. */
+/**
+ * The composite scenarios on a landscape started with tracing off, then on one started with it on, in
+ * `--repeats` rounds of off-then-on, so a machine that gets busier during the phase weighs on both.
+ * Each figure is the median over the rounds.
+ */
 async function tracingPhase(mode: Mode): Promise<void> {
-  say(`\n== Tracing off and on, ${mode}: the composite GET, direct and via the edge`);
-  const measured = new Map<string, { off?: { rps: number; p50: number; p99: number }; on?: { rps: number; p50: number; p99: number } }>();
-  for (const setting of ['off', 'on'] as const) {
-    const cwd = join(work, `tracing-${mode}-${setting}`);
-    mkdirSync(cwd, { recursive: true });
-    const landscape = await startLandscape(mode, { cwd, env: { ...childEnv, TRACING_ENABLED: setting === 'on' ? 'true' : 'false' }, logDir, log: say });
-    try {
-      await sleep(1000);
-      const { reader } = await prepare(landscape);
-      for (const s of scenarioUrls(mode, reader).filter((x) => x.id !== `${mode}/product`)) {
-        const figures = await measureLoad(s.url, s.headers, load);
-        const scenario = s.name.slice(`${mode}: `.length);
-        measured.set(scenario, { ...measured.get(scenario), [setting]: { rps: figures.rps, p50: figures.p50, p99: figures.p99 } });
-        say(`  tracing ${setting}, ${scenario}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms${figures.failed ? `, ${figures.failed} FAILED` : ''}`);
-        if (figures.failed > 0) report.notes.push(`tracing ${setting}, ${s.name}: ${figures.failed} requests failed; its figures are not comparable.`);
+  say(`\n== Tracing off and on, ${mode}: the composite GET, direct and via the edge, ${repeats} round(s) of off then on`);
+  type Samples = { rps: number[]; p50: number[]; p99: number[] };
+  const measured = new Map<string, { off: Samples; on: Samples }>();
+  for (let round = 1; round <= repeats; round++) {
+    for (const setting of ['off', 'on'] as const) {
+      const cwd = join(work, `tracing-${mode}-${setting}-${round}`);
+      mkdirSync(cwd, { recursive: true });
+      const landscape = await startLandscape(mode, { cwd, env: { ...childEnv, TRACING_ENABLED: setting === 'on' ? 'true' : 'false' }, logDir, log: say });
+      try {
+        await sleep(1000);
+        const { reader } = await prepare(landscape);
+        for (const s of scenarioUrls(mode, reader).filter((x) => x.id !== `${mode}/product`)) {
+          const figures = await measureLoad(s.url, s.headers, load);
+          const scenario = s.name.slice(`${mode}: `.length);
+          const entry = measured.get(scenario) ?? { off: { rps: [], p50: [], p99: [] }, on: { rps: [], p50: [], p99: [] } };
+          entry[setting].rps.push(figures.rps);
+          entry[setting].p50.push(figures.p50);
+          entry[setting].p99.push(figures.p99);
+          measured.set(scenario, entry);
+          say(`  round ${round}, tracing ${setting}, ${scenario}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms${figures.failed ? `, ${figures.failed} FAILED` : ''}`);
+          if (figures.failed > 0) report.notes.push(`tracing ${setting}, ${s.name}: ${figures.failed} requests failed; its figures are not comparable.`);
+        }
+      } finally {
+        await landscape.stop();
       }
-    } finally {
-      await landscape.stop();
     }
   }
-  for (const [scenario, { off, on }] of measured) {
-    if (!off || !on) continue;
+  const medians = (x: Samples) => ({ rps: median(x.rps), p50: median(x.p50), p99: median(x.p99) });
+  for (const [scenario, samples] of measured) {
+    const off = medians(samples.off);
+    const on = medians(samples.on);
     report.tracing!.push({ mode, scenario, off, on });
     say(`  ${mode}: ${scenario}: tracing on ÷ off = ${fmt(on.rps / off.rps)}× throughput, ${fmt(on.p50 / off.p50)}× p50`);
   }
