@@ -19,7 +19,7 @@ import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Repor
 import { median, round } from './lib/stats.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
 
-const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'profile'] as const;
+const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'tracing', 'profile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `npm run bench -- [options]
@@ -107,7 +107,7 @@ const tag = `run-${Date.now().toString(36)}`;
 const report: Report = {
   machine: machine(),
   settings: { ...load, repeats, products, modes, phases: [...phases], logLevel: flags['log-level'] ?? 'as configured' },
-  startup: [], memory: [], throughput: [], events: [], soak: [], notes: [],
+  startup: [], memory: [], throughput: [], events: [], soak: [], tracing: [], notes: [],
 };
 
 process.once('SIGINT', () => {
@@ -406,6 +406,50 @@ async function soakPhase(): Promise<void> {
   }
 }
 
+// ---- tracing ----------------------------------------------------------------------------------
+
+/**
+ * The composite scenarios on a landscape started with tracing off, then on one started with it on, in
+ * `--repeats` rounds of off-then-on, so a machine that gets busier during the phase weighs on both.
+ * Each figure is the median over the rounds.
+ */
+async function tracingPhase(mode: Mode): Promise<void> {
+  say(`\n== Tracing off and on, ${mode}: the composite GET, direct and via the edge, ${repeats} round(s) of off then on`);
+  type Samples = { rps: number[]; p50: number[]; p99: number[] };
+  const measured = new Map<string, { off: Samples; on: Samples }>();
+  for (let round = 1; round <= repeats; round++) {
+    for (const setting of ['off', 'on'] as const) {
+      const cwd = join(work, `tracing-${mode}-${setting}-${round}`);
+      mkdirSync(cwd, { recursive: true });
+      const landscape = await startLandscape(mode, { cwd, env: { ...childEnv, TRACING_ENABLED: setting === 'on' ? 'true' : 'false' }, logDir, log: say });
+      try {
+        await sleep(1000);
+        const { reader } = await prepare(landscape);
+        for (const s of scenarioUrls(mode, reader).filter((x) => x.id !== `${mode}/product`)) {
+          const figures = await measureLoad(s.url, s.headers, load);
+          const scenario = s.name.slice(`${mode}: `.length);
+          const entry = measured.get(scenario) ?? { off: { rps: [], p50: [], p99: [] }, on: { rps: [], p50: [], p99: [] } };
+          entry[setting].rps.push(figures.rps);
+          entry[setting].p50.push(figures.p50);
+          entry[setting].p99.push(figures.p99);
+          measured.set(scenario, entry);
+          say(`  round ${round}, tracing ${setting}, ${scenario}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms${figures.failed ? `, ${figures.failed} FAILED` : ''}`);
+          if (figures.failed > 0) report.notes.push(`tracing ${setting}, ${s.name}: ${figures.failed} requests failed; its figures are not comparable.`);
+        }
+      } finally {
+        await landscape.stop();
+      }
+    }
+  }
+  const medians = (x: Samples) => ({ rps: median(x.rps), p50: median(x.p50), p99: median(x.p99) });
+  for (const [scenario, samples] of measured) {
+    const off = medians(samples.off);
+    const on = medians(samples.on);
+    report.tracing!.push({ mode, scenario, off, on });
+    say(`  ${mode}: ${scenario}: tracing on ÷ off = ${fmt(on.rps / off.rps)}× throughput, ${fmt(on.p50 / off.p50)}× p50`);
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 const began = performance.now();
@@ -415,6 +459,7 @@ try {
   if (want('throughput') || want('memory')) await baselinePhase();
   if (want('throughput') || want('memory') || want('events')) for (const mode of modes) await modePhase(mode);
   if (want('soak') && modes.includes('all-in-one')) await soakPhase();
+  if (want('tracing')) for (const mode of modes) await tracingPhase(mode);
   if (want('profile')) await profilePhase();
 } catch (error) {
   failed = true;

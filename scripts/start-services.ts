@@ -59,9 +59,6 @@ process.on('unhandledRejection', (error) => {
   logger.fatal({ err: error }, 'supervisor failed');
   void stop(1);
 });
-for (const name of names) run(name, envOf(name));
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
 
 async function ready(port: number): Promise<boolean> {
   try {
@@ -71,6 +68,11 @@ async function ready(port: number): Promise<boolean> {
   }
 }
 
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+// The edge first: its management port receives the services' spans over OTLP/HTTP (unless
+// OTEL_EXPORTER_OTLP_ENDPOINT names another collector), so its trace page shows whole traces.
 let edge: RunningEdge | undefined;
 try {
   edge = await startLocalEdge(envOf('product-composite'));
@@ -78,6 +80,10 @@ try {
   process.stderr.write(`\nedge: ${(error as Error).message}\n`);
   await stop(1);
 }
+const collector = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? (edge ? `http://127.0.0.1:${edge.managementPort}` : undefined);
+// The services' spans live in the edge's store; a store of their own would only be read by nobody.
+const exported = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector, TRACING_STORE_MAX_TRACES: process.env['TRACING_STORE_MAX_TRACES'] ?? '0' } : {};
+for (const name of names) run(name, { ...envOf(name), ...exported });
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
   if (states.every(Boolean)) break;

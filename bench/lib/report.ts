@@ -19,6 +19,8 @@ export interface ThroughputFigure { id: string; name: string; rps: number; p50: 
 export interface EventFigure { name: string; p50: number; p99: number; getMs: number; firstGetPercent: number; products: number }
 /** RSS of one process under steady load over time, to show whether it levels off. */
 export interface SoakFigure { name: string; scenario: string; connections: number; samples: Array<{ seconds: number; rssMiB: number; rps: number }> }
+/** One scenario measured on a landscape started with tracing off, then on a landscape started with it on. */
+export interface TracingFigure { mode: string; scenario: string; off: { rps: number; p50: number; p99: number }; on: { rps: number; p50: number; p99: number } }
 export interface ProfileFigure { scenario: string; name: string; markdown: string; brief: string }
 
 export interface Report {
@@ -29,6 +31,7 @@ export interface Report {
   throughput: ThroughputFigure[];
   events: EventFigure[];
   soak?: SoakFigure[];
+  tracing?: TracingFigure[];
   profile?: ProfileFigure;
   notes: string[];
 }
@@ -81,6 +84,12 @@ export function results(report: Report): Result[] {
     add(`throughput: ${t.name}`, t.rps, 'req/s', bare?.rps, `throughput: ${BARE}`, { samples: t.samples.rps.map((v) => round(v, 4)), ...failed });
     add(`latency p50: ${t.name}`, t.p50, 'ms', bare?.p50, `latency p50: ${BARE}`, { samples: t.samples.p50.map((v) => round(v, 4)) });
     add(`latency p99: ${t.name}`, t.p99, 'ms', bare?.p99, `latency p99: ${BARE}`, { samples: t.samples.p99.map((v) => round(v, 4)) });
+  }
+  for (const t of report.tracing ?? []) {
+    const off = `${t.mode}: ${t.scenario}, tracing off`;
+    add(`throughput: ${t.mode}: ${t.scenario}, tracing on`, t.on.rps, 'req/s', t.off.rps, `throughput: ${off}`);
+    add(`latency p50: ${t.mode}: ${t.scenario}, tracing on`, t.on.p50, 'ms', t.off.p50, `latency p50: ${off}`);
+    add(`latency p99: ${t.mode}: ${t.scenario}, tracing on`, t.on.p99, 'ms', t.off.p99, `latency p99: ${off}`);
   }
   for (const e of report.events) {
     const baselineName = `one composite GET while polling (${e.name})`;
@@ -146,6 +155,15 @@ export function toMarkdown(report: Report): string {
     for (const t of report.throughput) {
       const failed = t.failed > 0 ? ` (**${t.failed} failed requests**)` : '';
       lines.push(`| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} |`);
+    }
+    lines.push('');
+  }
+
+  if (report.tracing && report.tracing.length > 0) {
+    lines.push('## The cost of tracing: the same scenario on a landscape started with tracing off, then on', '');
+    lines.push('| scenario | req/s off | req/s on | on ÷ off | p50 ms off | p50 ms on | on ÷ off | p99 ms off | p99 ms on |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const t of report.tracing) {
+      lines.push(`| ${t.mode}: ${t.scenario} | ${num(t.off.rps)} | ${num(t.on.rps)} | ${times(t.on.rps, t.off.rps)} | ${num(t.off.p50)} | ${num(t.on.p50)} | ${times(t.on.p50, t.off.p50)} | ${num(t.off.p99)} | ${num(t.on.p99)} |`);
     }
     lines.push('');
   }

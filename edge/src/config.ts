@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
-import { loggingConfigSchema, metricsConfigSchema } from '@landscape/platform';
+import { loggingConfigSchema, metricsConfigSchema, tracingConfigSchema } from '@landscape/platform';
 
 export const repositoryRoot = resolve(import.meta.dirname, '../..');
 
@@ -8,6 +8,8 @@ export const edgeConfigSchema = Type.Object({
   logging: loggingConfigSchema,
   /** The proxied requests' durations, served on the management port's /actuator/prometheus. */
   metrics: metricsConfigSchema,
+  /** The edge's SERVER span starts each request's trace (or continues the caller's traceparent). */
+  tracing: tracingConfigSchema,
   edge: Type.Object({
     /** The public ports are the way in: every interface, IPv4 and IPv6 (dual-stack). */
     host: Type.String({ default: '::' }),

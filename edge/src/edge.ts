@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { answerClientError, drainable, errorBody, httpServerDuration, refuseTunnels, type Metrics } from '@landscape/platform';
+import { answerClientError, disabledTracing, drainable, errorBody, httpServerDuration, refuseTunnels, tracedListener, type Metrics, type Tracing } from '@landscape/platform';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';
@@ -50,7 +50,9 @@ const listen = (server: Server, port: number, host: string) =>
  * The local stand-in for the Ingress: TLS 1.2+ on the HTTPS port with the routes of the Ingress
  * manifest, and an HTTP port that redirects to HTTPS except for ACME http-01 challenges.
  */
-export async function startEdge(config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate, metrics?: Metrics): Promise<Edge> {
+export async function startEdge(
+  config: EdgeConfig['edge'], logger: Logger, certificate?: KeyAndCertificate, metrics?: Metrics, tracing: Tracing = disabledTracing('edge'),
+): Promise<Edge> {
   const routes = readIngressRoutes(fromRoot(config.ingressFile));
   // Data lives under the working directory, like the services' SQLite files.
   const pair = certificate ?? (await loadOrCreateDevCertificate(resolve(config.dataDir), config.certificateNames));
@@ -75,7 +77,7 @@ export async function startEdge(config: EdgeConfig['edge'], logger: Logger, cert
   const serverOptions = { connectionsCheckingInterval: Math.min(30000, Math.ceil(headersTimeout / 4)), headersTimeout, requestTimeout };
   const https = createHttpsServer({ ...tlsOptions(pair), ...serverOptions });
   const httpsDrain = drainable(https, { tls: true, graceMs: DRAIN_GRACE_MS });
-  https.on('request', (request: IncomingMessage, response: ServerResponse) => proxy.handler(request, response));
+  https.on('request', tracedListener(tracing, 'https', (request: IncomingMessage, response: ServerResponse) => proxy.handler(request, response)));
   // CONNECT asks for a tunnel to any host:port; the edge only routes to its own backends.
   refuseTunnels(https, { 'strict-transport-security': HSTS });
   // The parser's own 400 and 431 on the TLS port carry HSTS like every other answer there.

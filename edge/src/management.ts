@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { errorBody, PROMETHEUS_CONTENT_TYPE, PROMETHEUS_PATH, type Health, type HealthReport, type Metrics } from '@landscape/platform';
+import { errorBody, PROMETHEUS_CONTENT_TYPE, PROMETHEUS_PATH, traceRoutes, type Health, type HealthReport, type Metrics, type SpanStore } from '@landscape/platform';
 
 export interface Management {
   port: number;
@@ -17,8 +17,12 @@ const send = (response: ServerResponse, status: number, body: unknown, contentTy
 /**
  * The edge's actuator on a port of its own: on the HTTPS port /actuator/health is the composite's,
  * as the Ingress routes it. Same paths and shapes as every service's actuator, /actuator/prometheus included.
+ * With a span store it serves the trace pages and an OTLP/HTTP receiver into that store too (see traceRoutes).
  */
-export async function startManagement(settings: { host: string; port: number }, health: Health, logger: Logger, metrics?: Metrics): Promise<Management> {
+export async function startManagement(
+  settings: { host: string; port: number }, health: Health, logger: Logger, metrics?: Metrics, spans?: SpanStore,
+): Promise<Management> {
+  const traces = spans && traceRoutes(spans);
   const healthReport = (report: () => HealthReport | Promise<HealthReport>) => async () => {
     const result = await report();
     return { status: result.status === 'UP' ? 200 : 503, body: result as unknown };
@@ -32,6 +36,7 @@ export async function startManagement(settings: { host: string; port: number }, 
 
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]?.replace(/(.)\/+$/, '$1') ?? '/';
+    if (traces?.(request, response, path)) return;
     const report = reports[path];
     if (!report) return send(response, 404, errorBody(404, path, `No route for ${request.method} ${path}`));
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody, recordServerRequest, type HttpServerDuration } from '@landscape/platform';
+import { errorBody, injectTraceContext, nameRequestSpan, recordServerRequest, type HttpServerDuration } from '@landscape/platform';
 import { matchRoute, type Route } from './routes.ts';
 
 export interface ProxySettings {
@@ -87,6 +87,7 @@ export function createProxyHandler(settings: ProxySettings) {
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
     routed = route.path;
+    nameRequestSpan(request.method, route.path);
     const base = settings.backends[route.service];
     if (!base) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
@@ -106,6 +107,8 @@ export function createProxyHandler(settings: ProxySettings) {
     headers['x-forwarded-host'] = request.headers.host ?? '';
     headers['x-forwarded-port'] = String(settings.httpsPort);
     headers['x-request-id'] = requestId;
+    // The edge's span is the backend's parent (a caller's own traceparent is replaced by it).
+    injectTraceContext(headers);
     if (request.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked';
 
     // Always the configured backend; from the client only the path and query.

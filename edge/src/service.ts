@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { Health, Metrics, type HealthContributor } from '@landscape/platform';
+import { createTracing, Health, Metrics, processSpanStore, type HealthContributor } from '@landscape/platform';
 import { acmeSettings, createCertificateManager } from './acme.ts';
 import { certificateDetails, describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
@@ -36,10 +36,14 @@ export async function startEdgeService(config: EdgeConfig, logger: Logger): Prom
   // A certificate kept from an earlier run is served from the first handshake; until one exists, the development one.
   const initial = manager?.stored ?? (await loadOrCreateDevCertificate(dataDir, config.edge.certificateNames));
   const metrics = new Metrics(config.metrics);
-  const edge = await startEdge(config.edge, logger, initial, metrics);
+  const tracing = createTracing('edge', config.tracing);
+  const edge = await startEdge(config.edge, logger, initial, metrics, tracing);
   const health = new Health();
   health.add(manager?.health ?? developmentCertificateHealth(initial));
-  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger, metrics)
+  // The process's store: in the all-in-one process the services' spans are there too; services in
+  // processes of their own can send theirs to the management port over OTLP/HTTP.
+  const spans = processSpanStore(config.tracing.store);
+  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger, metrics, spans)
     .catch(async (error: unknown) => {
       await edge.close();
       throw error;
@@ -54,6 +58,7 @@ export async function startEdgeService(config: EdgeConfig, logger: Logger): Prom
       await manager?.stop();
       await edge.close();
       await management.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -8,6 +8,8 @@ import { drainable } from './drain.ts';
 import { errorBody, HttpError } from './errors.ts';
 import type { Health, HealthReport } from './health.ts';
 import { instrumentHttpServer, type Metrics } from './metrics/index.ts';
+import { traceFastify } from './tracing/http.ts';
+import type { Tracing } from './tracing/tracing.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -16,6 +18,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** The service's instruments: its requests are recorded and /actuator/prometheus serves them. */
   metrics?: Metrics;
+  /** Spans for every request; untraced without it. */
+  tracing?: Tracing;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -83,6 +87,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  if (options.tracing) traceFastify(app, options.tracing);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -13,3 +13,4 @@ export * from './event-handler.ts';
 export * from './tls.ts';
 export * from './timing.ts';
 export * from './metrics/index.ts';
+export * from './tracing/index.ts';

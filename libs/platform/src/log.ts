@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { traceFields } from './tracing/tracing.ts';
 
 export type { Logger } from 'pino';
 
@@ -11,7 +12,8 @@ let terminal: ReturnType<typeof pretty> | undefined;
  * person watches a terminal (LOG_FORMAT=json keeps JSON there too).
  */
 export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
-  const options = { name: service, level, base: { service } };
+  // Inside a request or an event handler every line carries the active span's trace_id and span_id.
+  const options = { name: service, level, base: { service }, mixin: traceFields };
   if (!process.stdout.isTTY || process.env['LOG_FORMAT'] === 'json') return pino(options);
   terminal ??= pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' });
   return pino(options, terminal);

@@ -26,7 +26,7 @@ const emptyConfig = () => mkdtempSync(join(tmpdir(), 'runtime-test-'));
 
 async function startPlain(host: string) {
   const { messaging } = loadConfig(Type.Object({ messaging: messagingConfigSchema }), { service: 'plain', env: { CONFIG_LOCATION: emptyConfig(), MESSAGING_KIND: 'in-process' } });
-  const config: ServiceConfig = { server: { port: 0, host, shutdownTimeoutMs: 1000 }, logging: { level: 'silent' }, messaging };
+  const config: ServiceConfig = { server: { port: 0, host, shutdownTimeoutMs: 1000 }, logging: { level: 'silent' }, messaging, tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } } };
   return startService({ name: 'plain', config, logger, build: () => ({ app: createHttpApp({ logger, health: new Health(), info: {} }) }) });
 }
 

@@ -11,6 +11,7 @@ import { Health } from './health.ts';
 import { createBus, messagingConfigSchema, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
 import { consumerMetrics, databasePoolMetrics, Metrics, metricsConfigSchema, type MetricsConfig } from './metrics/index.ts';
 import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
+import { createTracing, tracedBus, tracingConfigSchema, type Tracing, type TracingConfig } from './tracing/index.ts';
 
 export const serverConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -35,6 +36,7 @@ export const serviceConfigProperties = {
   logging: loggingConfigSchema,
   messaging: messagingConfigSchema,
   metrics: metricsConfigSchema,
+  tracing: tracingConfigSchema,
 };
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
@@ -74,6 +76,8 @@ export interface ServiceDeps<DB> {
   health: Health;
   /** This service's instruments; createHttpApp serves them at /actuator/prometheus. */
   metrics: Metrics;
+  /** The service's tracer, for spans of its own outgoing calls. */
+  tracing: Tracing;
 }
 
 export interface ServiceSpec<DB> {
@@ -84,6 +88,8 @@ export interface ServiceSpec<DB> {
   migrationsDir?: string;
   /** A bus owned by the caller (the all-in-one process shares one); otherwise the service opens its own. */
   bus?: EventBus;
+  /** The name its spans carry (OTEL_SERVICE_NAME in a process of its own); the service's name otherwise. */
+  traceName?: string;
   build(deps: ServiceDeps<DB>): Built | Promise<Built>;
 }
 
@@ -101,23 +107,27 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     health.stopAccepting();
     for (const closer of closers.splice(0).reverse()) await closer();
   };
+  const tracing = createTracing(spec.traceName ?? spec.name, config.tracing);
+  // Last of all, so the spans of the shutdown itself are exported too.
+  closers.push(() => tracing.shutdown());
   try {
     let database: Database<DB> | undefined;
     if (config.database) {
       await ensureDatabase(config.database, logger);
-      const db = openDatabase<DB>(config.database, { logger });
+      const db = openDatabase<DB>(config.database, { logger, tracing });
       database = db;
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
       databasePoolMetrics(metrics, db, spec.name);
       health.add({ name: 'db', readiness: true, check: async () => (await db.ping(), { status: 'UP', details: { database: db.kind } }) });
     }
-    const bus = spec.bus ?? (await createBus(config.messaging, logger));
-    if (!spec.bus) closers.push(() => bus.close());
-    health.add({ name: 'messaging', readiness: true, check: () => bus.health() });
+    const ownBus = spec.bus ?? (await createBus(config.messaging, logger));
+    if (!spec.bus) closers.push(() => ownBus.close());
+    health.add({ name: 'messaging', readiness: true, check: () => ownBus.health() });
+    const bus = tracedBus(ownBus, tracing, config.messaging.kind);
 
     let address = '';
-    const built = await spec.build({ database, bus, logger, health, metrics, serviceAddress: () => address });
+    const built = await spec.build({ database, bus, logger, health, metrics, tracing, serviceAddress: () => address });
     const app = built.app;
     if (built.close) closers.push(built.close);
     const observe = consumerMetrics(metrics);
@@ -227,6 +237,7 @@ export interface ServiceConfig {
   messaging: MessagingConfig;
   /** Absent in a configuration built by hand (a test's): metrics are then on. */
   metrics?: MetricsConfig;
+  tracing: TracingConfig;
 }
 
 /**
@@ -244,19 +255,21 @@ export function defineService<S extends TSchema, DB>(definition: {
   const { name, schema } = definition;
   const load = (env?: Record<string, string | undefined>): Static<S> & ServiceConfig =>
     loadConfig(schema, { service: name, secretKeys, ...(env ? { env } : {}) }) as Static<S> & ServiceConfig;
-  const start = (config: Static<S> & ServiceConfig, options: { bus?: EventBus; logger?: Logger } = {}) =>
+  const start = (config: Static<S> & ServiceConfig, options: { bus?: EventBus; logger?: Logger; traceName?: string } = {}) =>
     startService<DB>({
       name,
       config: definition.usesDatabase?.(config) === false ? withoutDatabase(config) : config,
       logger: options.logger ?? createLogger(name, config.logging.level),
       ...(definition.migrationsDir ? { migrationsDir: definition.migrationsDir } : {}),
       ...(options.bus ? { bus: options.bus } : {}),
+      ...(options.traceName ? { traceName: options.traceName } : {}),
       build: (deps) => definition.build(config, deps),
     });
   const main = () =>
     runUntilSignal(createLogger(name), async () => {
       const config = load();
-      return { services: [await start(config)], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
+      const traceName = process.env['OTEL_SERVICE_NAME'];
+      return { services: [await start(config, traceName ? { traceName } : {})], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
     });
   return { name, schema, loadConfig: load, start, main };
 }

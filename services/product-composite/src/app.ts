@@ -12,7 +12,7 @@ import { createTokenVerifier } from '@landscape/platform/auth';
 
 export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
   const { resilience } = config;
-  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, record: httpClientMetrics(deps.metrics) });
+  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, record: httpClientMetrics(deps.metrics), tracing: deps.tracing });
   const breakers = breakerMetrics(deps.metrics);
   const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now, breakers.transitions('product'));
   breakers.watch(breaker);
@@ -23,7 +23,7 @@ export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknow
     check: () => ({ status: 'UP', details: { product: { status: breaker.state === 'CLOSED' ? 'UP' : 'CIRCUIT_' + breaker.state, details: breaker.metrics() } } }),
   });
 
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, info: { app: { name: 'product-composite' } } });
+  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, tracing: deps.tracing, info: { app: { name: 'product-composite' } } });
   await app.register(swagger, {
     openapi: {
       info: { title: 'product-composite', version: '1', description: 'The product landscape\'s public API' },

@@ -1,10 +1,17 @@
 import type { DeliveryObserver } from './delivery.ts';
 
-export type EventHandler = (payload: unknown) => Promise<void>;
+/** What travels beside a delivered event's payload: its headers (the publisher's W3C trace context among them). */
+export interface Delivered {
+  headers: Readonly<Record<string, string>>;
+}
+
+export type EventHandler = (payload: unknown, delivered?: Delivered) => Promise<void>;
 
 export interface OutgoingMessage {
   destination: string;
   payload: unknown;
+  /** Message headers, string-valued (`traceparent`, `tracestate`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface BusHealth {

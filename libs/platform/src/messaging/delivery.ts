@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { BusHealth, EventHandler } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
@@ -84,6 +85,8 @@ export interface Delivery {
   /** Called before every attempt, so no attempt sees an object a previous attempt mutated. Throws EventRejectedError for an unreadable body. */
   decode: () => unknown;
   handler: EventHandler;
+  /** The message's headers, handed to the handler beside the payload. */
+  headers?: Readonly<Record<string, string>>;
   policy: RetryPolicy;
   signal: AbortSignal;
   log: Logger;
@@ -100,7 +103,12 @@ export interface Delivery {
  * an event at fault is attempted maxAttempts times and then dead-lettered; any other failure
  * is the infrastructure's, so the same event is retried with backoff until it succeeds or we stop.
  */
-export async function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+export function deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+  // In the publisher's trace context, so the lines logged about this event carry its trace_id.
+  return context.with(propagation.extract(ROOT_CONTEXT, delivery.headers ?? {}), observed, undefined, delivery);
+}
+
+async function observed(delivery: Delivery): Promise<DeliveryOutcome> {
   const { observer, publishedAtMs } = delivery;
   const startedAt = performance.now();
   observer?.started(publishedAtMs === undefined ? undefined : Math.max(0, Date.now() - publishedAtMs) / 1000);
@@ -120,7 +128,7 @@ async function decide(delivery: Delivery): Promise<DeliveryOutcome> {
   while (!signal.aborted) {
     attempts += 1;
     try {
-      await delivery.handler(delivery.decode());
+      await delivery.handler(delivery.decode(), { headers: delivery.headers ?? {} });
       if (infraRetries > 0) log.info({ infraRetries }, 'infrastructure is back; event applied, consumer resumes');
       return { kind: 'handled', attempts };
     } catch (thrown) {

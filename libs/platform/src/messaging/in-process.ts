@@ -17,6 +17,7 @@ export interface InProcessBus extends EventBus {
 
 interface Queued {
   payload: unknown;
+  headers: Readonly<Record<string, string>>;
   publishedAtMs: number;
 }
 
@@ -56,7 +57,7 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     for (const group of groups) if (group !== AUDIT_GROUP) groupQueue(destination, group);
   }
 
-  function appendBounded(list: unknown[], item: unknown): void {
+  function appendBounded<T>(list: T[], item: T): void {
     list.push(item);
     if (list.length > config.auditMaxLength) list.splice(0, list.length - config.auditMaxLength);
   }
@@ -73,10 +74,11 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     // Never run a handler inside publish().
     await nextTurn();
     while (queue.items.length > 0 && !stop.signal.aborted) {
-      const { payload: item, publishedAtMs } = queue.items[0] as Queued;
+      const item = queue.items[0] as Queued;
       const outcome = await deliver({
-        decode: () => structuredClone(item),
-        publishedAtMs,
+        decode: () => structuredClone(item.payload),
+        headers: item.headers,
+        publishedAtMs: item.publishedAtMs,
         observer: queue.observer,
         handler,
         policy,
@@ -90,7 +92,7 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       if (outcome.kind === 'stopped') return;
       queue.items.shift();
       if (outcome.kind === 'dead-letter') {
-        queue.deadLetters.push({ payload: item, reason: outcome.reason });
+        queue.deadLetters.push({ payload: item?.payload, reason: outcome.reason });
         log.warn({ queue: queue.name, reason: outcome.reason, attempts: outcome.attempts }, 'event moved to the dead-letter list');
       }
     }
@@ -100,15 +102,15 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     async publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
       if (closing) throw new BusUnavailableError('Message bus is closed');
       // Copy everything first so one payload that cannot be copied enqueues nothing.
-      const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload) }));
+      const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload), headers: { ...message.headers } }));
       const publishedAtMs = Date.now();
-      for (const { destination, payload } of copies) {
+      for (const { destination, payload, headers } of copies) {
         let audit = audits.get(destination);
         if (!audit) audits.set(destination, (audit = []));
         appendBounded(audit, payload);
         for (const queue of queues.values()) {
           if (queue.destination !== destination) continue;
-          const copy = { payload: structuredClone(payload), publishedAtMs };
+          const copy = { payload: structuredClone(payload), headers, publishedAtMs };
           if (queue.group === AUDIT_GROUP) appendBounded(queue.items, copy);
           else queue.items.push(copy);
           kick(queue);

@@ -76,6 +76,16 @@ function decodeBody(content: Buffer): unknown {
   }
 }
 
+/** The message's string-valued headers (AMQP long strings may arrive as bytes). */
+function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (typeof value === 'string') out[name] = value;
+    else if (Buffer.isBuffer(value)) out[name] = value.toString('utf8');
+  }
+  return out;
+}
+
 export function rabbitConfigOf(config: MessagingConfig): RabbitConfig {
   if (!config.rabbitmq) throw new Error('Missing configuration: messaging.rabbitmq is required when messaging.kind is rabbitmq');
   return config.rabbitmq;
@@ -235,14 +245,14 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     return declaring;
   }
 
-  async function send(messages: ReadonlyArray<{ destination: string; content: Buffer }>, deadline: number): Promise<void> {
+  async function send(messages: ReadonlyArray<{ destination: string; content: Buffer; headers?: Readonly<Record<string, string>> }>, deadline: number): Promise<void> {
     const channel = await publisherChannel(deadline);
     const publishedAtMs = Date.now();
     for (const destination of new Set(messages.map((message) => message.destination))) {
       await ensureDeclared(channel, destination);
     }
     await Promise.all(
-      messages.map(({ destination, content }) =>
+      messages.map(({ destination, content, headers }) =>
         confirmed((callback) =>
           channel.publish(
             destination,
@@ -253,7 +263,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
               contentType: 'application/json',
               messageId: randomUUID(),
               timestamp: Math.floor(publishedAtMs / 1000),
-              headers: { [PUBLISHED_AT_HEADER]: publishedAtMs },
+              headers: { ...headers, [PUBLISHED_AT_HEADER]: publishedAtMs },
             },
             callback,
           ),
@@ -266,10 +276,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     if (closing) throw new BusUnavailableError('Message bus is closed');
     if (messages.length === 0) return;
     const deadline = Date.now() + rabbit.confirmTimeoutMs;
-    const encoded = messages.map(({ destination, payload }) => {
+    const encoded = messages.map(({ destination, payload, headers }) => {
       const json = JSON.stringify(payload);
       if (json === undefined) throw new TypeError(`Payload for ${destination} cannot be serialised to JSON`);
-      return { destination, content: Buffer.from(json) };
+      return { destination, content: Buffer.from(json), ...(headers ? { headers } : {}) };
     });
     const attempt = beforeDeadline(send(encoded, deadline), deadline, `no confirmation within ${rabbit.confirmTimeoutMs} ms`);
     // close() waits for these, at most until their deadline.
@@ -368,6 +378,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     });
     const outcome = await deliver({
       decode: () => decodeBody(message.content),
+      headers: stringHeaders(message.properties.headers),
       publishedAtMs: publishedAtOf(message),
       observer: subscription.observer,
       handler: subscription.handler,

@@ -1,6 +1,6 @@
 import { methodLabel, type Metrics } from './registry.ts';
 
-export interface ClientCall {
+export interface ClientCallRecord {
   /** The service called, by its name in the landscape (`product`), not its address. */
   peer: string;
   method: string;
@@ -11,7 +11,7 @@ export interface ClientCall {
   seconds: number;
 }
 
-export type ClientCallRecorder = (call: ClientCall) => void;
+export type ClientCallRecorder = (call: ClientCallRecord) => void;
 
 /** Outgoing calls' durations, in OpenTelemetry's names; a call that got no answer carries its error type. */
 export function httpClientMetrics(metrics: Metrics): ClientCallRecorder {

@@ -2,4 +2,4 @@ export { Metrics, metricsConfigSchema, methodLabel, PROMETHEUS_CONTENT_TYPE, DUR
 export { httpServerDuration, instrumentHttpServer, recordServerRequest, PROMETHEUS_PATH, UNMATCHED_ROUTE, type HttpServerDuration } from './http-server.ts';
 export { consumerMetrics } from './messaging.ts';
 export { databasePoolMetrics } from './database.ts';
-export { httpClientMetrics, type ClientCall, type ClientCallRecorder } from './http-client.ts';
+export { httpClientMetrics, type ClientCallRecord, type ClientCallRecorder } from './http-client.ts';

@@ -18,7 +18,7 @@ function config(metrics = { enabled: true }): ServiceConfig {
     service: 'metrics',
     env: { CONFIG_LOCATION: mkdtempSync(join(tmpdir(), 'metrics-test-')), MESSAGING_KIND: 'in-process', MESSAGING_RETRY_INITIAL_INTERVAL_MS: '5', MESSAGING_RETRY_MAX_INTERVAL_MS: '10' },
   });
-  return { server: { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 }, logging: { level: 'silent' }, messaging, metrics };
+  return { server: { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 }, logging: { level: 'silent' }, messaging, metrics, tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } } };
 }
 
 /** A service with one route template and one consumer that rejects events marked `poison`. */

@@ -10,6 +10,8 @@ import { NodeSqliteDatabase } from './node-sqlite.ts';
 import { errorMessage } from '../errors.ts';
 import { withTimeout } from '../timing.ts';
 import { tlsOptions } from '../tls.ts';
+import { queryTracer } from '../tracing/database.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export interface Database<DB> {
   kind: DatabaseConfig['kind'];
@@ -39,10 +41,11 @@ interface MysqlPoolInternals {
  * Opens a connection pool (or the SQLite file) for the configured engine. Server connections are
  * made on first use; a missing setting throws at once, naming the key.
  */
-export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Logger } = {}): Database<DB> {
+export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Logger; tracing?: Tracing } = {}): Database<DB> {
   const target = describeTarget(config);
   const { dialect, closeFile, pool } = createDialect(config, target, options.logger);
-  const db = new Kysely<DB>({ dialect });
+  const log = options.tracing && queryTracer(options.tracing, config);
+  const db = new Kysely<DB>({ dialect, ...(log ? { log } : {}) });
   return {
     kind: config.kind,
     db,

@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
-import { HttpError, type ClientCallRecorder } from '@landscape/platform';
+import { disabledTracing, HttpError, startClientCall, type ClientCall, type ClientCallRecorder, type Tracing } from '@landscape/platform';
 
 export interface CoreUrls {
   productUrl: string;
@@ -24,10 +24,13 @@ export type CoreClient = ReturnType<typeof createCoreClient>;
  * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
  * become HttpErrors with its status and message, so the composite can pass them on.
  */
-export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder }) {
+export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder; tracing?: Tracing }) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
+  const tracing = options.tracing ?? disabledTracing('product-composite');
 
-  async function getJson<S extends TSchema>(peer: string, url: string, schema: S): Promise<Static<S>> {
+  /** One call in a CLIENT span named after its URL template, which sends the span's traceparent along. */
+  async function getJson<S extends TSchema>(peer: string, url: string, schema: S, template: string): Promise<Static<S>> {
+    const call = startClientCall(tracing, 'GET', new URL(url), template);
     // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -35,9 +38,11 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     const answer: { status?: number } = {};
     let failure: unknown;
     try {
-      return await fetchJson(url, schema, controller.signal, answer);
+      return await fetchJson(url, schema, controller.signal, answer, call);
     } catch (error) {
       failure = error;
+      // A call that got its answer has ended its span already; this one got none.
+      call.fail(error);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -45,15 +50,16 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     }
   }
 
-  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal, answer: { status?: number }): Promise<Static<S>> {
+  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal, answer: { status?: number }, call: ClientCall): Promise<Static<S>> {
     let response;
     try {
-      response = await request(url, { dispatcher: agent, signal });
+      response = await request(url, { dispatcher: agent, signal, headers: call.headers });
     } catch (error) {
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
       throw new HttpError(502, `${new URL(url).host} unreachable: ${(error as Error).message}`);
     }
     answer.status = response.statusCode;
+    call.end(response.statusCode);
     let body: unknown;
     try {
       body = await response.body.json();
@@ -76,13 +82,13 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson('product', `${urls.productUrl}/product/${productId}${suffix}`, ProductResponse);
+      return getJson('product', `${urls.productUrl}/product/${productId}${suffix}`, ProductResponse, '/product/{productId}');
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson('recommendation', `${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse));
+      return getJson('recommendation', `${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse), '/recommendation');
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
-      return getJson('review', `${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse));
+      return getJson('review', `${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse), '/review');
     },
     close: () => agent.close(),
   };

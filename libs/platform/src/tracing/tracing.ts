@@ -1,0 +1,95 @@
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler,
+  type Sampler, type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { TracingConfig } from './config.ts';
+import { processSpanStore, storeProcessor } from './store.ts';
+
+/** One service's tracer. Disabled, nothing is instrumented and the tracer is never asked for a span. */
+export interface Tracing {
+  enabled: boolean;
+  service: string;
+  tracer: Tracer;
+  /** Exports what is still buffered, then stops. */
+  shutdown(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+export const disabledTracing = (service: string): Tracing => ({
+  enabled: false, service, tracer: trace.getTracer(service), shutdown: async () => {},
+});
+
+let contextInstalled = false;
+
+/**
+ * The process's context (AsyncLocalStorage) and W3C trace-context propagator, installed once and shared:
+ * in the all-in-one process every service's spans and log lines read the same active context.
+ */
+function installContext(): void {
+  if (contextInstalled) return;
+  contextInstalled = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+/** OTEL_TRACES_SAMPLER and its argument when set, else parent-based with the configured ratio for new traces. */
+export function samplerOf(ratio: number, env: Env): Sampler {
+  const raw = env['OTEL_TRACES_SAMPLER_ARG'];
+  const argument = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  const given = argument >= 0 && argument <= 1 ? argument : ratio;
+  switch (env['OTEL_TRACES_SAMPLER']) {
+    case 'always_on': return new AlwaysOnSampler();
+    case 'always_off': return new AlwaysOffSampler();
+    case 'traceidratio': return new TraceIdRatioBasedSampler(given);
+    case 'parentbased_always_on': return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    // parentbased_traceidratio, and what the configuration asks for when nothing is set.
+    default: return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(given) });
+  }
+}
+
+/** OTLP/HTTP export when an endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or its traces variant) and not switched off. */
+export function exportsOtlp(env: Env): boolean {
+  if (env['OTEL_TRACES_EXPORTER'] === 'none') return false;
+  return Boolean(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+}
+
+export function tracingEnabled(config: TracingConfig, env: Env): boolean {
+  return config.enabled && env['OTEL_SDK_DISABLED']?.trim().toLowerCase() !== 'true';
+}
+
+/**
+ * A tracer provider of the service's own, so each span carries its service's name as its resource even
+ * when several services share the process; the context and propagator are the process's. Spans go to
+ * the process's span store and, when an OTLP endpoint is set, to it over OTLP/HTTP.
+ */
+export function createTracing(service: string, config: TracingConfig, env: Env = process.env): Tracing {
+  if (!tracingEnabled(config, env)) return disabledTracing(service);
+  installContext();
+  const spanProcessors: SpanProcessor[] = [];
+  if (config.store.maxTraces > 0) spanProcessors.push(storeProcessor(processSpanStore(config.store)));
+  // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) and the batch OTEL_BSP_* itself.
+  if (exportsOtlp(env)) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': service }));
+  const provider = new BasicTracerProvider({ resource, sampler: samplerOf(config.sampleRatio, env), spanProcessors });
+  return {
+    enabled: true,
+    service,
+    tracer: provider.getTracer('@landscape/platform'),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** The active span's ids for a log line; nothing outside a span. */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
