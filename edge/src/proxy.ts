@@ -40,6 +40,31 @@ function sendError(response: ServerResponse, status: number, path: string, messa
   response.end(body);
 }
 
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id of a W3C `traceparent` header, when the request carries a well-formed one. */
+export function traceIdOf(request: IncomingMessage): string | undefined {
+  const given = request.headers['traceparent'];
+  return typeof given === 'string' ? TRACEPARENT.exec(given)?.[1] : undefined;
+}
+
+/**
+ * The access log: one line per request, written when its answer is complete (or the client left),
+ * with what an operator looks up a request by. The services log theirs at debug only.
+ */
+function logAccess(logger: Logger, request: IncomingMessage, response: ServerResponse, path: string, requestId: string): void {
+  const started = performance.now();
+  response.once('close', () => {
+    const line: Record<string, unknown> = {
+      method: request.method, path, status: response.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, requestId,
+    };
+    const traceId = traceIdOf(request);
+    if (traceId) line['traceId'] = traceId;
+    if (!response.writableFinished) line['aborted'] = true;
+    logger.info(line, 'access');
+  });
+}
+
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
 /**
@@ -72,6 +97,7 @@ export function createProxyHandler(settings: ProxySettings) {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     const requestId = requestIdOf(request);
     const target = originFormTarget(request.url ?? '');
+    logAccess(settings.logger, request, response, 'refused' in target ? (request.url ?? '').slice(0, 200) : target.path, requestId);
     if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);

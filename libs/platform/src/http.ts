@@ -60,6 +60,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
+    // The edge writes the one access line per request; a service's own request line is at debug (below).
+    disableRequestLogging: true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -82,6 +84,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // One line per request, at debug: at info every hop of every request would write a line of its own.
+  if (options.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    });
+  }
   refuseTunnels(app.server);
 
   // A response finished while the server closes ends its connection, so close() does not wait for the

@@ -1,8 +1,11 @@
 import { Agent, request } from 'undici';
-import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
 import { HttpError } from '@landscape/platform';
+
+/** A compiled contract check. */
+interface Checker<T> { Check(value: unknown): value is T }
 
 export interface CoreUrls {
   productUrl: string;
@@ -20,6 +23,13 @@ export class CallTimeoutError extends Error {
 
 export type CoreClient = ReturnType<typeof createCoreClient>;
 
+// Compiled once: checking every core answer against its contract is on the composite's hot path.
+const answers = {
+  product: Compile(ProductResponse),
+  recommendations: Compile(Type.Array(RecommendationResponse)),
+  reviews: Compile(Type.Array(ReviewResponse)),
+};
+
 /**
  * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
  * become HttpErrors with its status and message, so the composite can pass them on.
@@ -27,7 +37,7 @@ export type CoreClient = ReturnType<typeof createCoreClient>;
 export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number }) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
 
-  async function getJson<S extends TSchema>(url: string, schema: S): Promise<Static<S>> {
+  async function getJson<T>(url: string, schema: Checker<T>): Promise<T> {
     // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -38,7 +48,7 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     }
   }
 
-  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal): Promise<Static<S>> {
+  async function fetchJson<T>(url: string, schema: Checker<T>, signal: AbortSignal): Promise<T> {
     let response;
     try {
       response = await request(url, { dispatcher: agent, signal });
@@ -58,8 +68,8 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${new URL(url).host} answered ${response.statusCode}`);
     }
     // A core service answering something else than its contract is a bad gateway, not our crash.
-    if (!Value.Check(schema, body)) throw new HttpError(502, `${new URL(url).host} answered a body that does not match its contract`);
-    return body as Static<S>;
+    if (!schema.Check(body)) throw new HttpError(502, `${new URL(url).host} answered a body that does not match its contract`);
+    return body;
   }
 
   return {
@@ -68,13 +78,13 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson(`${urls.productUrl}/product/${productId}${suffix}`, ProductResponse);
+      return getJson(`${urls.productUrl}/product/${productId}${suffix}`, answers.product);
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse));
+      return getJson(`${urls.recommendationUrl}/recommendation?productId=${productId}`, answers.recommendations);
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
-      return getJson(`${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse));
+      return getJson(`${urls.reviewUrl}/review?productId=${productId}`, answers.reviews);
     },
     close: () => agent.close(),
   };
