@@ -16,6 +16,7 @@ import { freePort } from '@landscape/platform/testing';
 import { killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
 import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
+import { nodeFlags } from '../scripts/landscape.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
 
 const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'profile'] as const;
@@ -120,14 +121,14 @@ const fmt = (value: number) => String(round(value, 3));
 
 function bareServer(env: NodeJS.ProcessEnv, port: number): Started {
   // The same flags as the services, so the baseline pays for the same Node start.
-  return startNode('bare-server', [`--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
+  return startNode('bare-server', [...nodeFlags, `--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
 }
 
 async function bareEdge(env: NodeJS.ProcessEnv, backendPort: number): Promise<{ process: Started; url: string }> {
   const httpsPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === httpsPort) httpPort = await freePort();
-  const started = startNode('bare-edge', [join(root, 'bench/bare-edge.ts')], {
+  const started = startNode('bare-edge', [...nodeFlags, join(root, 'bench/bare-edge.ts')], {
     cwd: work,
     env: { ...env, BENCH_EDGE_DIR: join(work, 'edge'), BENCH_HTTPS_PORT: String(httpsPort), BENCH_HTTP_PORT: String(httpPort), BENCH_BACKEND: `http://127.0.0.1:${backendPort}` },
     logDir,
