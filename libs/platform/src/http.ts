@@ -81,13 +81,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request take fastify's callback form: an async one costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // One line per request, at debug: at info every hop of every request would write a line of its own.
   if (options.logger.isLevelEnabled('debug')) {
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      done();
     });
   }
   refuseTunnels(app.server);
@@ -98,7 +101,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // over one is answered instead of meeting a reset.
   const drain = drainable(app.server, { tls: false, graceMs: 250 });
   app.addHook('preClose', async () => { drain.begin(); });
-  app.addHook('onSend', async (_request, reply) => { drain.closeIfDraining(reply.raw); });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    drain.closeIfDraining(reply.raw);
+    done(null, payload);
+  });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, message } = describe(error);
