@@ -13,7 +13,7 @@ import {
 } from './lib/landscape.ts';
 import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
 import { freePort } from '@landscape/platform/testing';
-import { killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
+import { cpuMs, killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
 import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
 import { nodeFlags } from '../scripts/landscape.ts';
@@ -192,14 +192,16 @@ async function startupPhase(): Promise<void> {
 
 // ---- load -----------------------------------------------------------------------------------
 
-async function loadScenario(id: string, name: string, url: string, headers: Record<string, string> = {}): Promise<void> {
-  const figures = await measureLoad(url, headers, load);
+/** The measured processes' pids: their CPU time per request is reported beside the throughput. */
+async function loadScenario(id: string, name: string, url: string, headers: Record<string, string>, pids: number[]): Promise<void> {
+  const figures = await measureLoad(url, headers, load, () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0));
   const entry: ThroughputFigure = {
     id, name, rps: figures.rps, p50: figures.p50, p99: figures.p99, failed: figures.failed,
+    ...(figures.cpuMsPerRequest === undefined ? {} : { cpuMsPerRequest: figures.cpuMsPerRequest }),
     samples: { rps: figures.runs.map((r) => r.rps), p50: figures.runs.map((r) => r.p50), p99: figures.runs.map((r) => r.p99) },
   };
   report.throughput.push(entry);
-  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
+  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.cpuMsPerRequest === undefined ? '' : `, ${fmt(entry.cpuMsPerRequest * 1000)} µs CPU per request`}${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
   if (entry.failed > 0) report.notes.push(`${name}: ${entry.failed} requests failed (non-2xx, errors or timeouts); its figures are not comparable.`);
 }
 
@@ -226,8 +228,8 @@ async function baselinePhase(): Promise<void> {
     memory(BARE, bare.pid, 'idle');
     memory('edge alone, in front of the bare server', edge.process.pid, 'idle');
     if (want('throughput')) {
-      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`);
-      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url);
+      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`, {}, [bare.pid]);
+      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url, {}, [bare.pid, edge.process.pid]);
       memory(BARE, bare.pid, 'after');
       memory('edge alone, in front of the bare server', edge.process.pid, 'after');
     }
@@ -262,7 +264,7 @@ async function modePhase(mode: Mode): Promise<void> {
     for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'idle');
     const { reader, writer } = await prepare(landscape);
     if (want('throughput')) {
-      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers);
+      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers, [...landscape.processes().values()]);
       for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'after');
     }
     if (want('events')) {

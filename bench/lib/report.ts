@@ -15,7 +15,7 @@ export interface Machine {
 
 export interface StartupFigure { name: string; ms: number; samples: number[]; reportedMs?: number }
 export interface MemoryFigure { name: string; idleMiB?: number; afterLoadMiB?: number }
-export interface ThroughputFigure { id: string; name: string; rps: number; p50: number; p99: number; samples: { rps: number[]; p50: number[]; p99: number[] }; failed: number }
+export interface ThroughputFigure { id: string; name: string; rps: number; p50: number; p99: number; samples: { rps: number[]; p50: number[]; p99: number[] }; failed: number; cpuMsPerRequest?: number }
 export interface EventFigure { name: string; p50: number; p99: number; getMs: number; firstGetPercent: number; products: number }
 /** RSS of one process under steady load over time, to show whether it levels off. */
 export interface SoakFigure { name: string; scenario: string; connections: number; samples: Array<{ seconds: number; rssMiB: number; rps: number }> }
@@ -81,6 +81,7 @@ export function results(report: Report): Result[] {
     add(`throughput: ${t.name}`, t.rps, 'req/s', bare?.rps, `throughput: ${BARE}`, { samples: t.samples.rps.map((v) => round(v, 4)), ...failed });
     add(`latency p50: ${t.name}`, t.p50, 'ms', bare?.p50, `latency p50: ${BARE}`, { samples: t.samples.p50.map((v) => round(v, 4)) });
     add(`latency p99: ${t.name}`, t.p99, 'ms', bare?.p99, `latency p99: ${BARE}`, { samples: t.samples.p99.map((v) => round(v, 4)) });
+    if (t.cpuMsPerRequest !== undefined) add(`CPU per request: ${t.name}`, t.cpuMsPerRequest * 1000, 'µs', bare?.cpuMsPerRequest === undefined ? undefined : bare.cpuMsPerRequest * 1000, `CPU per request: ${BARE}`);
   }
   for (const e of report.events) {
     const baselineName = `one composite GET while polling (${e.name})`;
@@ -107,7 +108,8 @@ export function goals(report: Report): GoalRow[] {
   const ratioRow = (id: string, figure: string, limit: number) => {
     const t = report.throughput.find((x) => x.id === id);
     const value = t && bare ? t.rps / bare.rps : undefined;
-    rows.push({ figure, measured: value === undefined ? 'not measured' : `${num(value)}× (${num(t!.rps)} req/s; bare ${num(bare!.rps)})`, goal: `≥ ${limit}×`, met: at(value, true, limit) });
+    const cpu = t?.cpuMsPerRequest !== undefined && bare?.cpuMsPerRequest !== undefined ? `; by CPU per request ${num(bare.cpuMsPerRequest / t.cpuMsPerRequest)}×` : '';
+    rows.push({ figure, measured: value === undefined ? 'not measured' : `${num(value)}× (${num(t!.rps)} req/s; bare ${num(bare!.rps)}${cpu})`, goal: `≥ ${limit}×`, met: at(value, true, limit) });
   };
   ratioRow('all-in-one/composite-edge', 'all-in-one: composite GET via the edge (TLS, JWT) × bare', 0.045);
   ratioRow('all-in-one/composite', 'all-in-one: composite GET direct (JWT) × bare', 0.065);
@@ -198,10 +200,12 @@ export function toMarkdown(report: Report): string {
   const bare = report.throughput.find((t) => t.id === 'bare');
   if (report.throughput.length > 0) {
     lines.push(`## Throughput and latency: ${settings['connections']} connections`, '');
-    lines.push('| scenario | req/s | × bare | p50 ms | × bare | p99 ms | × bare |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| scenario | req/s | × bare | p50 ms | × bare | p99 ms | × bare | CPU µs per request | bare ÷ this |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const t of report.throughput) {
       const failed = t.failed > 0 ? ` (**${t.failed} failed requests**)` : '';
-      lines.push(`| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} |`);
+      const cpu = t.cpuMsPerRequest === undefined ? '–' : num(t.cpuMsPerRequest * 1000);
+      const cpuRatio = t.cpuMsPerRequest === undefined ? '–' : times(bare?.cpuMsPerRequest, t.cpuMsPerRequest);
+      lines.push(`| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} | ${cpu} | ${cpuRatio} |`);
     }
     lines.push('');
   }
