@@ -14,9 +14,10 @@ import {
 import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
 import { errorMessage } from '@landscape/platform';
 import { freePort } from '@landscape/platform/testing';
-import { killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
+import { cpuMs, killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
 import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
+import { nodeFlags } from '../scripts/landscape.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
 
 const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'tracing', 'profile'] as const;
@@ -121,14 +122,14 @@ const fmt = (value: number) => String(round(value, 3));
 
 function bareServer(env: NodeJS.ProcessEnv, port: number): Started {
   // The same flags as the services, so the baseline pays for the same Node start.
-  return startNode('bare-server', [`--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
+  return startNode('bare-server', [...nodeFlags, `--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
 }
 
 async function bareEdge(env: NodeJS.ProcessEnv, backendPort: number): Promise<{ process: Started; url: string }> {
   const httpsPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === httpsPort) httpPort = await freePort();
-  const started = startNode('bare-edge', [join(root, 'bench/bare-edge.ts')], {
+  const started = startNode('bare-edge', [...nodeFlags, join(root, 'bench/bare-edge.ts')], {
     cwd: work,
     env: { ...env, BENCH_EDGE_DIR: join(work, 'edge'), BENCH_HTTPS_PORT: String(httpsPort), BENCH_HTTP_PORT: String(httpPort), BENCH_BACKEND: `http://127.0.0.1:${backendPort}` },
     logDir,
@@ -192,14 +193,16 @@ async function startupPhase(): Promise<void> {
 
 // ---- load -----------------------------------------------------------------------------------
 
-async function loadScenario(id: string, name: string, url: string, headers: Record<string, string> = {}): Promise<void> {
-  const figures = await measureLoad(url, headers, load);
+/** The measured processes' pids: their CPU time per request is reported beside the throughput. */
+async function loadScenario(id: string, name: string, url: string, headers: Record<string, string>, pids: number[]): Promise<void> {
+  const figures = await measureLoad(url, headers, load, () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0));
   const entry: ThroughputFigure = {
     id, name, rps: figures.rps, p50: figures.p50, p99: figures.p99, failed: figures.failed,
+    ...(figures.cpuMsPerRequest === undefined ? {} : { cpuMsPerRequest: figures.cpuMsPerRequest }),
     samples: { rps: figures.runs.map((r) => r.rps), p50: figures.runs.map((r) => r.p50), p99: figures.runs.map((r) => r.p99) },
   };
   report.throughput.push(entry);
-  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
+  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.cpuMsPerRequest === undefined ? '' : `, ${fmt(entry.cpuMsPerRequest * 1000)} µs CPU per request`}${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
   if (entry.failed > 0) report.notes.push(`${name}: ${entry.failed} requests failed (non-2xx, errors or timeouts); its figures are not comparable.`);
 }
 
@@ -226,8 +229,8 @@ async function baselinePhase(): Promise<void> {
     memory(BARE, bare.pid, 'idle');
     memory('edge alone, in front of the bare server', edge.process.pid, 'idle');
     if (want('throughput')) {
-      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`);
-      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url);
+      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`, {}, [bare.pid]);
+      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url, {}, [bare.pid, edge.process.pid]);
       memory(BARE, bare.pid, 'after');
       memory('edge alone, in front of the bare server', edge.process.pid, 'after');
     }
@@ -262,7 +265,7 @@ async function modePhase(mode: Mode): Promise<void> {
     for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'idle');
     const { reader, writer } = await prepare(landscape);
     if (want('throughput')) {
-      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers);
+      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers, [...landscape.processes().values()]);
       for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'after');
     }
     if (want('events')) {

@@ -4,6 +4,14 @@ import { resolve } from 'node:path';
 import { createLogger, loadConfig } from '@landscape/platform';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
 
+/**
+ * V8 flags every service process runs with. Node sizes the young generation from the machine's memory
+ * (64 MiB semi-spaces on a large host), which a service's short-lived request objects never need: 16 MiB
+ * keeps scavenges cheap and the resident set about 100 MiB smaller. The old generation is left to V8.
+ * The package.json scripts and the Dockerfile pass the same flags.
+ */
+export const nodeFlags = ['--max-semi-space-size=16'];
+
 export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999, web: 7004 } as const;
 export type ServiceName = keyof typeof ports;
 

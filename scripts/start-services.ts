@@ -9,7 +9,7 @@ import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import type { RunningEdge } from '@landscape/edge';
-import { banner, ports, serviceEnv, startLocalEdge, type ServiceName } from './landscape.ts';
+import { banner, nodeFlags, ports, serviceEnv, startLocalEdge, type ServiceName } from './landscape.ts';
 
 const logger = createLogger('supervisor');
 const root = resolve(import.meta.dirname, '..');
@@ -35,7 +35,7 @@ const children = new Map<string, ChildProcess>();
 function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
   // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL, and the
   // child then shuts down (see runUntilSignal).
-  const child = spawn(process.execPath, [resolve(root, 'services', name, 'src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...nodeFlags, resolve(root, 'services', name, 'src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const since = Date.now();
   children.set(name, child);
   child.on('exit', (code, signal) => {

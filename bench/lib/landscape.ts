@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { serviceEnv } from '../../scripts/landscape.ts';
+import { nodeFlags, serviceEnv } from '../../scripts/landscape.ts';
 import { childrenOf, startNode, waitForPorts, waitReady, type Started } from './processes.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -20,7 +20,7 @@ export type Mode = 'all-in-one' | 'per-service';
 
 /** One service in its own process, as start-services runs it. */
 export function spawnService(name: ServiceName, options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string }): Started {
-  return startNode(name, [`--env-file-if-exists=${devEnvFile}`, join(root, 'services', name, 'src/main.ts')], {
+  return startNode(name, [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'services', name, 'src/main.ts')], {
     cwd: options.cwd, env: serviceEnv(name, options.env), logDir: options.logDir,
   });
 }
@@ -41,7 +41,7 @@ export interface Landscape {
 export async function startLandscape(mode: Mode, options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string; log?: (line: string) => void }): Promise<Landscape> {
   await waitForPorts(landscapePorts, 120000, options.log);
   const script = mode === 'all-in-one' ? 'start.ts' : 'start-services.ts';
-  const started = startNode(`landscape-${mode}`, [`--env-file-if-exists=${devEnvFile}`, join(root, 'scripts', script)], options);
+  const started = startNode(`landscape-${mode}`, [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'scripts', script)], options);
   try {
     const readyLine = () => /Ready in (\d+) ms/.exec(existsSync(started.logFile) ? readFileSync(started.logFile, 'utf8') : '');
     const readyMs = await waitReady(started, Object.values(servicePorts).map(readinessUrl), { also: () => readyLine() !== null, intervalMs: 10 });

@@ -23,6 +23,11 @@ export interface LoadFigures {
   runs: RunFigures[];
   /** Non-2xx answers, errors and timeouts over every measured run: a benchmark of failures is no benchmark. */
   failed: number;
+  /**
+   * CPU milliseconds (user + system) the measured processes spent per answered request over the measured
+   * runs. Unlike req/s it hardly depends on what else the machine runs at the time.
+   */
+  cpuMsPerRequest?: number;
 }
 
 /**
@@ -52,11 +57,14 @@ export function loadOnce(url: string, headers: Record<string, string>, connectio
 }
 
 /** A warm-up that is thrown away, then the measured runs; the figures are the medians of the runs. */
-export async function measureLoad(url: string, headers: Record<string, string>, settings: LoadSettings): Promise<LoadFigures> {
+export async function measureLoad(url: string, headers: Record<string, string>, settings: LoadSettings, cpuMs?: () => number): Promise<LoadFigures> {
   if (settings.warmupSeconds > 0) await loadOnce(url, headers, settings.connections, settings.warmupSeconds);
   const runs: RunFigures[] = [];
+  const cpuBefore = cpuMs?.();
   for (let i = 0; i < settings.runs; i++) runs.push(await loadOnce(url, headers, settings.connections, settings.durationSeconds));
+  const answered = runs.reduce((sum, r) => sum + r.ok, 0);
   return {
+    ...(cpuMs && cpuBefore !== undefined && answered > 0 ? { cpuMsPerRequest: (cpuMs() - cpuBefore) / answered } : {}),
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),

@@ -15,7 +15,7 @@ export interface Machine {
 
 export interface StartupFigure { name: string; ms: number; samples: number[]; reportedMs?: number }
 export interface MemoryFigure { name: string; idleMiB?: number; afterLoadMiB?: number }
-export interface ThroughputFigure { id: string; name: string; rps: number; p50: number; p99: number; samples: { rps: number[]; p50: number[]; p99: number[] }; failed: number }
+export interface ThroughputFigure { id: string; name: string; rps: number; p50: number; p99: number; samples: { rps: number[]; p50: number[]; p99: number[] }; failed: number; cpuMsPerRequest?: number }
 export interface EventFigure { name: string; p50: number; p99: number; getMs: number; firstGetPercent: number; products: number }
 /** RSS of one process under steady load over time, to show whether it levels off. */
 export interface SoakFigure { name: string; scenario: string; connections: number; samples: Array<{ seconds: number; rssMiB: number; rps: number }> }
@@ -84,6 +84,7 @@ export function results(report: Report): Result[] {
     add(`throughput: ${t.name}`, t.rps, 'req/s', bare?.rps, `throughput: ${BARE}`, { samples: t.samples.rps.map((v) => round(v, 4)), ...failed });
     add(`latency p50: ${t.name}`, t.p50, 'ms', bare?.p50, `latency p50: ${BARE}`, { samples: t.samples.p50.map((v) => round(v, 4)) });
     add(`latency p99: ${t.name}`, t.p99, 'ms', bare?.p99, `latency p99: ${BARE}`, { samples: t.samples.p99.map((v) => round(v, 4)) });
+    if (t.cpuMsPerRequest !== undefined) add(`CPU per request: ${t.name}`, t.cpuMsPerRequest * 1000, 'µs', bare?.cpuMsPerRequest === undefined ? undefined : bare.cpuMsPerRequest * 1000, `CPU per request: ${BARE}`);
   }
   for (const t of report.tracing ?? []) {
     const off = `${t.mode}: ${t.scenario}, tracing off`;
@@ -99,11 +100,66 @@ export function results(report: Report): Result[] {
   return out;
 }
 
+/** One figure the performance goals name, with its goal beside it. */
+export interface GoalRow { figure: string; measured: string; goal: string; met: boolean | undefined }
+
+const MB_IN_MIB = 1e6 / 2 ** 20;
+
+/**
+ * The figures the performance goals are stated in, each beside its goal: throughput as a ratio to the
+ * bare server of the same run, p99 in ms, memory in MiB (with how far above the bare Node process).
+ * A figure this run did not measure is shown as not measured.
+ */
+export function goals(report: Report): GoalRow[] {
+  const rows: GoalRow[] = [];
+  const bare = report.throughput.find((t) => t.id === 'bare');
+  const at = (value: number | undefined, atLeast: boolean, limit: number) => (value === undefined || !Number.isFinite(value) ? undefined : atLeast ? value >= limit : value <= limit);
+  const ratioRow = (id: string, figure: string, limit: number) => {
+    const t = report.throughput.find((x) => x.id === id);
+    const value = t && bare ? t.rps / bare.rps : undefined;
+    const cpu = t?.cpuMsPerRequest !== undefined && bare?.cpuMsPerRequest !== undefined ? `; by CPU per request ${num(bare.cpuMsPerRequest / t.cpuMsPerRequest)}×` : '';
+    rows.push({ figure, measured: value === undefined ? 'not measured' : `${num(value)}× (${num(t!.rps)} req/s; bare ${num(bare!.rps)}${cpu})`, goal: `≥ ${limit}×`, met: at(value, true, limit) });
+  };
+  ratioRow('all-in-one/composite-edge', 'all-in-one: composite GET via the edge (TLS, JWT) × bare', 0.045);
+  ratioRow('all-in-one/composite', 'all-in-one: composite GET direct (JWT) × bare', 0.065);
+  const p99 = report.throughput.find((x) => x.id === 'all-in-one/composite-edge')?.p99;
+  rows.push({ figure: `all-in-one: composite GET via the edge, p99 at ${report.settings['connections']} connections`, measured: p99 === undefined ? 'not measured' : `${num(p99)} ms`, goal: '≤ 15 ms', met: at(p99, false, 15) });
+  ratioRow('per-service/composite-edge', 'per-service: composite GET via the edge (TLS, JWT) × bare', 0.035);
+
+  const soak = report.soak?.find((x) => x.name === 'all-in-one landscape');
+  const soakGoal = 250 * MB_IN_MIB;
+  const last = soak?.samples.at(-1);
+  rows.push({
+    figure: `all-in-one RSS under steady load: before, ${soak?.samples.slice(1).map((x) => `${x.seconds} s`).join(', ') ?? 'after 30 s and 90 s'}`,
+    measured: soak ? soak.samples.map((x) => `${num(x.rssMiB)}`).join(' → ') + ' MiB' : 'not measured',
+    goal: `≤ 250 MB (${num(soakGoal)} MiB) at the end`,
+    met: last && last.seconds > 0 ? last.rssMiB <= soakGoal : undefined,
+  });
+
+  const bareMemory = report.memory.find((m) => m.name === BARE);
+  if (bareMemory) {
+    rows.push({ figure: 'the baseline: bare Node process (node:http hello server) RSS idle / after load', measured: `${num(bareMemory.idleMiB)} / ${num(bareMemory.afterLoadMiB)} MiB`, goal: '(baseline)', met: undefined });
+  }
+  const above = (value: number | undefined, base: number | undefined) => (value === undefined || base === undefined ? '' : ` (+${num(value - base)})`);
+  for (const m of report.memory.filter((x) => x.name.startsWith('per-service: ') && !x.name.includes('supervisor'))) {
+    rows.push({ figure: `${m.name} RSS idle (+ MiB above the bare process)`, measured: `${num(m.idleMiB)} MiB${above(m.idleMiB, bareMemory?.idleMiB)}`, goal: '≤ 100 MiB', met: at(m.idleMiB, false, 100) });
+    rows.push({ figure: `${m.name} RSS after load (+ MiB above the bare process)`, measured: m.afterLoadMiB === undefined ? 'not measured' : `${num(m.afterLoadMiB)} MiB${above(m.afterLoadMiB, bareMemory?.afterLoadMiB)}`, goal: '≤ 160 MiB', met: at(m.afterLoadMiB, false, 160) });
+  }
+  if (!report.memory.some((x) => x.name.startsWith('per-service: '))) rows.push({ figure: 'per-service: each service\'s RSS idle and after load', measured: 'not measured', goal: '≤ 100 / ≤ 160 MiB', met: undefined });
+  return rows;
+}
+
+export function goalsTable(report: Report): string[] {
+  const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : '**not met**');
+  return ['| figure | measured | goal | |', '|---|---|---|---|', ...goals(report).map((g) => `| ${g.figure} | ${g.measured} | ${g.goal} | ${mark(g.met)} |`)];
+}
+
 export function toJson(report: Report): string {
   return `${JSON.stringify({
     machine: report.machine,
     settings: report.settings,
     results: results(report),
+    goals: goals(report),
     ...(report.profile ? { profile: { scenario: report.profile.scenario, name: report.profile.name } } : {}),
     notes: report.notes,
   }, null, 2)}\n`;
@@ -119,6 +175,8 @@ export function toMarkdown(report: Report): string {
   lines.push('# Benchmark: the landscape against a bare Node server', '');
   lines.push(`${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date}.`);
   lines.push(`Load: ${settings['connections']} connections, ${settings['warmupSeconds']} s warm-up, median of ${settings['runs']} runs of ${settings['durationSeconds']} s; start-up: median of ${settings['repeats']} starts after one unmeasured start. Ratios are to the bare server measured in the same run (×1 = as fast / as small as the bare server).`, '');
+
+  lines.push('## Goals', '', ...goalsTable(report), '');
 
   const bareStart = report.startup.find((s) => s.name === BARE)?.ms;
   if (report.startup.length > 0) {
@@ -151,10 +209,12 @@ export function toMarkdown(report: Report): string {
   const bare = report.throughput.find((t) => t.id === 'bare');
   if (report.throughput.length > 0) {
     lines.push(`## Throughput and latency: ${settings['connections']} connections`, '');
-    lines.push('| scenario | req/s | × bare | p50 ms | × bare | p99 ms | × bare |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| scenario | req/s | × bare | p50 ms | × bare | p99 ms | × bare | CPU µs per request | bare ÷ this |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const t of report.throughput) {
       const failed = t.failed > 0 ? ` (**${t.failed} failed requests**)` : '';
-      lines.push(`| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} |`);
+      const cpu = t.cpuMsPerRequest === undefined ? '–' : num(t.cpuMsPerRequest * 1000);
+      const cpuRatio = t.cpuMsPerRequest === undefined ? '–' : times(bare?.cpuMsPerRequest, t.cpuMsPerRequest);
+      lines.push(`| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} | ${cpu} | ${cpuRatio} |`);
     }
     lines.push('');
   }

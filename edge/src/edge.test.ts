@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino, type Logger } from 'pino';
 import { createLogger, loadConfig } from '@landscape/platform';
 import { eventually, keepAliveLoad } from '@landscape/platform/testing';
 import { edgeConfigSchema, repositoryRoot } from './config.ts';
@@ -275,7 +276,7 @@ spec:
 });
 
 /** An edge whose every path goes to one backend served by handle. */
-async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, host = '127.0.0.1'): Promise<{ edge: Edge; backend: Server }> {
+async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, host = '127.0.0.1', logger: Logger = createLogger('edge-test', 'silent')): Promise<{ edge: Edge; backend: Server }> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
   const backend = createServer(handle);
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
@@ -284,9 +285,31 @@ async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, hos
     host, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
     backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
     certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000, headersTimeoutMs: 20000,
-  }, createLogger('edge-test', 'silent'));
+  }, logger);
   return { edge, backend };
 }
+
+describe('edge access log', () => {
+  it('when requests pass the edge, then each writes one access line with method, path, status, duration, request id and the traceparent\'s trace id', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    const { edge, backend } = await edgeBefore((request, response) => { response.statusCode = request.url === '/missing' ? 404 : 200; response.end('ok'); }, 1000, '127.0.0.1', logger);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    try {
+      assert.equal((await send(edge.httpsPort, '/x?secret=1', { headers: { 'x-request-id': 'req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } })).status, 200);
+      assert.equal((await send(edge.httpsPort, '/missing', { headers: { 'x-request-id': 'req-2' } })).status, 404);
+      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 2), 2000, 5);
+      const [first, second] = lines.filter((l) => l['msg'] === 'access');
+      assert.deepEqual({ ...first, ms: typeof first?.['ms'] }, { ...first, method: 'GET', path: '/x', status: 200, requestId: 'req-1', traceId, ms: 'number' });
+      assert.equal(second?.['status'], 404);
+      assert.equal(second?.['requestId'], 'req-2');
+      assert.equal('traceId' in (second ?? {}), false, 'no traceparent, no trace id');
+    } finally {
+      await edge.close();
+      backend.close();
+    }
+  });
+});
 
 describe('edge with kept-alive backend connections', () => {
   it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {

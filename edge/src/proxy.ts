@@ -45,7 +45,34 @@ function sendError(response: ServerResponse, status: number, path: string, messa
   response.end(body);
 }
 
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id of a W3C `traceparent` header, when the request carries a well-formed one. */
+export function traceIdOf(request: IncomingMessage): string | undefined {
+  const given = request.headers['traceparent'];
+  return typeof given === 'string' ? TRACEPARENT.exec(given)?.[1] : undefined;
+}
+
+/**
+ * The access log: one line per request, written when its answer is complete (or the client left),
+ * with what an operator looks up a request by. The services log theirs at debug only.
+ */
+function logAccess(logger: Logger, request: IncomingMessage, response: ServerResponse, path: string, requestId: string): void {
+  const started = performance.now();
+  response.once('close', () => {
+    const line: Record<string, unknown> = {
+      method: request.method, path, status: response.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, requestId,
+    };
+    const traceId = traceIdOf(request);
+    if (traceId) line['traceId'] = traceId;
+    if (!response.writableFinished) line['aborted'] = true;
+    logger.info(line, 'access');
+  });
+}
+
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+// A path of unreserved characters and slashes without dots, and a query URL parsing leaves as it is.
+const PLAIN_TARGET = /^(\/[A-Za-z0-9_~\/-]*)(\?[A-Za-z0-9_~.=&%+,:@\/-]*)?$/;
 
 /**
  * The path and query of an origin-form target (RFC 9112, 3.2.1), normalised as the backend will see it,
@@ -56,6 +83,9 @@ export function originFormTarget(target: string): { path: string; search: string
   const refused = 'Request target must be origin-form: a path starting with a single /';
   if (!target.startsWith('/') || target.startsWith('//') || target.includes('\\')) return { refused };
   if (BAD_PERCENT.test(target)) return { refused: 'Malformed percent-encoding in the request target' };
+  // The common target is already in the form URL parsing would give it: no dot segments, nothing to encode.
+  const plain = PLAIN_TARGET.exec(target);
+  if (plain) return { path: plain[1]!, search: plain[2] === undefined || plain[2] === '?' ? '' : plain[2] };
   let url: URL;
   try {
     url = new URL(target, 'http://edge.invalid');
@@ -69,6 +99,11 @@ export function originFormTarget(target: string): { path: string; search: string
 /** The HTTPS side: route by the Ingress paths, forward with X-Forwarded-*, answer failures in the contract's shape. */
 export function createProxyHandler(settings: ProxySettings) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // Each backend's URL parsed once, not on every request.
+  const targets = new Map(Object.entries(settings.backends).map(([service, base]) => {
+    const url = new URL(base);
+    return [service, { protocol: url.protocol, hostname: url.hostname, port: url.port, prefix: url.pathname.replace(/\/+$/, '') }];
+  }));
   const fail: typeof sendError = (response, ...rest) => {
     settings.beforeAnswer?.(response);
     sendError(response, ...rest);
@@ -83,13 +118,14 @@ export function createProxyHandler(settings: ProxySettings) {
     }
     const requestId = requestIdOf(request);
     const target = originFormTarget(request.url ?? '');
+    logAccess(settings.logger, request, response, 'refused' in target ? (request.url ?? '').slice(0, 200) : target.path, requestId);
     if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
     routed = route.path;
     nameRequestSpan(request.method, route.path);
-    const base = settings.backends[route.service];
-    if (!base) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
+    const backend = targets.get(route.service);
+    if (!backend) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > settings.bodyLimitBytes) {
@@ -112,12 +148,11 @@ export function createProxyHandler(settings: ProxySettings) {
     if (request.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked';
 
     // Always the configured backend; from the client only the path and query.
-    const backend = new URL(base);
     let upstream: http.ClientRequest;
     try {
       upstream = http.request({
         protocol: backend.protocol, hostname: backend.hostname, port: backend.port,
-        path: `${backend.pathname.replace(/\/+$/, '')}${target.path}${target.search}`,
+        path: `${backend.prefix}${target.path}${target.search}`,
         method: request.method, headers, agent, timeout: settings.connectTimeoutMs,
       });
     } catch (error) {

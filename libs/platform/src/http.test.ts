@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { createHttpApp } from './http.ts';
 import { Health } from './health.ts';
 import { createLogger } from './log.ts';
@@ -47,4 +48,34 @@ describe('the HTTP bootstrap with malformed requests', () => {
       assert.match(next, /^HTTP\/1\.1 200 /);
     });
   }
+});
+
+describe('the request log of a service', () => {
+  const linesAt = async (level: 'info' | 'debug') => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    const app = createHttpApp({ logger, health: new Health(), info: {} });
+    app.get('/product/:id', async () => ({ ok: true }));
+    try {
+      assert.equal((await app.inject({ method: 'GET', url: '/product/1', headers: { 'x-request-id': 'req-7' } })).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+    return lines;
+  };
+
+  it('when the level is info, then a request writes no line: the edge keeps the access log', async () => {
+    assert.deepEqual(await linesAt('info'), []);
+  });
+
+  it('when the level is debug, then a request writes one line with its method, url, status, duration and id', async () => {
+    const lines = await linesAt('debug');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.['msg'], 'request');
+    assert.equal(lines[0]?.['reqId'], 'req-7');
+    assert.equal(lines[0]?.['method'], 'GET');
+    assert.equal(lines[0]?.['url'], '/product/1');
+    assert.equal(lines[0]?.['status'], 200);
+    assert.equal(typeof lines[0]?.['ms'], 'number');
+  });
 });

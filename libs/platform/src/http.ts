@@ -68,6 +68,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
+    // The edge writes the one access line per request; a service's own request line is at debug (below).
+    disableRequestLogging: true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -88,9 +90,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   if (options.tracing) traceFastify(app, options.tracing);
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request take fastify's callback form: an async one costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
+  // One line per request, at debug: at info every hop of every request would write a line of its own.
+  if (options.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      done();
+    });
+  }
   refuseTunnels(app.server);
 
   // A response finished while the server closes ends its connection, so close() does not wait for the
@@ -99,7 +110,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // over one is answered instead of meeting a reset.
   const drain = drainable(app.server, { tls: false, graceMs: 250 });
   app.addHook('preClose', async () => { drain.begin(); });
-  app.addHook('onSend', async (_request, reply) => { drain.closeIfDraining(reply.raw); });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    drain.closeIfDraining(reply.raw);
+    done(null, payload);
+  });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, message } = describe(error);

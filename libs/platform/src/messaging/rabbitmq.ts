@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
+import { createRequire } from 'node:module';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import {
@@ -17,6 +17,10 @@ import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { errorMessage } from '../errors.ts';
 import { backoffDelay, withTimeout } from '../timing.ts';
 import { tlsOptions } from '../tls.ts';
+
+// Loaded on the first connection: a process on the in-process bus never holds the AMQP client.
+const require = createRequire(import.meta.url);
+const amqp = () => require('amqplib') as typeof import('amqplib');
 
 interface Session {
   abort: AbortController;
@@ -116,7 +120,7 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
   const { connectOptions, socketOptions } = brokerConnection(rabbit);
 
   async function open(): Promise<void> {
-    const connection = await amqp.connect(connectOptions, socketOptions);
+    const connection = await amqp().connect(connectOptions, socketOptions);
     connection.on('error', (err: Error) => log.warn({ err }, 'broker connection error'));
     connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
     connection.on('unblocked', () => log.info('broker unblocked the connection'));

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import {
   assertTestDatabase,
+  compiledOnce,
   ensureDatabase,
   isUniqueViolation,
   migrate,
@@ -149,6 +150,22 @@ for (const engine of engines) {
     after(async () => {
       for (const folder of folders) await rm(folder, { recursive: true, force: true });
       await engine.drop(testDatabase);
+    });
+
+    test('when a query compiled once runs with other values, then each run answers for its own values', async () => {
+      const database = await fresh();
+      await migrate(database, fixtures, logger);
+      const { db } = database;
+      await db.insertInto('items').values([
+        { product_id: 1, item_id: 2, code: 'a-2', name: 'second' },
+        { product_id: 1, item_id: 1, code: 'a-1', name: 'first' },
+        { product_id: 2, item_id: 1, code: 'b-1', name: 'other' },
+      ]).execute();
+      const ofProduct = compiledOnce(db, db.selectFrom('items').select(['item_id', 'name']).where('product_id', '=', 0).orderBy('item_id'));
+      assert.deepEqual(await ofProduct(1), [{ item_id: 1, name: 'first' }, { item_id: 2, name: 'second' }]);
+      assert.deepEqual(await ofProduct(2), [{ item_id: 1, name: 'other' }]);
+      assert.deepEqual(await ofProduct(3), []);
+      await assert.rejects(ofProduct(1, 2), /takes 1 parameters, not 2/);
     });
 
     test('when migrate runs twice, then each migration is applied once and recorded', async () => {

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
-import { createPool } from 'mysql2';
-import { createConnection as createMysqlConnection, type ConnectionOptions } from 'mysql2/promise';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type { ConnectionOptions } from 'mysql2/promise';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { describeTarget, serverSettings, sqliteFile, type DatabaseConfig, type ServerSettings } from './config.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
@@ -12,6 +12,15 @@ import { withTimeout } from '../timing.ts';
 import { tlsOptions } from '../tls.ts';
 import { queryTracer } from '../tracing/database.ts';
 import type { Tracing } from '../tracing/tracing.ts';
+
+// Each engine's driver is loaded when a database of its kind is first used: a process keeps only the one
+// it talks to (the all-in-one process none), and every driver costs megabytes of resident code.
+const require = createRequire(import.meta.url);
+const drivers = {
+  pg: () => require('pg') as typeof pg,
+  mysql: () => require('mysql2') as typeof import('mysql2'),
+  mysqlPromise: () => require('mysql2/promise') as typeof import('mysql2/promise'),
+};
 
 export interface Database<DB> {
   kind: DatabaseConfig['kind'];
@@ -75,7 +84,7 @@ export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Log
 function createDialect(config: DatabaseConfig, target: string, logger: Logger | undefined): { dialect: Dialect; closeFile?: () => void; pool?: () => PoolStats } {
   switch (config.kind) {
     case 'postgres': {
-      const pool = new pg.Pool({ ...postgresOptions(config, serverSettings(config)), max: config.poolSize });
+      const pool = new (drivers.pg().Pool)({ ...postgresOptions(config, serverSettings(config)), max: config.poolSize });
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
       return {
@@ -84,7 +93,7 @@ function createDialect(config: DatabaseConfig, target: string, logger: Logger | 
       };
     }
     case 'mysql': {
-      const pool = createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
+      const pool = drivers.mysql().createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
       const internals = pool as unknown as MysqlPoolInternals;
       return {
         dialect: new MysqlDialect({ pool }),
@@ -114,7 +123,7 @@ function createDialect(config: DatabaseConfig, target: string, logger: Logger | 
 const INT8_OID = 20;
 const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : drivers.pg().types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 function parseInt8(text: string): number {
@@ -208,7 +217,7 @@ async function ensurePostgres(config: DatabaseConfig, settings: ServerSettings, 
 }
 
 async function withPgClient(options: pg.ClientConfig, use: (client: pg.Client) => Promise<void>): Promise<void> {
-  const client = new pg.Client(options);
+  const client = new (drivers.pg().Client)(options);
   // A dropped connection fails the pending call; without a listener it would crash the process.
   client.on('error', () => {});
   await client.connect();
@@ -222,7 +231,7 @@ async function withPgClient(options: pg.ClientConfig, use: (client: pg.Client) =
 async function ensureMysql(config: DatabaseConfig, settings: ServerSettings, logger: Logger): Promise<void> {
   const options = mysqlOptions(config, settings);
   try {
-    const connection = await createMysqlConnection(options);
+    const connection = await drivers.mysqlPromise().createConnection(options);
     await connection.end();
     return;
   } catch (error) {
@@ -233,7 +242,7 @@ async function ensureMysql(config: DatabaseConfig, settings: ServerSettings, log
   const { database: _database, ...serverOnly } = options;
   const name = quoteMysql(settings.database);
   try {
-    const connection = await createMysqlConnection(serverOnly);
+    const connection = await drivers.mysqlPromise().createConnection(serverOnly);
     try {
       const [result] = await connection.query(`CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4`);
       if (isObject(result) && result['warningStatus'] === 0) logger.info({ database: settings.database }, 'created database');

@@ -2,3 +2,4 @@ export { assertTestDatabase, databaseConfigSchema, type DatabaseConfig, type Dat
 export { ensureDatabase, openDatabase, type Database, type PoolStats } from './database.ts';
 export { isDataError, isUniqueViolation } from './errors.ts';
 export { migrate } from './migrate.ts';
+export { compiledOnce } from './compiled.ts';

@@ -10,8 +10,17 @@ export interface NodeSqliteOptions {
  * Presents a `node:sqlite` DatabaseSync as the better-sqlite3-like database that Kysely's SqliteDialect
  * drives: statements take a parameter array and say whether they return rows.
  */
+// Enough for every query text the services build (one per shape of query, not per value).
+const STATEMENT_CACHE_SIZE = 256;
+
 export class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: DatabaseSync;
+  /**
+   * Prepared statements by SQL text, reused: preparing costs more than a point read itself, and every
+   * statement left to the garbage collector holds native memory the heap does not see. Kysely runs one
+   * query at a time on this one connection, so a statement is never in use twice at once.
+   */
+  readonly #statements = new Map<string, NodeSqliteStatement>();
 
   constructor(file: string, options: NodeSqliteOptions) {
     this.#db = new DatabaseSync(file, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
@@ -22,11 +31,26 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
-    return new NodeSqliteStatement(this.#db.prepare(sql));
+    let statement = this.#statements.get(sql);
+    if (statement) {
+      // Most recently used last, so the first entry is the one to evict.
+      this.#statements.delete(sql);
+    } else {
+      statement = new NodeSqliteStatement(this.#db.prepare(sql));
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
+    }
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
+  /** How many prepared statements are kept for reuse. */
+  get cachedStatements(): number {
+    return this.#statements.size;
   }
 
   /** Safe to call twice: Kysely closes it on destroy only if it ever ran a query. */
   close(): void {
+    this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
 }

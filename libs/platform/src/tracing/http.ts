@@ -109,16 +109,16 @@ const untraced: ClientCall = { headers: {}, end: () => {}, fail: () => {} };
  * A CLIENT span for one outgoing HTTP call, child of the active span. `template` is the URL's pattern
  * (`/product/{productId}`) that names the span without its variable parts.
  */
-export function startClientCall(tracing: Tracing, method: string, url: URL, template: string): ClientCall {
+export function startClientCall(tracing: Tracing, method: string, server: URL, href: string, template: string): ClientCall {
   if (!tracing.enabled) return untraced;
   const parent = context.active();
   const span = tracing.tracer.startSpan(`${method} ${template}`, {
     kind: SpanKind.CLIENT,
     attributes: {
       'http.request.method': method,
-      'server.address': url.hostname,
-      'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-      'url.full': url.href,
+      'server.address': server.hostname,
+      'server.port': Number(server.port) || (server.protocol === 'https:' ? 443 : 80),
+      'url.full': href,
       'url.template': template,
     },
   }, parent);

@@ -1,8 +1,14 @@
-import { Agent, request } from 'undici';
-import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import { Agent } from 'undici';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
 import { disabledTracing, HttpError, startClientCall, type ClientCall, type ClientCallRecorder, type Tracing } from '@landscape/platform';
+
+interface Core { peer: string; url: URL; origin: string; prefix: string; host: string }
+interface Call { core: Core; path: string; template: string }
+
+/** A compiled contract check. */
+interface Checker<T> { Check(value: unknown): value is T }
 
 export interface CoreUrls {
   productUrl: string;
@@ -20,6 +26,13 @@ export class CallTimeoutError extends Error {
 
 export type CoreClient = ReturnType<typeof createCoreClient>;
 
+// Compiled once: checking every core answer against its contract is on the composite's hot path.
+const answers = {
+  product: Compile(ProductResponse),
+  recommendations: Compile(Type.Array(RecommendationResponse)),
+  reviews: Compile(Type.Array(ReviewResponse)),
+};
+
 /**
  * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
  * become HttpErrors with its status and message, so the composite can pass them on.
@@ -27,10 +40,19 @@ export type CoreClient = ReturnType<typeof createCoreClient>;
 export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder; tracing?: Tracing }) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
   const tracing = options.tracing ?? disabledTracing('product-composite');
+  // Each core service's URL parsed once; a call names its origin and path, so nothing is parsed per call.
+  const core = (peer: string, url: string): Core => {
+    const parsed = new URL(url);
+    return { peer, url: parsed, origin: parsed.origin, prefix: parsed.pathname.replace(/\/+$/, ''), host: parsed.host };
+  };
+  const product = core('product', urls.productUrl);
+  const recommendation = core('recommendation', urls.recommendationUrl);
+  const review = core('review', urls.reviewUrl);
 
   /** One call in a CLIENT span named after its URL template, which sends the span's traceparent along. */
-  async function getJson<S extends TSchema>(peer: string, url: string, schema: S, template: string): Promise<Static<S>> {
-    const call = startClientCall(tracing, 'GET', new URL(url), template);
+  async function getJson<T>(target: Call, schema: Checker<T>): Promise<T> {
+    const { core: { peer, url, origin, prefix }, path, template } = target;
+    const call = startClientCall(tracing, 'GET', url, `${origin}${prefix}${path}`, template);
     // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -38,7 +60,7 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     const answer: { status?: number } = {};
     let failure: unknown;
     try {
-      return await fetchJson(url, schema, controller.signal, answer, call);
+      return await fetchJson(target, schema, controller.signal, answer, call);
     } catch (error) {
       failure = error;
       // A call that got its answer has ended its span already; this one got none.
@@ -50,13 +72,15 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     }
   }
 
-  async function fetchJson<S extends TSchema>(url: string, schema: S, signal: AbortSignal, answer: { status?: number }, call: ClientCall): Promise<Static<S>> {
+  async function fetchJson<T>(
+    { core: { origin, prefix, host }, path }: Call, schema: Checker<T>, signal: AbortSignal, answer: { status?: number }, call: ClientCall,
+  ): Promise<T> {
     let response;
     try {
-      response = await request(url, { dispatcher: agent, signal, headers: call.headers });
+      response = await agent.request({ origin, path: `${prefix}${path}`, method: 'GET', signal, headers: call.headers });
     } catch (error) {
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
-      throw new HttpError(502, `${new URL(url).host} unreachable: ${(error as Error).message}`);
+      throw new HttpError(502, `${host} unreachable: ${(error as Error).message}`);
     }
     answer.status = response.statusCode;
     call.end(response.statusCode);
@@ -65,15 +89,15 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       body = await response.body.json();
     } catch {
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
-      throw new HttpError(502, `${new URL(url).host} answered ${response.statusCode} without a JSON body`);
+      throw new HttpError(502, `${host} answered ${response.statusCode} without a JSON body`);
     }
     if (response.statusCode >= 400) {
       const message = (body as { message?: unknown } | null)?.message;
-      throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${new URL(url).host} answered ${response.statusCode}`);
+      throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${host} answered ${response.statusCode}`);
     }
     // A core service answering something else than its contract is a bad gateway, not our crash.
-    if (!Value.Check(schema, body)) throw new HttpError(502, `${new URL(url).host} answered a body that does not match its contract`);
-    return body as Static<S>;
+    if (!schema.Check(body)) throw new HttpError(502, `${host} answered a body that does not match its contract`);
+    return body;
   }
 
   return {
@@ -82,13 +106,13 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson('product', `${urls.productUrl}/product/${productId}${suffix}`, ProductResponse, '/product/{productId}');
+      return getJson({ core: product, path: `/product/${productId}${suffix}`, template: '/product/{productId}' }, answers.product);
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson('recommendation', `${urls.recommendationUrl}/recommendation?productId=${productId}`, Type.Array(RecommendationResponse), '/recommendation');
+      return getJson({ core: recommendation, path: `/recommendation?productId=${productId}`, template: '/recommendation' }, answers.recommendations);
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
-      return getJson('review', `${urls.reviewUrl}/review?productId=${productId}`, Type.Array(ReviewResponse), '/review');
+      return getJson({ core: review, path: `/review?productId=${productId}`, template: '/review' }, answers.reviews);
     },
     close: () => agent.close(),
   };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Product } from '@landscape/api';
+import { compiledOnce } from '@landscape/platform';
 
 export interface ProductTable {
   product_id: number;
@@ -10,10 +11,11 @@ export interface ProductTable {
 export type ProductRepository = ReturnType<typeof createProductRepository>;
 
 export function createProductRepository(db: Kysely<{ products: ProductTable }>) {
+  // The composite reads a product on every request: built and compiled once.
+  const byId = compiledOnce(db, db.selectFrom('products').select(['product_id', 'name', 'weight']).where('product_id', '=', 0));
   return {
     async find(productId: number): Promise<Product | undefined> {
-      const row = await db.selectFrom('products').select(['product_id', 'name', 'weight'])
-        .where('product_id', '=', productId).executeTakeFirst();
+      const [row] = await byId(productId);
       return row && { productId: row.product_id, name: row.name, weight: row.weight };
     },
     async insert(product: Product): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Recommendation } from '@landscape/api';
+import { compiledOnce } from '@landscape/platform';
 
 export interface RecommendationTable {
   product_id: number;
@@ -16,10 +17,11 @@ export function createRecommendationRepository(db: Kysely<{ recommendations: Rec
   const toEntity = (row: RecommendationTable): Recommendation => ({
     productId: row.product_id, recommendationId: row.recommendation_id, author: row.author, rate: row.rate, content: row.content,
   });
+  // The composite lists them on every request: built and compiled once.
+  const ofProduct = compiledOnce(db, select().where('product_id', '=', 0).orderBy('recommendation_id'));
   return {
     async list(productId: number): Promise<Recommendation[]> {
-      const rows = await select().where('product_id', '=', productId).orderBy('recommendation_id').execute();
-      return rows.map(toEntity);
+      return (await ofProduct(productId)).map(toEntity);
     },
     async find(productId: number, recommendationId: number): Promise<Recommendation | undefined> {
       const row = await select().where('product_id', '=', productId).where('recommendation_id', '=', recommendationId).executeTakeFirst();

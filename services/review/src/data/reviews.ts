@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Review } from '@landscape/api';
+import { compiledOnce } from '@landscape/platform';
 
 export interface ReviewTable {
   product_id: number;
@@ -16,9 +17,11 @@ export function createReviewRepository(db: Kysely<{ reviews: ReviewTable }>) {
   const toEntity = (row: ReviewTable): Review => ({
     productId: row.product_id, reviewId: row.review_id, author: row.author, subject: row.subject, content: row.content,
   });
+  // The composite lists them on every request: built and compiled once.
+  const ofProduct = compiledOnce(db, select().where('product_id', '=', 0).orderBy('review_id'));
   return {
     async list(productId: number): Promise<Review[]> {
-      return (await select().where('product_id', '=', productId).orderBy('review_id').execute()).map(toEntity);
+      return (await ofProduct(productId)).map(toEntity);
     },
     async find(productId: number, reviewId: number): Promise<Review | undefined> {
       const row = await select().where('product_id', '=', productId).where('review_id', '=', reviewId).executeTakeFirst();
