@@ -16,7 +16,9 @@ const required = (name: string): string => {
 const workDir = required('BENCH_EDGE_DIR');
 mkdirSync(workDir, { recursive: true });
 const ingressFile = join(workDir, 'ingress.yaml');
-writeFileSync(ingressFile, `apiVersion: networking.k8s.io/v1
+writeFileSync(
+  ingressFile,
+  `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: bench
@@ -31,19 +33,26 @@ spec:
                 name: bare
                 port:
                   number: 80
-`);
+`,
+);
 
 // The same configuration as the landscape's edge (timeouts, limits, log level), other ports and routes.
-const config = loadConfig(edgeConfigSchema, { service: 'edge', env: { ...process.env, CONFIG_LOCATION: process.env['CONFIG_LOCATION'] ?? join(root, 'config-repo') } });
-const edge = await startEdge({
-  ...config.edge,
-  host: '127.0.0.1',
-  httpsPort: Number(required('BENCH_HTTPS_PORT')),
-  httpPort: Number(required('BENCH_HTTP_PORT')),
-  ingressFile,
-  backends: { bare: required('BENCH_BACKEND') },
-  dataDir: join(workDir, 'data'),
-}, createLogger('bench-edge', config.logging.level));
+const config = loadConfig(edgeConfigSchema, {
+  service: 'edge',
+  env: { ...process.env, CONFIG_LOCATION: process.env['CONFIG_LOCATION'] ?? join(root, 'config-repo') },
+});
+const edge = await startEdge(
+  {
+    ...config.edge,
+    host: '127.0.0.1',
+    httpsPort: Number(required('BENCH_HTTPS_PORT')),
+    httpPort: Number(required('BENCH_HTTP_PORT')),
+    ingressFile,
+    backends: { bare: required('BENCH_BACKEND') },
+    dataDir: join(workDir, 'data'),
+  },
+  createLogger('bench-edge', config.logging.level),
+);
 process.stdout.write(`bench edge listening on ${edge.httpsPort}\n`);
 
 const stop = () => void edge.close().then(() => process.exit(0));

@@ -8,11 +8,30 @@ import { parseArgs } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..');
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-export interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface Share { name: string; ms: number; percent: number }
+export interface Share {
+  name: string;
+  ms: number;
+  percent: number;
+}
 
 export interface ProfileSummary {
   /** Length of the window summarised, wall time. */
@@ -47,23 +66,43 @@ type Matcher = (module: string, functionName: string) => boolean;
 
 /** What a sample was doing, judged by any frame on its stack; ordered as a reader would scan them. */
 const CATEGORIES: Array<[string, Matcher]> = [
-  ['TLS (node:_tls_wrap, node:tls)', (m) => m === 'node:_tls_wrap' || m === 'node:tls' || m === 'node:_tls_common' || m.startsWith('node:internal/tls')],
+  [
+    'TLS (node:_tls_wrap, node:tls)',
+    (m) => m === 'node:_tls_wrap' || m === 'node:tls' || m === 'node:_tls_common' || m.startsWith('node:internal/tls'),
+  ],
   ['edge proxy (edge/src)', (m) => m.startsWith('edge/src/')],
   ['JWT verification (jose, access-tokens.ts)', (m) => m === 'jose' || m.endsWith('auth/access-tokens.ts')],
   ['HTTP client to the core services (undici)', (m) => m === 'undici' || m.startsWith('node:internal/deps/undici')],
-  ['logging (pino, sonic-boom)', (m) => m === 'pino' || m === 'sonic-boom' || m === 'thread-stream' || m.startsWith('pino-')],
-  ['fastify (routing, hooks, replies)', (m) => m === 'fastify' || m === 'find-my-way' || m === 'avvio' || m.startsWith('@fastify/')],
+  [
+    'logging (pino, sonic-boom)',
+    (m) => m === 'pino' || m === 'sonic-boom' || m === 'thread-stream' || m.startsWith('pino-'),
+  ],
+  [
+    'fastify (routing, hooks, replies)',
+    (m) => m === 'fastify' || m === 'find-my-way' || m === 'avvio' || m.startsWith('@fastify/'),
+  ],
   ['JSON serialisation (fast-json-stringify)', (m) => m === 'fast-json-stringify'],
   ['contract checks (typebox, ajv)', (m) => m === 'typebox' || m === 'ajv'],
   ['composite domain and resilience (services/product-composite)', (m) => m.startsWith('services/product-composite/')],
-  ['core services (services/product, recommendation, review)', (m) => /^services\/(product|recommendation|review)\//.test(m)],
-  ['storage (node:sqlite, pg, mysql2, kysely)', (m) => ['pg', 'pg-protocol', 'pg-pool', 'mysql2', 'kysely', 'node:sqlite'].includes(m) || m.startsWith('libs/platform/src/storage')],
+  [
+    'core services (services/product, recommendation, review)',
+    (m) => /^services\/(product|recommendation|review)\//.test(m),
+  ],
+  [
+    'storage (node:sqlite, pg, mysql2, kysely)',
+    (m) =>
+      ['pg', 'pg-protocol', 'pg-pool', 'mysql2', 'kysely', 'node:sqlite'].includes(m) ||
+      m.startsWith('libs/platform/src/storage'),
+  ],
   ['messaging (amqplib, in-process bus)', (m) => m === 'amqplib' || m.startsWith('libs/platform/src/messaging')],
   ['node:http server and parser', (m) => m.startsWith('node:_http') || m === 'node:http'],
   ['garbage collection', (_m, f) => f === '(garbage collector)'],
 ];
 
-export function summarise(profile: CpuProfile, options: { fromMs?: number; toMs?: number; top?: number } = {}): ProfileSummary {
+export function summarise(
+  profile: CpuProfile,
+  options: { fromMs?: number; toMs?: number; top?: number } = {},
+): ProfileSummary {
   const top = options.top ?? 15;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -117,17 +156,21 @@ export function summarise(profile: CpuProfile, options: { fromMs?: number; toMs?
     for (const category of categoriesOf(id)) byCategory.set(category, (byCategory.get(category) ?? 0) + duration);
   }
 
-  const shares = (entries: Iterable<[string, number]>, limit: number): Share[] => [...entries]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, limit)
-    .map(([name, us]) => ({ name, ms: us / 1000, percent: busy > 0 ? (100 * us) / busy : 0 }));
+  const shares = (entries: Iterable<[string, number]>, limit: number): Share[] =>
+    [...entries]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([name, us]) => ({ name, ms: us / 1000, percent: busy > 0 ? (100 * us) / busy : 0 }));
 
   return {
     windowMs: Number.isNaN(first) ? 0 : (last - first) / 1000,
     busyMs: busy / 1000,
     functions: shares(selfByFunction, top),
     modules: shares(selfByModule, top),
-    categories: shares([...byCategory].map(([index, us]) => [CATEGORIES[index]![0], us] as [string, number]), CATEGORIES.length),
+    categories: shares(
+      [...byCategory].map(([index, us]) => [CATEGORIES[index]![0], us] as [string, number]),
+      CATEGORIES.length,
+    ),
   };
 }
 
@@ -135,11 +178,12 @@ export function readProfile(file: string): CpuProfile {
   return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 }
 
-const table = (heading: string, rows: Share[]) => [
-  `| ${heading} | self ms | % of busy |`,
-  '|---|---:|---:|',
-  ...rows.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${r.ms.toFixed(0)} | ${r.percent.toFixed(1)} |`),
-].join('\n');
+const table = (heading: string, rows: Share[]) =>
+  [
+    `| ${heading} | self ms | % of busy |`,
+    '|---|---:|---:|',
+    ...rows.map((r) => `| \`${r.name.replace(/\|/g, '\\|')}\` | ${r.ms.toFixed(0)} | ${r.percent.toFixed(1)} |`),
+  ].join('\n');
 
 export function formatSummary(title: string, summary: ProfileSummary): string {
   const utilisation = summary.windowMs > 0 ? (100 * summary.busyMs) / summary.windowMs : 0;
@@ -165,7 +209,9 @@ if (import.meta.main) {
     options: { top: { type: 'string', default: '15' }, from: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length === 0) {
-    process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile>... [--top=15] [--from=<ms>] [--to=<ms>]\n');
+    process.stderr.write(
+      'usage: node bench/profile-summary.ts <file.cpuprofile>... [--top=15] [--from=<ms>] [--to=<ms>]\n',
+    );
     process.exit(2);
   }
   for (const file of positionals) {

@@ -8,14 +8,44 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { deleteProducts, measureEventLatency } from './lib/events.ts';
 import {
-  aggregate, closeClient, compositeUrl, fetchToken, landscapePorts, readinessUrl, recreateProduct, root, serviceNames,
-  servicePorts, spawnService, startLandscape, type Landscape, type Mode,
+  aggregate,
+  closeClient,
+  compositeUrl,
+  fetchToken,
+  landscapePorts,
+  readinessUrl,
+  recreateProduct,
+  root,
+  serviceNames,
+  servicePorts,
+  spawnService,
+  startLandscape,
+  type Landscape,
+  type Mode,
 } from './lib/landscape.ts';
 import { loadOnce, measureLoad, type LoadSettings } from './lib/load.ts';
 import { errorMessage } from '@landscape/platform';
 import { freePort } from '@landscape/platform/testing';
-import { cpuMs, killAllNow, rssMiB, startNode, stopAll, waitForPorts, waitReady, type Started } from './lib/processes.ts';
-import { BARE, machine, toJson, toMarkdown, toSvg, type MemoryFigure, type Report, type ThroughputFigure } from './lib/report.ts';
+import {
+  cpuMs,
+  killAllNow,
+  rssMiB,
+  startNode,
+  stopAll,
+  waitForPorts,
+  waitReady,
+  type Started,
+} from './lib/processes.ts';
+import {
+  BARE,
+  machine,
+  toJson,
+  toMarkdown,
+  toSvg,
+  type MemoryFigure,
+  type Report,
+  type ThroughputFigure,
+} from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
 import { nodeFlags } from '../scripts/landscape.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
@@ -44,10 +74,21 @@ const HELP = `npm run bench -- [options]
 
 const { values: flags } = parseArgs({
   options: {
-    only: { type: 'string' }, mode: { type: 'string', default: 'all' }, quick: { type: 'boolean', default: false },
-    connections: { type: 'string' }, warmup: { type: 'string' }, duration: { type: 'string' }, runs: { type: 'string' },
-    repeats: { type: 'string' }, soak: { type: 'string' }, products: { type: 'string' }, profile: { type: 'string', default: 'auto' },
-    'log-level': { type: 'string' }, 'keep-temp': { type: 'boolean', default: false }, results: { type: 'string' }, help: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    mode: { type: 'string', default: 'all' },
+    quick: { type: 'boolean', default: false },
+    connections: { type: 'string' },
+    warmup: { type: 'string' },
+    duration: { type: 'string' },
+    runs: { type: 'string' },
+    repeats: { type: 'string' },
+    soak: { type: 'string' },
+    products: { type: 'string' },
+    profile: { type: 'string', default: 'auto' },
+    'log-level': { type: 'string' },
+    'keep-temp': { type: 'boolean', default: false },
+    results: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
@@ -63,16 +104,25 @@ function fail(message: string): never {
 const integer = (name: string, given: string | undefined, fallback: number, min: number, max: number): number => {
   if (given === undefined) return fallback;
   const value = Number(given);
-  if (!Number.isInteger(value) || value < min || value > max) fail(`--${name} must be an integer from ${min} to ${max}, not ${given}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    fail(`--${name} must be an integer from ${min} to ${max}, not ${given}`);
   return value;
 };
 
 const phases = new Set<Phase>();
-for (const name of (flags.only ?? PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+for (const name of (flags.only ?? PHASES.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)) {
   if (!PHASES.includes(name as Phase)) fail(`unknown phase ${name}`);
   phases.add(name as Phase);
 }
-const modes: Mode[] = flags.mode === 'all' ? ['all-in-one', 'per-service'] : flags.mode === 'all-in-one' || flags.mode === 'per-service' ? [flags.mode] : fail(`unknown mode ${flags.mode}`);
+const modes: Mode[] =
+  flags.mode === 'all'
+    ? ['all-in-one', 'per-service']
+    : flags.mode === 'all-in-one' || flags.mode === 'per-service'
+      ? [flags.mode]
+      : fail(`unknown mode ${flags.mode}`);
 const quick = flags.quick;
 const load: LoadSettings = {
   connections: integer('connections', flags.connections, 20, 1, 1000),
@@ -83,12 +133,17 @@ const load: LoadSettings = {
 const repeats = integer('repeats', flags.repeats, quick ? 1 : 3, 1, 20);
 const soakSeconds = integer('soak', flags.soak, quick ? 10 : 90, 2, 3600);
 const products = integer('products', flags.products, quick ? 50 : 200, 1, 500);
-const profileIds = ['bare', 'bare-edge', ...['all-in-one', 'per-service'].flatMap((m) => ['product', 'composite', 'composite-edge'].map((s) => `${m}/${s}`))];
+const profileIds = [
+  'bare',
+  'bare-edge',
+  ...['all-in-one', 'per-service'].flatMap((m) => ['product', 'composite', 'composite-edge'].map((s) => `${m}/${s}`)),
+];
 const profileChoice = flags.profile;
 if (!['auto', 'off', ...profileIds].includes(profileChoice)) fail(`unknown profile scenario ${profileChoice}`);
 
 const results = flags.results ? resolve(flags.results) : join(root, 'bench/results');
-const display = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
+const display = (path: string) =>
+  relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const work = join(tmpdir(), `landscape-bench-${process.pid}-${Date.now()}`);
 const logDir = join(work, 'logs');
@@ -99,7 +154,8 @@ const childEnv: NodeJS.ProcessEnv = { ...process.env };
 delete childEnv['NODE_OPTIONS'];
 if (flags['log-level']) childEnv['LOGGING_LEVEL'] = flags['log-level'];
 // Databases of the benchmark's own, so a run never writes into a developer's product_db and friends.
-for (const name of ['product', 'recommendation', 'review']) childEnv[`${name.toUpperCase()}__DATABASE_DATABASE`] ??= `landscape_${name}_bench`;
+for (const name of ['product', 'recommendation', 'review'])
+  childEnv[`${name.toUpperCase()}__DATABASE_DATABASE`] ??= `landscape_${name}_bench`;
 
 // Distinct productIds per run and mode, inside the contract's 32-bit range.
 const runBase = 1_000_000_000 + (Math.floor(Date.now() / 1000) % 1_000_000) * 1000;
@@ -108,7 +164,13 @@ const tag = `run-${Date.now().toString(36)}`;
 const report: Report = {
   machine: machine(),
   settings: { ...load, repeats, products, modes, phases: [...phases], logLevel: flags['log-level'] ?? 'as configured' },
-  startup: [], memory: [], throughput: [], events: [], soak: [], tracing: [], notes: [],
+  startup: [],
+  memory: [],
+  throughput: [],
+  events: [],
+  soak: [],
+  tracing: [],
+  notes: [],
 };
 
 process.once('SIGINT', () => {
@@ -122,7 +184,11 @@ const fmt = (value: number) => String(round(value, 3));
 
 function bareServer(env: NodeJS.ProcessEnv, port: number): Started {
   // The same flags as the services, so the baseline pays for the same Node start.
-  return startNode('bare-server', [...nodeFlags, `--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')], { cwd: work, env: { ...env, PORT: String(port) }, logDir });
+  return startNode(
+    'bare-server',
+    [...nodeFlags, `--env-file-if-exists=${join(root, 'dev.env')}`, join(root, 'bench/bare-server.ts')],
+    { cwd: work, env: { ...env, PORT: String(port) }, logDir },
+  );
 }
 
 async function bareEdge(env: NodeJS.ProcessEnv, backendPort: number): Promise<{ process: Started; url: string }> {
@@ -131,7 +197,13 @@ async function bareEdge(env: NodeJS.ProcessEnv, backendPort: number): Promise<{ 
   while (httpPort === httpsPort) httpPort = await freePort();
   const started = startNode('bare-edge', [...nodeFlags, join(root, 'bench/bare-edge.ts')], {
     cwd: work,
-    env: { ...env, BENCH_EDGE_DIR: join(work, 'edge'), BENCH_HTTPS_PORT: String(httpsPort), BENCH_HTTP_PORT: String(httpPort), BENCH_BACKEND: `http://127.0.0.1:${backendPort}` },
+    env: {
+      ...env,
+      BENCH_EDGE_DIR: join(work, 'edge'),
+      BENCH_HTTPS_PORT: String(httpsPort),
+      BENCH_HTTP_PORT: String(httpPort),
+      BENCH_BACKEND: `http://127.0.0.1:${backendPort}`,
+    },
     logDir,
   });
   const url = `https://127.0.0.1:${httpsPort}/`;
@@ -155,7 +227,11 @@ async function startupPhase(): Promise<void> {
   };
   const withServices = modes.includes('per-service');
   for (let round = 0; round <= repeats; round++) {
-    say(round === 0 ? '  unmeasured round (first start: keys, certificates, databases, disk cache)' : `  round ${round} of ${repeats}`);
+    say(
+      round === 0
+        ? '  unmeasured round (first start: keys, certificates, databases, disk cache)'
+        : `  round ${round} of ${repeats}`,
+    );
     const port = await freePort();
     const bare = bareServer(childEnv, port);
     try {
@@ -168,7 +244,11 @@ async function startupPhase(): Promise<void> {
         await waitForPorts(landscapePorts, 120000, say);
         const service = spawnService(name, { cwd: aloneCwd, env: childEnv, logDir });
         try {
-          record(`${name} (alone, on the real servers)`, await waitReady(service, [readinessUrl(servicePorts[name])]), round);
+          record(
+            `${name} (alone, on the real servers)`,
+            await waitReady(service, [readinessUrl(servicePorts[name])]),
+            round,
+          );
         } finally {
           await service.stop('SIGTERM');
         }
@@ -185,7 +265,12 @@ async function startupPhase(): Promise<void> {
     }
   }
   for (const [name, values] of samples) {
-    const figure = { name, ms: median(values), samples: values, ...(name.startsWith('all-in-one') && reported.length > 0 ? { reportedMs: Math.round(median(reported)) } : {}) };
+    const figure = {
+      name,
+      ms: median(values),
+      samples: values,
+      ...(name.startsWith('all-in-one') && reported.length > 0 ? { reportedMs: Math.round(median(reported)) } : {}),
+    };
     report.startup.push(figure);
     say(`  ${name}: ${fmt(figure.ms)} ms (${values.map((v) => Math.round(v)).join(', ')})`);
   }
@@ -194,16 +279,36 @@ async function startupPhase(): Promise<void> {
 // ---- load -----------------------------------------------------------------------------------
 
 /** The measured processes' pids: their CPU time per request is reported beside the throughput. */
-async function loadScenario(id: string, name: string, url: string, headers: Record<string, string>, pids: number[]): Promise<void> {
+async function loadScenario(
+  id: string,
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  pids: number[],
+): Promise<void> {
   const figures = await measureLoad(url, headers, load, () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0));
   const entry: ThroughputFigure = {
-    id, name, rps: figures.rps, p50: figures.p50, p99: figures.p99, failed: figures.failed,
+    id,
+    name,
+    rps: figures.rps,
+    p50: figures.p50,
+    p99: figures.p99,
+    failed: figures.failed,
     ...(figures.cpuMsPerRequest === undefined ? {} : { cpuMsPerRequest: figures.cpuMsPerRequest }),
-    samples: { rps: figures.runs.map((r) => r.rps), p50: figures.runs.map((r) => r.p50), p99: figures.runs.map((r) => r.p99) },
+    samples: {
+      rps: figures.runs.map((r) => r.rps),
+      p50: figures.runs.map((r) => r.p50),
+      p99: figures.runs.map((r) => r.p99),
+    },
   };
   report.throughput.push(entry);
-  say(`  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.cpuMsPerRequest === undefined ? '' : `, ${fmt(entry.cpuMsPerRequest * 1000)} µs CPU per request`}${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`);
-  if (entry.failed > 0) report.notes.push(`${name}: ${entry.failed} requests failed (non-2xx, errors or timeouts); its figures are not comparable.`);
+  say(
+    `  ${name}: ${fmt(entry.rps)} req/s, p50 ${fmt(entry.p50)} ms, p99 ${fmt(entry.p99)} ms${entry.cpuMsPerRequest === undefined ? '' : `, ${fmt(entry.cpuMsPerRequest * 1000)} µs CPU per request`}${entry.failed ? `, ${entry.failed} FAILED requests` : ''}`,
+  );
+  if (entry.failed > 0)
+    report.notes.push(
+      `${name}: ${entry.failed} requests failed (non-2xx, errors or timeouts); its figures are not comparable.`,
+    );
 }
 
 function memory(name: string, pid: number, when: 'idle' | 'after'): void {
@@ -242,21 +347,41 @@ async function baselinePhase(): Promise<void> {
 
 const memoryName = (mode: Mode, process: string) => `${mode}: ${process}`;
 
-async function prepare(landscape: Landscape): Promise<{ reader: string; writer: string }> {
+async function prepare(_landscape: Landscape): Promise<{ reader: string; writer: string }> {
   const reader = await fetchToken('reader');
   const writer = await fetchToken('writer');
   await recreateProduct(reader, writer, aggregate(1, tag, 3));
   return { reader, writer };
 }
 
-const scenarioUrls = (mode: Mode, reader: string): Array<{ id: string; name: string; url: string; headers: Record<string, string> }> => [
-  { id: `${mode}/product`, name: `${mode}: product GET /product/1 direct`, url: `http://127.0.0.1:${servicePorts.product}/product/1`, headers: {} },
-  { id: `${mode}/composite`, name: `${mode}: composite GET direct (JWT)`, url: `${compositeUrl}/product-composite/1`, headers: { authorization: `Bearer ${reader}` } },
-  { id: `${mode}/composite-edge`, name: `${mode}: composite GET via the edge (TLS, JWT)`, url: 'https://127.0.0.1:8443/product-composite/1', headers: { authorization: `Bearer ${reader}` } },
+const scenarioUrls = (
+  mode: Mode,
+  reader: string,
+): Array<{ id: string; name: string; url: string; headers: Record<string, string> }> => [
+  {
+    id: `${mode}/product`,
+    name: `${mode}: product GET /product/1 direct`,
+    url: `http://127.0.0.1:${servicePorts.product}/product/1`,
+    headers: {},
+  },
+  {
+    id: `${mode}/composite`,
+    name: `${mode}: composite GET direct (JWT)`,
+    url: `${compositeUrl}/product-composite/1`,
+    headers: { authorization: `Bearer ${reader}` },
+  },
+  {
+    id: `${mode}/composite-edge`,
+    name: `${mode}: composite GET via the edge (TLS, JWT)`,
+    url: 'https://127.0.0.1:8443/product-composite/1',
+    headers: { authorization: `Bearer ${reader}` },
+  },
 ];
 
 async function modePhase(mode: Mode): Promise<void> {
-  say(`\n== ${mode === 'all-in-one' ? 'All-in-one (SQLite, in-process bus)' : 'One process per service (PostgreSQL, MariaDB, RabbitMQ)'}`);
+  say(
+    `\n== ${mode === 'all-in-one' ? 'All-in-one (SQLite, in-process bus)' : 'One process per service (PostgreSQL, MariaDB, RabbitMQ)'}`,
+  );
   const cwd = join(work, mode);
   mkdirSync(cwd, { recursive: true });
   const landscape = await startLandscape(mode, { cwd, env: childEnv, logDir, log: say });
@@ -265,7 +390,8 @@ async function modePhase(mode: Mode): Promise<void> {
     for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'idle');
     const { reader, writer } = await prepare(landscape);
     if (want('throughput')) {
-      for (const s of scenarioUrls(mode, reader)) await loadScenario(s.id, s.name, s.url, s.headers, [...landscape.processes().values()]);
+      for (const s of scenarioUrls(mode, reader))
+        await loadScenario(s.id, s.name, s.url, s.headers, [...landscape.processes().values()]);
       for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'after');
     }
     if (want('events')) {
@@ -273,14 +399,24 @@ async function modePhase(mode: Mode): Promise<void> {
       const name = mode === 'all-in-one' ? 'all-in-one, in-process bus' : 'per-service, RabbitMQ';
       say(`  event latency over ${products} products (${firstId}…${firstId + products - 1})`);
       const figures = await measureEventLatency(reader, writer, { firstId, count: products, tag });
-      report.events.push({ name, p50: figures.p50, p99: figures.p99, getMs: figures.getMs, firstGetPercent: figures.firstGetPercent, products: figures.products });
-      say(`  ${name}: p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms (one GET ${fmt(figures.getMs)} ms; ${Math.round(figures.firstGetPercent)} % complete at the first GET)`);
+      report.events.push({
+        name,
+        p50: figures.p50,
+        p99: figures.p99,
+        getMs: figures.getMs,
+        firstGetPercent: figures.firstGetPercent,
+        products: figures.products,
+      });
+      say(
+        `  ${name}: p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms (one GET ${fmt(figures.getMs)} ms; ${Math.round(figures.firstGetPercent)} % complete at the first GET)`,
+      );
       // The per-service landscape writes to this machine's real databases: leave them as they were.
       if (mode === 'per-service') await deleteProducts(writer, firstId, products);
     }
   } finally {
     const code = await landscape.stop();
-    if (code !== 0) report.notes.push(`the ${mode} landscape exited with ${code} when stopped (log: ${landscape.process.logFile})`);
+    if (code !== 0)
+      report.notes.push(`the ${mode} landscape exited with ${code} when stopped (log: ${landscape.process.logFile})`);
   }
 }
 
@@ -316,7 +452,9 @@ async function profilePhase(): Promise<void> {
     figures = `${fmt(run.rps)} req/s, p50 ${fmt(run.p50)} ms, p99 ${fmt(run.p99)} ms under the profiler`;
   };
 
-  say(`\n== CPU profile of ${id} (the scenario ${profileChoice === 'auto' ? 'slowest relative to the bare server' : 'asked for'})`);
+  say(
+    `\n== CPU profile of ${id} (the scenario ${profileChoice === 'auto' ? 'slowest relative to the bare server' : 'asked for'})`,
+  );
   if (id === 'bare' || id === 'bare-edge') {
     const port = await freePort();
     const bare = bareServer(env, port);
@@ -358,8 +496,17 @@ async function profilePhase(): Promise<void> {
     const processName = pids.get(pid);
     if (!processName) continue;
     const profile = readProfile(join(dir, file));
-    const summary = summarise(profile, { fromMs: (window.fromUs - profile.startTime) / 1000, toMs: (window.toUs - profile.startTime) / 1000, top: 12 });
-    sections.push({ name: processName, busy: summary.busyMs, windowMs: summary.windowMs, text: formatSummary(`${processName} (pid ${pid})`, summary) });
+    const summary = summarise(profile, {
+      fromMs: (window.fromUs - profile.startTime) / 1000,
+      toMs: (window.toUs - profile.startTime) / 1000,
+      top: 12,
+    });
+    sections.push({
+      name: processName,
+      busy: summary.busyMs,
+      windowMs: summary.windowMs,
+      text: formatSummary(`${processName} (pid ${pid})`, summary),
+    });
   }
   if (sections.length === 0) {
     report.notes.push(`no CPU profile was written for ${id} (profiles in ${dir})`);
@@ -368,14 +515,25 @@ async function profilePhase(): Promise<void> {
   sections.sort((a, b) => b.busy - a.busy);
   const intro = `${load.connections} connections for ${load.durationSeconds} s after a ${load.warmupSeconds} s warm-up, every process started with \`--cpu-prof\`: ${figures}. Only the samples taken during the measured load are counted. Processes by CPU time used:`;
   const busyTable = [
-    '| process | CPU ms during the load | % of one core |', '|---|---:|---:|',
-    ...sections.map((s) => `| ${s.name} | ${s.busy.toFixed(0)} | ${s.windowMs > 0 ? ((100 * s.busy) / s.windowMs).toFixed(0) : '–'} |`),
+    '| process | CPU ms during the load | % of one core |',
+    '|---|---:|---:|',
+    ...sections.map(
+      (s) =>
+        `| ${s.name} | ${s.busy.toFixed(0)} | ${s.windowMs > 0 ? ((100 * s.busy) / s.windowMs).toFixed(0) : '–'} |`,
+    ),
   ];
   report.profile = {
     scenario: id,
     name,
     markdown: [intro, '', ...busyTable, '', ...sections.map((s) => s.text)].join('\n'),
-    brief: [intro, '', ...busyTable, '', sections[0]!.text, `(every process: ${display(join(results, 'latest.md'))})`].join('\n'),
+    brief: [
+      intro,
+      '',
+      ...busyTable,
+      '',
+      sections[0]!.text,
+      `(every process: ${display(join(results, 'latest.md'))})`,
+    ].join('\n'),
   };
 }
 
@@ -401,9 +559,16 @@ async function soakPhase(): Promise<void> {
       const run = await loadOnce(url, headers, load.connections, until - elapsed);
       elapsed = until;
       samples.push({ seconds: elapsed, rssMiB: rssMiB(pid), rps: run.rps });
-      say(`  after ${elapsed} s: ${fmt(samples.at(-1)!.rssMiB)} MiB (${fmt(run.rps)} req/s${run.failed ? `, ${run.failed} FAILED` : ''})`);
+      say(
+        `  after ${elapsed} s: ${fmt(samples.at(-1)!.rssMiB)} MiB (${fmt(run.rps)} req/s${run.failed ? `, ${run.failed} FAILED` : ''})`,
+      );
     }
-    report.soak!.push({ name: 'all-in-one landscape', scenario: 'composite GET via the edge (TLS, JWT)', connections: load.connections, samples });
+    report.soak!.push({
+      name: 'all-in-one landscape',
+      scenario: 'composite GET via the edge (TLS, JWT)',
+      connections: load.connections,
+      samples,
+    });
   } finally {
     await landscape.stop();
   }
@@ -417,27 +582,42 @@ async function soakPhase(): Promise<void> {
  * Each figure is the median over the rounds.
  */
 async function tracingPhase(mode: Mode): Promise<void> {
-  say(`\n== Tracing off and on, ${mode}: the composite GET, direct and via the edge, ${repeats} round(s) of off then on`);
+  say(
+    `\n== Tracing off and on, ${mode}: the composite GET, direct and via the edge, ${repeats} round(s) of off then on`,
+  );
   type Samples = { rps: number[]; p50: number[]; p99: number[] };
   const measured = new Map<string, { off: Samples; on: Samples }>();
   for (let round = 1; round <= repeats; round++) {
     for (const setting of ['off', 'on'] as const) {
       const cwd = join(work, `tracing-${mode}-${setting}-${round}`);
       mkdirSync(cwd, { recursive: true });
-      const landscape = await startLandscape(mode, { cwd, env: { ...childEnv, TRACING_ENABLED: setting === 'on' ? 'true' : 'false' }, logDir, log: say });
+      const landscape = await startLandscape(mode, {
+        cwd,
+        env: { ...childEnv, TRACING_ENABLED: setting === 'on' ? 'true' : 'false' },
+        logDir,
+        log: say,
+      });
       try {
         await sleep(1000);
         const { reader } = await prepare(landscape);
         for (const s of scenarioUrls(mode, reader).filter((x) => x.id !== `${mode}/product`)) {
           const figures = await measureLoad(s.url, s.headers, load);
           const scenario = s.name.slice(`${mode}: `.length);
-          const entry = measured.get(scenario) ?? { off: { rps: [], p50: [], p99: [] }, on: { rps: [], p50: [], p99: [] } };
+          const entry = measured.get(scenario) ?? {
+            off: { rps: [], p50: [], p99: [] },
+            on: { rps: [], p50: [], p99: [] },
+          };
           entry[setting].rps.push(figures.rps);
           entry[setting].p50.push(figures.p50);
           entry[setting].p99.push(figures.p99);
           measured.set(scenario, entry);
-          say(`  round ${round}, tracing ${setting}, ${scenario}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms${figures.failed ? `, ${figures.failed} FAILED` : ''}`);
-          if (figures.failed > 0) report.notes.push(`tracing ${setting}, ${s.name}: ${figures.failed} requests failed; its figures are not comparable.`);
+          say(
+            `  round ${round}, tracing ${setting}, ${scenario}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms${figures.failed ? `, ${figures.failed} FAILED` : ''}`,
+          );
+          if (figures.failed > 0)
+            report.notes.push(
+              `tracing ${setting}, ${s.name}: ${figures.failed} requests failed; its figures are not comparable.`,
+            );
         }
       } finally {
         await landscape.stop();
@@ -449,7 +629,9 @@ async function tracingPhase(mode: Mode): Promise<void> {
     const off = medians(samples.off);
     const on = medians(samples.on);
     report.tracing!.push({ mode, scenario, off, on });
-    say(`  ${mode}: ${scenario}: tracing on ÷ off = ${fmt(on.rps / off.rps)}× throughput, ${fmt(on.p50 / off.p50)}× p50`);
+    say(
+      `  ${mode}: ${scenario}: tracing on ÷ off = ${fmt(on.rps / off.rps)}× throughput, ${fmt(on.p50 / off.p50)}× p50`,
+    );
   }
 }
 
@@ -476,11 +658,11 @@ if (failed) process.exit(1);
 const seconds = Math.round((performance.now() - began) / 1000);
 report.settings['totalSeconds'] = seconds;
 report.notes.push(
-  'The load generator (autocannon) runs on the same 2 cores as the processes it loads, so every figure includes that contention; the bare server\'s throughput is partly the load generator\'s limit.',
+  "The load generator (autocannon) runs on the same 2 cores as the processes it loads, so every figure includes that contention; the bare server's throughput is partly the load generator's limit.",
   `Single-service start-ups connect to this machine's PostgreSQL, MariaDB and RabbitMQ, as \`npm run start:services\` does; the all-in-one start-up includes the edge.`,
-  'Event latency is measured one product at a time from the POST\'s 200 to the answer of the first composite GET showing every part, so it includes one GET (its median is given).',
+  "Event latency is measured one product at a time from the POST's 200 to the answer of the first composite GET showing every part, so it includes one GET (its median is given).",
   'The composite caches verified access tokens and the load reuses one token, so JWT verification costs one RS256 check per run, not per request.',
-  'The bare server is a .ts file run like the services, so its memory and start-up include Node\'s type stripping.',
+  "The bare server is a .ts file run like the services, so its memory and start-up include Node's type stripping.",
 );
 mkdirSync(results, { recursive: true });
 const markdown = toMarkdown(report);
@@ -491,5 +673,9 @@ if (flags['keep-temp']) say(`\nworking directory kept: ${work}`);
 else rmSync(work, { recursive: true, force: true });
 
 // The terminal gets the tables and the busiest process's profile; the file has every process.
-say(`\n${report.profile ? toMarkdown({ ...report, profile: { ...report.profile, markdown: report.profile.brief } }) : markdown}`);
-say(`Done in ${seconds} s. Results: ${display(join(results, 'latest.json'))}, latest.md${report.throughput.length > 0 ? ', latest.svg' : ''}.`);
+say(
+  `\n${report.profile ? toMarkdown({ ...report, profile: { ...report.profile, markdown: report.profile.brief } }) : markdown}`,
+);
+say(
+  `Done in ${seconds} s. Results: ${display(join(results, 'latest.json'))}, latest.md${report.throughput.length > 0 ? ', latest.svg' : ''}.`,
+);

@@ -12,7 +12,14 @@ import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape
  */
 export const nodeFlags = ['--max-semi-space-size=16'];
 
-export const ports = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999, web: 7004 } as const;
+export const ports = {
+  'product-composite': 7000,
+  product: 7001,
+  recommendation: 7002,
+  review: 7003,
+  'auth-server': 9999,
+  web: 7004,
+} as const;
 export type ServiceName = keyof typeof ports;
 
 const root = resolve(import.meta.dirname, '..');
@@ -22,8 +29,18 @@ const root = resolve(import.meta.dirname, '..');
  * POSTGRES_*, MYSQL_* and RABBITMQ_*, defaulting to this machine's local ones.
  */
 export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const postgres = { DATABASE_HOST: given['POSTGRES_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['POSTGRES_PORT'] ?? '5432', DATABASE_USERNAME: given['POSTGRES_USER'] ?? 'postgres', DATABASE_PASSWORD: given['POSTGRES_PASSWORD'] ?? '' };
-  const mysql = { DATABASE_HOST: given['MYSQL_HOST'] ?? '127.0.0.1', DATABASE_PORT: given['MYSQL_PORT'] ?? '3306', DATABASE_USERNAME: given['MYSQL_USER'] ?? 'root', DATABASE_PASSWORD: given['MYSQL_PASSWORD'] ?? '' };
+  const postgres = {
+    DATABASE_HOST: given['POSTGRES_HOST'] ?? '127.0.0.1',
+    DATABASE_PORT: given['POSTGRES_PORT'] ?? '5432',
+    DATABASE_USERNAME: given['POSTGRES_USER'] ?? 'postgres',
+    DATABASE_PASSWORD: given['POSTGRES_PASSWORD'] ?? '',
+  };
+  const mysql = {
+    DATABASE_HOST: given['MYSQL_HOST'] ?? '127.0.0.1',
+    DATABASE_PORT: given['MYSQL_PORT'] ?? '3306',
+    DATABASE_USERNAME: given['MYSQL_USER'] ?? 'root',
+    DATABASE_PASSWORD: given['MYSQL_PASSWORD'] ?? '',
+  };
   const base = {
     ...given,
     CONFIG_LOCATION: given['CONFIG_LOCATION'] ?? resolve(root, 'config-repo'),
@@ -33,16 +50,23 @@ export function serviceEnv(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.
     MESSAGING_RABBITMQ_USERNAME: given['RABBITMQ_USER'] ?? 'guest',
     MESSAGING_RABBITMQ_PASSWORD: given['RABBITMQ_PASSWORD'] ?? 'guest',
   };
-  const servers = name === 'review' ? mysql : name === 'product' || name === 'recommendation' || name === 'auth-server' ? postgres : {};
+  const servers =
+    name === 'review'
+      ? mysql
+      : name === 'product' || name === 'recommendation' || name === 'auth-server'
+        ? postgres
+        : {};
   return { ...base, ...servers, ...ownOverrides(name, given) };
 }
 
 /** `PRODUCT__DATABASE_DATABASE=x` sets `DATABASE_DATABASE=x` for product alone. */
 function ownOverrides(name: ServiceName, given: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const prefix = `${name.toUpperCase().replace(/-/g, '_')}__`;
-  return Object.fromEntries(Object.entries(given)
-    .filter(([key]) => key.startsWith(prefix))
-    .map(([key, value]) => [key.slice(prefix.length), value]));
+  return Object.fromEntries(
+    Object.entries(given)
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), value]),
+  );
 }
 
 export async function startLocalEdge(env: Record<string, string | undefined>): Promise<RunningEdge> {
@@ -53,7 +77,9 @@ export async function startLocalEdge(env: Record<string, string | undefined>): P
 /** performance.now() counts from the process's start, so the figure includes loading the code. */
 export function banner(mode: string, edge: RunningEdge): string {
   const base = `https://localhost:${edge.httpsPort}`;
-  const services = Object.entries(ports).map(([name, port]) => `  ${name.padEnd(18)} http://localhost:${port}`).join('\n');
+  const services = Object.entries(ports)
+    .map(([name, port]) => `  ${name.padEnd(18)} http://localhost:${port}`)
+    .join('\n');
   return `
 The product landscape is running (${mode}).
   storefront         ${base}/store/  (sign in as magnus / password; the operator view at ${base}/store/#operator)

@@ -35,7 +35,10 @@ const children = new Map<string, ChildProcess>();
 function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
   // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL, and the
   // child then shuts down (see runUntilSignal).
-  const child = spawn(process.execPath, [...nodeFlags, resolve(root, 'services', name, 'src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...nodeFlags, resolve(root, 'services', name, 'src/main.ts')], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const since = Date.now();
   children.set(name, child);
   child.on('exit', (code, signal) => {
@@ -45,12 +48,16 @@ function run(name: string, env: NodeJS.ProcessEnv, attempt = 0): void {
     const next = Date.now() - since > 60000 ? 0 : attempt + 1;
     const delay = backoffDelay(next, { initialMs: 500, maxMs: 30000 });
     logger.warn({ service: name, code, signal, restartInMs: delay }, `${name} exited; restarting`);
-    setTimeout(() => { if (!stopping) run(name, env, next); }, delay).unref();
+    setTimeout(() => {
+      if (!stopping) run(name, env, next);
+    }, delay).unref();
   });
 }
 
 // However this process ends, its children end with it.
-process.once('exit', () => { for (const child of children.values()) child.kill('SIGTERM'); });
+process.once('exit', () => {
+  for (const child of children.values()) child.kill('SIGTERM');
+});
 process.on('uncaughtException', (error) => {
   logger.fatal({ err: error }, 'supervisor failed');
   void stop(1);
@@ -62,7 +69,8 @@ process.on('unhandledRejection', (error) => {
 
 async function ready(port: number): Promise<boolean> {
   try {
-    return (await fetch(`http://127.0.0.1:${port}/actuator/health/readiness`, { signal: AbortSignal.timeout(2000) })).ok;
+    return (await fetch(`http://127.0.0.1:${port}/actuator/health/readiness`, { signal: AbortSignal.timeout(2000) }))
+      .ok;
   } catch {
     return false;
   }
@@ -80,9 +88,12 @@ try {
   process.stderr.write(`\nedge: ${(error as Error).message}\n`);
   await stop(1);
 }
-const collector = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? (edge ? `http://127.0.0.1:${edge.managementPort}` : undefined);
+const collector =
+  process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? (edge ? `http://127.0.0.1:${edge.managementPort}` : undefined);
 // The services' spans live in the edge's store; a store of their own would only be read by nobody.
-const exported = collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector, TRACING_STORE_MAX_TRACES: process.env['TRACING_STORE_MAX_TRACES'] ?? '0' } : {};
+const exported = collector
+  ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector, TRACING_STORE_MAX_TRACES: process.env['TRACING_STORE_MAX_TRACES'] ?? '0' }
+  : {};
 for (const name of names) run(name, { ...envOf(name), ...exported });
 while (!stopping) {
   const states = await Promise.all(Object.values(ports).map(ready));
@@ -96,10 +107,18 @@ async function stop(code = 0): Promise<void> {
   stopping = true;
   logger.info('stopping');
   await edge?.close().catch((error: unknown) => logger.error({ err: error }, 'edge did not close cleanly'));
-  await Promise.all([...children.values()].map((child) => new Promise<void>((done) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => { clearTimeout(kill); done(); });
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((done) => {
+          const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            done();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
   process.exit(code);
 }

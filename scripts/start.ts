@@ -26,5 +26,8 @@ await runUntilSignal(logger, async () => {
   const edge = await startLocalEdge(env);
   process.stdout.write(banner('all-in-one, data in data/', edge));
   // The edge stops taking requests first, then the shared bus so no event meets a closed database.
-  return { services: [edge, { close: () => bus.close() }, ...services], shutdownTimeoutMs: product.server.shutdownTimeoutMs };
+  return {
+    services: [edge, { close: () => bus.close() }, ...services],
+    shutdownTimeoutMs: product.server.shutdownTimeoutMs,
+  };
 });

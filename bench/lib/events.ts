@@ -17,7 +17,11 @@ export interface EventFigures {
  * back to back until all three parts show. The latency runs from the POST's 200 to the answer of the
  * first GET that shows everything, so it includes one GET; getMs says how long one takes.
  */
-export async function measureEventLatency(reader: string, writer: string, options: { firstId: number; count: number; tag: string; timeoutMs?: number }): Promise<EventFigures> {
+export async function measureEventLatency(
+  reader: string,
+  writer: string,
+  options: { firstId: number; count: number; tag: string; timeoutMs?: number },
+): Promise<EventFigures> {
   const timeoutMs = options.timeoutMs ?? 30000;
   const latencies: number[] = [];
   const gets: number[] = [];
@@ -36,11 +40,20 @@ export async function measureEventLatency(reader: string, writer: string, option
         if (attempt === 1) firstGet += 1;
         break;
       }
-      if (answer.status !== 200 && answer.status !== 404) throw new Error(`GET product ${product.productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
-      if (now - accepted > timeoutMs) throw new Error(`product ${product.productId} not complete ${timeoutMs / 1000} s after its POST`);
+      if (answer.status !== 200 && answer.status !== 404)
+        throw new Error(`GET product ${product.productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (now - accepted > timeoutMs)
+        throw new Error(`product ${product.productId} not complete ${timeoutMs / 1000} s after its POST`);
     }
   }
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), getMs: median(gets), firstGetPercent: (100 * firstGet) / latencies.length, products: latencies.length, latencies };
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    getMs: median(gets),
+    firstGetPercent: (100 * firstGet) / latencies.length,
+    products: latencies.length,
+    latencies,
+  };
 }
 
 /** Leaves the real databases as they were. */

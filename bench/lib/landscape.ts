@@ -8,7 +8,13 @@ import { childrenOf, startNode, waitForPorts, waitReady, type Started } from './
 export const root = resolve(import.meta.dirname, '../..');
 export const devEnvFile = join(root, 'dev.env');
 
-export const servicePorts = { 'product-composite': 7000, product: 7001, recommendation: 7002, review: 7003, 'auth-server': 9999 } as const;
+export const servicePorts = {
+  'product-composite': 7000,
+  product: 7001,
+  recommendation: 7002,
+  review: 7003,
+  'auth-server': 9999,
+} as const;
 export type ServiceName = keyof typeof servicePorts;
 export const serviceNames = Object.keys(servicePorts) as ServiceName[];
 /** Every fixed port a landscape takes: the services, the edge's HTTPS and HTTP ports and its management port. */
@@ -19,10 +25,19 @@ export const readinessUrl = (port: number) => `http://127.0.0.1:${port}/actuator
 export type Mode = 'all-in-one' | 'per-service';
 
 /** One service in its own process, as start-services runs it. */
-export function spawnService(name: ServiceName, options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string }): Started {
-  return startNode(name, [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'services', name, 'src/main.ts')], {
-    cwd: options.cwd, env: serviceEnv(name, options.env), logDir: options.logDir,
-  });
+export function spawnService(
+  name: ServiceName,
+  options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string },
+): Started {
+  return startNode(
+    name,
+    [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'services', name, 'src/main.ts')],
+    {
+      cwd: options.cwd,
+      env: serviceEnv(name, options.env),
+      logDir: options.logDir,
+    },
+  );
 }
 
 export interface Landscape {
@@ -38,13 +53,24 @@ export interface Landscape {
 }
 
 /** Starts `npm start` or `npm run start:services` as a person would, in its own working directory. */
-export async function startLandscape(mode: Mode, options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string; log?: (line: string) => void }): Promise<Landscape> {
+export async function startLandscape(
+  mode: Mode,
+  options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string; log?: (line: string) => void },
+): Promise<Landscape> {
   await waitForPorts(landscapePorts, 120000, options.log);
   const script = mode === 'all-in-one' ? 'start.ts' : 'start-services.ts';
-  const started = startNode(`landscape-${mode}`, [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'scripts', script)], options);
+  const started = startNode(
+    `landscape-${mode}`,
+    [...nodeFlags, `--env-file-if-exists=${devEnvFile}`, join(root, 'scripts', script)],
+    options,
+  );
   try {
-    const readyLine = () => /Ready in (\d+) ms/.exec(existsSync(started.logFile) ? readFileSync(started.logFile, 'utf8') : '');
-    const readyMs = await waitReady(started, Object.values(servicePorts).map(readinessUrl), { also: () => readyLine() !== null, intervalMs: 10 });
+    const readyLine = () =>
+      /Ready in (\d+) ms/.exec(existsSync(started.logFile) ? readFileSync(started.logFile, 'utf8') : '');
+    const readyMs = await waitReady(started, Object.values(servicePorts).map(readinessUrl), {
+      also: () => readyLine() !== null,
+      intervalMs: 10,
+    });
     const reported = readyLine()?.[1];
     return {
       mode,
@@ -72,9 +98,16 @@ export async function startLandscape(mode: Mode, options: { cwd: string; env: No
 const agent = new Agent({ connections: 8, keepAliveTimeout: 30000 });
 export const closeClient = () => agent.close();
 
-export interface Answer { status: number; body: unknown }
+export interface Answer {
+  status: number;
+  body: unknown;
+}
 
-export async function call(method: string, url: string, options: { token?: string; basic?: string; json?: unknown; form?: string } = {}): Promise<Answer> {
+export async function call(
+  method: string,
+  url: string,
+  options: { token?: string; basic?: string; json?: unknown; form?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
   if (options.basic) headers['authorization'] = `Basic ${Buffer.from(options.basic).toString('base64')}`;
@@ -87,20 +120,32 @@ export async function call(method: string, url: string, options: { token?: strin
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = options.form;
   }
-  const response = await request(url, { method: method as 'GET', headers, body, dispatcher: agent, signal: AbortSignal.timeout(30000) });
+  const response = await request(url, {
+    method: method as 'GET',
+    headers,
+    body,
+    dispatcher: agent,
+    signal: AbortSignal.timeout(30000),
+  });
   const text = await response.body.text();
   let parsed: unknown = text;
-  try { parsed = text ? JSON.parse(text) : ''; } catch { /* not JSON: keep the text */ }
+  try {
+    parsed = text ? JSON.parse(text) : '';
+  } catch {
+    /* not JSON: keep the text */
+  }
   return { status: response.statusCode, body: parsed };
 }
 
 export async function fetchToken(client: 'reader' | 'writer'): Promise<string> {
   const scope = client === 'reader' ? 'product:read' : 'product:read product:write';
   const answer = await call('POST', `http://127.0.0.1:${servicePorts['auth-server']}/oauth/token`, {
-    basic: `${client}:secret`, form: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+    basic: `${client}:secret`,
+    form: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
   });
   const token = (answer.body as { access_token?: unknown }).access_token;
-  if (answer.status !== 200 || typeof token !== 'string') throw new Error(`no token for ${client}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 200 || typeof token !== 'string')
+    throw new Error(`no token for ${client}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return token;
 }
 
@@ -120,38 +165,61 @@ export function aggregate(productId: number, tag: string, parts: number): Aggreg
     productId,
     name: `bench ${tag} ${productId}`,
     weight: productId % 1000,
-    recommendations: ids.map((i) => ({ recommendationId: i, author: `bench ${tag}`, rate: i, content: `content ${i}` })),
-    reviews: ids.map((i) => ({ reviewId: i, author: `bench ${tag}`, subject: `subject ${i}`, content: `content ${i}` })),
+    recommendations: ids.map((i) => ({
+      recommendationId: i,
+      author: `bench ${tag}`,
+      rate: i,
+      content: `content ${i}`,
+    })),
+    reviews: ids.map((i) => ({
+      reviewId: i,
+      author: `bench ${tag}`,
+      subject: `subject ${i}`,
+      content: `content ${i}`,
+    })),
   };
 }
 
 /** True once the composite shows exactly what was posted: the product and every part. */
 export function complete(answer: Answer, expected: Aggregate): boolean {
   if (answer.status !== 200) return false;
-  const body = answer.body as { name?: string; recommendations?: Array<{ author: string }>; reviews?: Array<{ author: string }> };
+  const body = answer.body as {
+    name?: string;
+    recommendations?: Array<{ author: string }>;
+    reviews?: Array<{ author: string }>;
+  };
   const author = expected.recommendations[0]?.author;
-  return body.name === expected.name
-    && body.recommendations?.length === expected.recommendations.length
-    && body.reviews?.length === expected.reviews.length
-    && body.recommendations.every((r) => r.author === author)
-    && body.reviews.every((r) => r.author === author);
+  return (
+    body.name === expected.name &&
+    body.recommendations?.length === expected.recommendations.length &&
+    body.reviews?.length === expected.reviews.length &&
+    body.recommendations.every((r) => r.author === author) &&
+    body.reviews.every((r) => r.author === author)
+  );
 }
 
 export async function postProduct(writer: string, product: Aggregate): Promise<void> {
   const answer = await call('POST', `${compositeUrl}/product-composite`, { token: writer, json: product });
-  if (answer.status !== 200) throw new Error(`POST product ${product.productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 200)
+    throw new Error(`POST product ${product.productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 export async function deleteProduct(writer: string, productId: number): Promise<void> {
   const answer = await call('DELETE', `${compositeUrl}/product-composite/${productId}`, { token: writer });
-  if (answer.status !== 200) throw new Error(`DELETE product ${productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 200)
+    throw new Error(`DELETE product ${productId}: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 /**
  * Recreates a product for the load runs, tagged with this run so what an earlier run left in the real
  * databases is never mistaken for it: delete, wait until it is gone, create, wait until all of it shows.
  */
-export async function recreateProduct(reader: string, writer: string, product: Aggregate, timeoutMs = 60000): Promise<void> {
+export async function recreateProduct(
+  reader: string,
+  writer: string,
+  product: Aggregate,
+  timeoutMs = 60000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const get = () => call('GET', `${compositeUrl}/product-composite/${product.productId}`, { token: reader });
   await deleteProduct(writer, product.productId);
@@ -161,7 +229,8 @@ export async function recreateProduct(reader: string, writer: string, product: A
   }
   await postProduct(writer, product);
   while (!complete(await get(), product)) {
-    if (Date.now() > deadline) throw new Error(`product ${product.productId} not complete ${timeoutMs / 1000} s after its POST`);
+    if (Date.now() > deadline)
+      throw new Error(`product ${product.productId} not complete ${timeoutMs / 1000} s after its POST`);
     await sleep(50);
   }
 }

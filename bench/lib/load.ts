@@ -34,21 +34,29 @@ export interface LoadFigures {
  * One fixed-concurrency run. Latencies are collected from autocannon's per-response events rather
  * than its histogram, which rounds to whole milliseconds: a bare server answers well under one.
  */
-export function loadOnce(url: string, headers: Record<string, string>, connections: number, durationSeconds: number): Promise<RunFigures> {
+export function loadOnce(
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  durationSeconds: number,
+): Promise<RunFigures> {
   return new Promise((done, fail) => {
     const latencies: number[] = [];
     let failed = 0;
-    const instance = autocannon({ url, headers, connections, duration: durationSeconds, timeout: 10 }, (error, result) => {
-      if (error) return fail(error);
-      const sorted = Float64Array.from(latencies).sort();
-      done({
-        rps: latencies.length / result.duration,
-        p50: percentileSorted(sorted, 50),
-        p99: percentileSorted(sorted, 99),
-        ok: latencies.length,
-        failed: failed + result.errors + result.timeouts,
-      });
-    });
+    const instance = autocannon(
+      { url, headers, connections, duration: durationSeconds, timeout: 10 },
+      (error, result) => {
+        if (error) return fail(error);
+        const sorted = Float64Array.from(latencies).sort();
+        done({
+          rps: latencies.length / result.duration,
+          p50: percentileSorted(sorted, 50),
+          p99: percentileSorted(sorted, 99),
+          ok: latencies.length,
+          failed: failed + result.errors + result.timeouts,
+        });
+      },
+    );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
       else failed += 1;
@@ -57,11 +65,17 @@ export function loadOnce(url: string, headers: Record<string, string>, connectio
 }
 
 /** A warm-up that is thrown away, then the measured runs; the figures are the medians of the runs. */
-export async function measureLoad(url: string, headers: Record<string, string>, settings: LoadSettings, cpuMs?: () => number): Promise<LoadFigures> {
+export async function measureLoad(
+  url: string,
+  headers: Record<string, string>,
+  settings: LoadSettings,
+  cpuMs?: () => number,
+): Promise<LoadFigures> {
   if (settings.warmupSeconds > 0) await loadOnce(url, headers, settings.connections, settings.warmupSeconds);
   const runs: RunFigures[] = [];
   const cpuBefore = cpuMs?.();
-  for (let i = 0; i < settings.runs; i++) runs.push(await loadOnce(url, headers, settings.connections, settings.durationSeconds));
+  for (let i = 0; i < settings.runs; i++)
+    runs.push(await loadOnce(url, headers, settings.connections, settings.durationSeconds));
   const answered = runs.reduce((sum, r) => sum + r.ok, 0);
   return {
     ...(cpuMs && cpuBefore !== undefined && answered > 0 ? { cpuMsPerRequest: (cpuMs() - cpuBefore) / answered } : {}),

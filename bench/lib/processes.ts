@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,11 +27,20 @@ const running = new Set<Started>();
  * hangs can be killed with its children. Output goes to a file: the benchmark must not spend its own
  * CPU draining request logs while it is generating load.
  */
-export function startNode(name: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string }): Started {
+export function startNode(
+  name: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logDir: string },
+): Started {
   const logFile = join(options.logDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now()}.log`);
   const fd = openSync(logFile, 'w');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   let exitCode: number | null | undefined;
   const exit = new Promise<number | null>((done) => {
@@ -70,7 +79,9 @@ function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, 'SIGKILL');
-  } catch { /* the group is gone */ }
+  } catch {
+    /* the group is gone */
+  }
 }
 
 /** Stops everything still running, newest first: used on failure and on Ctrl-C. */
@@ -100,7 +111,11 @@ export function probe(url: string, timeoutMs = 2000): Promise<boolean> {
  * Polls until every URL answers 200 (and the extra condition holds); returns the milliseconds since
  * the process was spawned. Fails if the process exits first or the time runs out.
  */
-export async function waitReady(started: Started, urls: string[], options: { timeoutMs?: number; intervalMs?: number; also?: () => boolean } = {}): Promise<number> {
+export async function waitReady(
+  started: Started,
+  urls: string[],
+  options: { timeoutMs?: number; intervalMs?: number; also?: () => boolean } = {},
+): Promise<number> {
   const { timeoutMs = 90000, intervalMs = 5 } = options;
   const deadline = started.spawnedAt + timeoutMs;
   let pending = [...urls];
@@ -111,7 +126,10 @@ export async function waitReady(started: Started, urls: string[], options: { tim
       pending = pending.filter((_, i) => !answers[i]);
       if (pending.length === 0) return performance.now() - started.spawnedAt;
     }
-    if (performance.now() > deadline) throw new Error(`${started.name} not ready within ${timeoutMs / 1000} s (waiting for ${pending.join(', ') || 'its ready line'}):\n${started.tail()}`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `${started.name} not ready within ${timeoutMs / 1000} s (waiting for ${pending.join(', ') || 'its ready line'}):\n${started.tail()}`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -125,7 +143,11 @@ export function portFree(port: number): Promise<boolean> {
 }
 
 /** A test run may hold the landscape's fixed ports for a while: wait, then give up clearly. */
-export async function waitForPorts(ports: readonly number[], timeoutMs = 120000, log: (line: string) => void = () => undefined): Promise<void> {
+export async function waitForPorts(
+  ports: readonly number[],
+  timeoutMs = 120000,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {
@@ -133,14 +155,16 @@ export async function waitForPorts(ports: readonly number[], timeoutMs = 120000,
     for (const port of ports) if (!(await portFree(port))) busy.push(port);
     if (busy.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`ports ${busy.join(', ')} are still in use after ${timeoutMs / 1000} s: another landscape or test is running; stop it and run the benchmark again`);
+      throw new Error(
+        `ports ${busy.join(', ')} are still in use after ${timeoutMs / 1000} s: another landscape or test is running; stop it and run the benchmark again`,
+      );
     }
-    if (!told) log(`ports ${busy.join(', ')} are in use (another landscape or test?); waiting up to ${timeoutMs / 1000} s`);
+    if (!told)
+      log(`ports ${busy.join(', ')} are in use (another landscape or test?); waiting up to ${timeoutMs / 1000} s`);
     told = true;
     await sleep(2000);
   }
 }
-
 
 /** User plus system CPU milliseconds a process has used so far, from the kernel's accounting. */
 export function cpuMs(pid: number): number {
@@ -172,8 +196,13 @@ export function childrenOf(pid: number): Array<{ pid: number; cmdline: string[] 
       // The command name may hold spaces and parentheses; the fields after its closing one do not.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[1]) !== pid) continue;
-      found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean) });
-    } catch { /* it exited meanwhile */ }
+      found.push({
+        pid: Number(entry),
+        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
+      });
+    } catch {
+      /* it exited meanwhile */
+    }
   }
   return found;
 }

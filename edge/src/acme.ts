@@ -6,8 +6,22 @@ import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
-import { backoffDelay, ConfigError, envName, errorMessage, invalidConfiguration, type HealthContributor, type HealthResult } from '@landscape/platform';
-import { certificateDetails, coversNames, describeCertificate, type CertificateInfo, type KeyAndCertificate } from './certificates.ts';
+import {
+  backoffDelay,
+  ConfigError,
+  envName,
+  errorMessage,
+  invalidConfiguration,
+  type HealthContributor,
+  type HealthResult,
+} from '@landscape/platform';
+import {
+  certificateDetails,
+  coversNames,
+  describeCertificate,
+  type CertificateInfo,
+  type KeyAndCertificate,
+} from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
 import type { Edge } from './edge.ts';
 
@@ -40,22 +54,37 @@ export function acmeSettings(config: EdgeConfig): AcmeSettings | undefined {
   const { acme: given, edge } = config;
   const domains = [...new Set(edge.domains.map((domain) => domain.trim().toLowerCase()).filter(Boolean))];
   if (given.directoryUrl.trim() === '') {
-    if (domains.length > 0) throw invalidConfiguration('acme.directoryUrl', 'edge.domains is set, so an ACME directory is needed (a preset such as letsencrypt-staging, or a URL)');
+    if (domains.length > 0)
+      throw invalidConfiguration(
+        'acme.directoryUrl',
+        'edge.domains is set, so an ACME directory is needed (a preset such as letsencrypt-staging, or a URL)',
+      );
     return undefined;
   }
   const directoryUrl = DIRECTORY_PRESETS[given.directoryUrl.trim()] ?? given.directoryUrl.trim();
   if (!URL.canParse(directoryUrl)) {
-    throw invalidConfiguration('acme.directoryUrl', `${given.directoryUrl} is neither a preset (${Object.keys(DIRECTORY_PRESETS).join(', ')}) nor a URL`);
+    throw invalidConfiguration(
+      'acme.directoryUrl',
+      `${given.directoryUrl} is neither a preset (${Object.keys(DIRECTORY_PRESETS).join(', ')}) nor a URL`,
+    );
   }
-  if (new URL(directoryUrl).protocol !== 'https:') throw invalidConfiguration('acme.directoryUrl', 'an ACME directory is served over https');
+  if (new URL(directoryUrl).protocol !== 'https:')
+    throw invalidConfiguration('acme.directoryUrl', 'an ACME directory is served over https');
   if (domains.length === 0) {
-    throw new ConfigError(`Missing configuration key: edge.domains (set it in a config file or as ${envName('edge.domains')}); acme.directoryUrl is set`);
+    throw new ConfigError(
+      `Missing configuration key: edge.domains (set it in a config file or as ${envName('edge.domains')}); acme.directoryUrl is set`,
+    );
   }
   for (const domain of domains) {
-    if (!DNS_NAME.test(domain)) throw invalidConfiguration('edge.domains', `${domain} is not a DNS name http-01 can validate (no wildcards, no IP addresses)`);
+    if (!DNS_NAME.test(domain))
+      throw invalidConfiguration(
+        'edge.domains',
+        `${domain} is not a DNS name http-01 can validate (no wildcards, no IP addresses)`,
+      );
   }
   const email = given.email.trim();
-  if (email !== '' && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidConfiguration('acme.email', `${email} is not an e-mail address`);
+  if (email !== '' && !/^[^@\s]+@[^@\s]+$/.test(email))
+    throw invalidConfiguration('acme.email', `${email} is not an e-mail address`);
   let ca: string | undefined;
   if (given.caFile !== '') {
     try {
@@ -63,9 +92,11 @@ export function acmeSettings(config: EdgeConfig): AcmeSettings | undefined {
     } catch (error) {
       throw invalidConfiguration('acme.caFile', `cannot read ${given.caFile}: ${errorMessage(error)}`);
     }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw invalidConfiguration('acme.caFile', `${given.caFile} holds no PEM certificate`);
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw invalidConfiguration('acme.caFile', `${given.caFile} holds no PEM certificate`);
   }
-  if (given.retryMaxDelayMs < given.retryInitialDelayMs) throw invalidConfiguration('acme.retryMaxDelayMs', 'must not be below acme.retryInitialDelayMs');
+  if (given.retryMaxDelayMs < given.retryInitialDelayMs)
+    throw invalidConfiguration('acme.retryMaxDelayMs', 'must not be below acme.retryInitialDelayMs');
   return {
     directoryUrl,
     email: email === '' ? undefined : email,
@@ -154,9 +185,13 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     try {
       const pair = { key: readFileSync(files.key, 'utf8'), cert: readFileSync(files.cert, 'utf8') };
       const parsed = new X509Certificate(pair.cert);
-      if (!parsed.checkPrivateKey(createPrivateKey(pair.key))) throw new Error('the key does not belong to the certificate');
+      if (!parsed.checkPrivateKey(createPrivateKey(pair.key)))
+        throw new Error('the key does not belong to the certificate');
       if (Date.parse(parsed.validTo) <= now()) {
-        logger.info({ notAfter: new Date(parsed.validTo).toISOString() }, 'the kept certificate has expired; a new one will be ordered');
+        logger.info(
+          { notAfter: new Date(parsed.validTo).toISOString() },
+          'the kept certificate has expired; a new one will be ordered',
+        );
         return undefined;
       }
       return { pair, storedAt: statSync(files.cert).mtime };
@@ -181,7 +216,10 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       backoffMax: Math.max(settings.pollIntervalMs, 30_000),
     });
     // Configuring a directory is the consent to its terms, as with a cert-manager Issuer.
-    await client.createAccount({ termsOfServiceAgreed: true, ...(settings.email ? { contact: [`mailto:${settings.email}`] } : {}) });
+    await client.createAccount({
+      termsOfServiceAgreed: true,
+      ...(settings.email ? { contact: [`mailto:${settings.email}`] } : {}),
+    });
     accountUrl = client.getAccountUrl();
     logger.info({ accountUrl, directoryUrl }, 'ACME account ready');
     return client;
@@ -226,7 +264,8 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     );
     const finalized = await client.finalizeOrder(placed, csr);
     const cert = await client.getCertificate(finalized);
-    if (!coversNames(new X509Certificate(cert), domains)) throw new Error(`the CA returned a certificate that does not cover ${domains.join(', ')}`);
+    if (!coversNames(new X509Certificate(cert), domains))
+      throw new Error(`the CA returned a certificate that does not cover ${domains.join(', ')}`);
     return { key: key.toString(), cert };
   }
 
@@ -257,7 +296,10 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     const info = served?.info;
     if (!info) return;
     const at = renewalTime(info);
-    logger.info({ serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString(), renewAt: new Date(at).toISOString() }, 'certificate renewal scheduled');
+    logger.info(
+      { serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString(), renewAt: new Date(at).toISOString() },
+      'certificate renewal scheduled',
+    );
     // A CA handing out certificates already due for renewal must not be asked in a tight loop.
     schedule(Math.max(at, now() + Math.min(settings.retryInitialDelayMs, 1000)));
   }
@@ -265,7 +307,10 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   async function renew(): Promise<void> {
     nextAttempt = undefined;
     const renewing = served?.source === 'acme';
-    logger.info({ domains, directoryUrl, attempt: failures + 1 }, renewing ? 'renewing certificate' : 'ordering certificate');
+    logger.info(
+      { domains, directoryUrl, attempt: failures + 1 },
+      renewing ? 'renewing certificate' : 'ordering certificate',
+    );
     let pair: KeyAndCertificate;
     try {
       pair = await order();
@@ -274,10 +319,19 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       // A fresh account lookup on the next try also heals an account the CA no longer knows.
       accountClient = undefined;
       failures += 1;
-      const delay = backoffDelay(failures - 1, { initialMs: settings.retryInitialDelayMs, maxMs: settings.retryMaxDelayMs });
+      const delay = backoffDelay(failures - 1, {
+        initialMs: settings.retryInitialDelayMs,
+        maxMs: settings.retryMaxDelayMs,
+      });
       lastError = { message: errorMessage(error), at: new Date(now()) };
       logger.error(
-        { domains, error: lastError.message, consecutiveFailures: failures, retryInMs: delay, serialNumber: served?.info.serialNumber },
+        {
+          domains,
+          error: lastError.message,
+          consecutiveFailures: failures,
+          retryInMs: delay,
+          serialNumber: served?.info.serialNumber,
+        },
         'certificate order failed; the certificate in service stays',
       );
       schedule(now() + delay);
@@ -289,7 +343,10 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       writeAtomically(files.key, pair.key, 0o600);
       writeAtomically(files.cert, pair.cert, 0o644);
     } catch (error) {
-      logger.error({ err: error, folder }, 'the certificate could not be kept on disk; it is served, and ordered again after a restart');
+      logger.error(
+        { err: error, folder },
+        'the certificate could not be kept on disk; it is served, and ordered again after a restart',
+      );
     }
     const previous = served?.info.serialNumber;
     serve(pair, 'acme');
@@ -299,7 +356,13 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     lastError = undefined;
     const info = describeCertificate(pair.cert);
     logger.info(
-      { issuer: info.issuer, names: info.names, serialNumber: info.serialNumber, previousSerialNumber: previous, notAfter: info.notAfter.toISOString() },
+      {
+        issuer: info.issuer,
+        names: info.names,
+        serialNumber: info.serialNumber,
+        previousSerialNumber: previous,
+        notAfter: info.notAfter.toISOString(),
+      },
       renewing ? 'certificate renewed and in service' : 'certificate obtained and in service',
     );
     scheduleRenewal();
@@ -324,7 +387,8 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       nextAttempt: nextAttempt?.toISOString() ?? null,
       accountUrl: accountUrl ?? null,
     };
-    if (source !== 'acme') details['error'] = 'no certificate from the ACME server yet; the development certificate is served';
+    if (source !== 'acme')
+      details['error'] = 'no certificate from the ACME server yet; the development certificate is served';
     else if (!valid) details['error'] = 'the certificate in service has expired';
     // A renewal error alone is not DOWN: the certificate in service is still good.
     return { status: source === 'acme' && valid ? 'UP' : 'DOWN', details };
@@ -339,14 +403,26 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       const info = served?.info;
       if (reused && info && coversNames(new X509Certificate(inService.cert), domains)) {
         lastRenewal = stored.storedAt;
-        logger.info({ issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }, 'certificate from an earlier run reused');
+        logger.info(
+          { issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() },
+          'certificate from an earlier run reused',
+        );
         scheduleRenewal();
       } else {
-        if (reused) logger.info({ domains, names: info?.names }, 'the kept certificate does not cover every domain; it stays in service until a new one is obtained');
+        if (reused)
+          logger.info(
+            { domains, names: info?.names },
+            'the kept certificate does not cover every domain; it stays in service until a new one is obtained',
+          );
         schedule(now());
       }
       // Looking the account up at once shows a wrong directory or CA trust at start, not at the first renewal.
-      account().catch((error: unknown) => logger.warn({ error: errorMessage(error), directoryUrl }, 'ACME account lookup failed; it is tried again with the next order'));
+      account().catch((error: unknown) =>
+        logger.warn(
+          { error: errorMessage(error), directoryUrl },
+          'ACME account lookup failed; it is tried again with the next order',
+        ),
+      );
     },
     async stop() {
       stopped = true;

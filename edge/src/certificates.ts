@@ -33,7 +33,10 @@ export interface CertificateInfo {
 export function describeCertificate(pem: string): CertificateInfo {
   const parsed = new NodeCertificate(pem);
   const oneLine = (name: string) => name.split('\n').filter(Boolean).join(', ');
-  const names = (parsed.subjectAltName ?? '').split(', ').map((entry) => entry.replace(/^(DNS|IP Address):/, '')).filter(Boolean);
+  const names = (parsed.subjectAltName ?? '')
+    .split(', ')
+    .map((entry) => entry.replace(/^(DNS|IP Address):/, ''))
+    .filter(Boolean);
   return {
     issuer: oneLine(parsed.issuer),
     subject: oneLine(parsed.subject),
@@ -80,7 +83,9 @@ export async function createSelfSigned(names: readonly string[], validDays = VAL
   const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${names[0] ?? 'localhost'}, O=Product landscape development`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + validDays * 24 * 3600 * 1000),
@@ -94,6 +99,9 @@ export async function createSelfSigned(names: readonly string[], validDays = VAL
     ],
   });
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
+    .toString('base64')
+    .match(/.{1,64}/g)
+    ?.join('\n')}\n-----END PRIVATE KEY-----\n`;
   return { key, cert: certificate.toString('pem') };
 }

@@ -34,17 +34,20 @@ export const edgeConfigSchema = Type.Object({
     headersTimeoutMs: Type.Integer({ minimum: 100, default: 20000 }),
   }),
   /** Certificates from an ACME CA over http-01, as cert-manager does in a cluster; off while directoryUrl is empty. */
-  acme: Type.Object({
-    /** `letsencrypt-staging`, `letsencrypt-production`, or the https URL of any ACME directory. */
-    directoryUrl: Type.String({ default: '' }),
-    email: Type.String({ default: '' }),
-    /** A PEM file of extra CAs to trust for the ACME server's own TLS (Pebble's, say). */
-    caFile: Type.String({ default: '' }),
-    /** First delay after a failed order; it doubles on every further failure up to retryMaxDelayMs. */
-    retryInitialDelayMs: Type.Integer({ minimum: 1, default: 5 * 60 * 1000 }),
-    retryMaxDelayMs: Type.Integer({ minimum: 1, default: 6 * 3600 * 1000 }),
-    /** First delay while polling the CA for a challenge or order to complete. */
-    pollIntervalMs: Type.Integer({ minimum: 1, default: 5000 }),
-  }, { default: {} }),
+  acme: Type.Object(
+    {
+      /** `letsencrypt-staging`, `letsencrypt-production`, or the https URL of any ACME directory. */
+      directoryUrl: Type.String({ default: '' }),
+      email: Type.String({ default: '' }),
+      /** A PEM file of extra CAs to trust for the ACME server's own TLS (Pebble's, say). */
+      caFile: Type.String({ default: '' }),
+      /** First delay after a failed order; it doubles on every further failure up to retryMaxDelayMs. */
+      retryInitialDelayMs: Type.Integer({ minimum: 1, default: 5 * 60 * 1000 }),
+      retryMaxDelayMs: Type.Integer({ minimum: 1, default: 6 * 3600 * 1000 }),
+      /** First delay while polling the CA for a challenge or order to complete. */
+      pollIntervalMs: Type.Integer({ minimum: 1, default: 5000 }),
+    },
+    { default: {} },
+  ),
 });
 export type EdgeConfig = Static<typeof edgeConfigSchema>;

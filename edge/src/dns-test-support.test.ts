@@ -12,7 +12,11 @@ describe('DNS stub for tests', () => {
       assert.deepEqual(await resolver.resolve6('only-v6.test', { ttl: true }), [{ address: '::1', ttl: 5 }]);
       await assert.rejects(resolver.resolve4('only-v6.test'), { code: 'ENODATA' });
       await assert.rejects(resolver.resolve6('other.test'), { code: 'ENOTFOUND' });
-      assert.deepEqual(dns.queries, [{ name: 'only-v6.test', type: 28 }, { name: 'only-v6.test', type: 1 }, { name: 'other.test', type: 28 }]);
+      assert.deepEqual(dns.queries, [
+        { name: 'only-v6.test', type: 28 },
+        { name: 'only-v6.test', type: 1 },
+        { name: 'other.test', type: 28 },
+      ]);
     } finally {
       await dns.close();
     }

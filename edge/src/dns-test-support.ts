@@ -7,7 +7,10 @@ import { isIPv6 } from 'node:net';
  * An ACME CA pointed at it can reach a known name over IPv6 only.
  */
 
-export interface DnsQuery { name: string; type: number }
+export interface DnsQuery {
+  name: string;
+  type: number;
+}
 
 export interface DnsStub {
   port: number;
@@ -27,17 +30,25 @@ const RCODE = { noError: 0, formatError: 1, nameError: 3 } as const;
 
 /** The 16 bytes of an IPv6 address written as text, `::` included. */
 export function ipv6Bytes(address: string): Buffer {
-  if (!isIPv6(address) || address.includes('.')) throw new Error(`${address} is not an IPv6 address in hexadecimal groups`);
+  if (!isIPv6(address) || address.includes('.'))
+    throw new Error(`${address} is not an IPv6 address in hexadecimal groups`);
   const [head = '', tail] = address.split('::');
   const groups = (part: string | undefined) => (part ? part.split(':') : []);
   const missing = 8 - groups(head).length - groups(tail).length;
-  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)];
+  const all =
+    tail === undefined ? groups(head) : [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)];
   const bytes = Buffer.alloc(16);
-  all.forEach((group, index) => bytes.writeUInt16BE(Number.parseInt(group, 16), index * 2));
+  all.forEach((group, index) => {
+    bytes.writeUInt16BE(Number.parseInt(group, 16), index * 2);
+  });
   return bytes;
 }
 
-interface Question { name: string; type: number; end: number }
+interface Question {
+  name: string;
+  type: number;
+  end: number;
+}
 
 /** The first question of a query: its name (labels, lower-cased), its type and where it ends. */
 function parseQuestion(message: Buffer): Question | undefined {
@@ -62,7 +73,10 @@ function header(query: Buffer, rcode: number, questions: number, answers: number
   const bytes = Buffer.alloc(12);
   bytes.writeUInt16BE(query.length >= 2 ? query.readUInt16BE(0) : 0, 0);
   const asked = query.length >= 4 ? query.readUInt16BE(2) : 0;
-  bytes.writeUInt16BE(FLAG_RESPONSE | (asked & OPCODE_AND_RECURSION_DESIRED) | FLAG_AUTHORITATIVE | FLAG_RECURSION_AVAILABLE | rcode, 2);
+  bytes.writeUInt16BE(
+    FLAG_RESPONSE | (asked & OPCODE_AND_RECURSION_DESIRED) | FLAG_AUTHORITATIVE | FLAG_RECURSION_AVAILABLE | rcode,
+    2,
+  );
   bytes.writeUInt16BE(questions, 4);
   bytes.writeUInt16BE(answers, 6);
   return bytes;
@@ -101,7 +115,10 @@ export async function startDnsStub(records: Record<string, string>): Promise<Dns
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => { socket.off('error', reject); resolve(); });
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
   });
   return {
     port: socket.address().port,

@@ -15,21 +15,40 @@ import { edgeConfigSchema, repositoryRoot } from './config.ts';
 import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
 import { startEdge, type Edge } from './edge.ts';
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
-function send(port: number, path: string, options: { method?: string; body?: Buffer | string; headers?: Record<string, string>; tls?: boolean } = {}): Promise<Answer> {
+function send(
+  port: number,
+  path: string,
+  options: { method?: string; body?: Buffer | string; headers?: Record<string, string>; tls?: boolean } = {},
+): Promise<Answer> {
   const request = options.tls === false ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: 'localhost', ...options.headers }, rejectUnauthorized: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { host: 'localhost', ...options.headers },
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
-
 
 /** Writes raw bytes to the edge over TLS and gives back everything it answered until it closed. */
 function sendRaw(port: number, raw: string): Promise<string> {
@@ -64,7 +83,9 @@ describe('edge', () => {
     });
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     const ingress = join(dir, 'ingress.yaml');
-    writeFileSync(ingress, `apiVersion: networking.k8s.io/v1
+    writeFileSync(
+      ingress,
+      `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: edge}
 spec:
@@ -75,12 +96,30 @@ spec:
       - {path: /product-composite, pathType: Prefix, backend: {service: {name: product-composite, port: {number: 80}}}}
       - {path: /exact, pathType: Exact, backend: {service: {name: product-composite, port: {number: 80}}}}
       - {path: /down, pathType: Prefix, backend: {service: {name: nobody-home, port: {number: 80}}}}
-`);
-    edge = await startEdge({
-      host: '127.0.0.1', httpsPort: 0, httpPort: 0, ingressFile: ingress, dataDir: join(dir, 'data'),
-      backends: { 'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, 'nobody-home': 'http://127.0.0.1:1' },
-      certificateNames: ['localhost', '127.0.0.1', 'minikube.me'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs: 1000, responseTimeoutMs: 1000, headersTimeoutMs: 20000,
-    }, createLogger('edge-test', 'silent'));
+`,
+    );
+    edge = await startEdge(
+      {
+        host: '127.0.0.1',
+        httpsPort: 0,
+        httpPort: 0,
+        ingressFile: ingress,
+        dataDir: join(dir, 'data'),
+        backends: {
+          'product-composite': `http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
+          'nobody-home': 'http://127.0.0.1:1',
+        },
+        certificateNames: ['localhost', '127.0.0.1', 'minikube.me'],
+        domains: [],
+        managementHost: '127.0.0.1',
+        managementPort: 0,
+        bodyLimitBytes: 1000,
+        connectTimeoutMs: 1000,
+        responseTimeoutMs: 1000,
+        headersTimeoutMs: 20000,
+      },
+      createLogger('edge-test', 'silent'),
+    );
   });
   after(async () => {
     await edge.close();
@@ -89,7 +128,9 @@ spec:
 
   it('when a path matches a Prefix route, then the request reaches that backend with X-Forwarded-* headers and HSTS on the answer', async () => {
     seen = [];
-    const answer = await send(edge.httpsPort, '/product-composite/1?x=2', { headers: { 'x-forwarded-for': '10.0.0.1' } });
+    const answer = await send(edge.httpsPort, '/product-composite/1?x=2', {
+      headers: { 'x-forwarded-for': '10.0.0.1' },
+    });
     assert.equal(answer.status, 200);
     assert.equal(JSON.parse(answer.body).url, '/product-composite/1?x=2');
     assert.match(String(answer.headers['strict-transport-security']), /max-age=\d+/);
@@ -110,19 +151,31 @@ spec:
     assert.equal((await send(edge.httpsPort, '/exact')).status, 200);
   });
 
-
   it('when the request target is not origin-form, then 400 in the contract shape and nothing reaches any backend', async () => {
     const other = edge.httpsPort; // any host:port a caller might aim at
     const targets = [
-      `//127.0.0.1:${other}/actuator/health`, `http://127.0.0.1:${other}/product-composite/1`, 'ftp://x/product-composite/1',
-      'https://localhost/product-composite/1', 'http://[', '/\\127.0.0.1/product-composite/1', '*', 'localhost:7001',
+      `//127.0.0.1:${other}/actuator/health`,
+      `http://127.0.0.1:${other}/product-composite/1`,
+      'ftp://x/product-composite/1',
+      'https://localhost/product-composite/1',
+      'http://[',
+      '/\\127.0.0.1/product-composite/1',
+      '*',
+      'localhost:7001',
     ];
     seen = [];
     for (const target of targets) {
-      const answer = await sendRaw(edge.httpsPort, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      const answer = await sendRaw(
+        edge.httpsPort,
+        `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(statusOf(answer), 400, `${target}: ${answer}`);
       const body = JSON.parse(bodyOf(answer)) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(body).sort(), ['error', 'message', 'path', 'requestId', 'status', 'timestamp'], target);
+      assert.deepEqual(
+        Object.keys(body).sort(),
+        ['error', 'message', 'path', 'requestId', 'status', 'timestamp'],
+        target,
+      );
       assert.equal(body['status'], 400);
       assert.match(String(body['message']), /origin-form|Malformed HTTP request/);
     }
@@ -138,11 +191,26 @@ spec:
       ['asterisk', 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n'],
       ['bad percent-encoding in the path', 'GET /product-composite/%zz HTTP/1.1\r\nHost: localhost\r\n\r\n'],
       ['bad percent-encoding in the query', 'GET /product-composite/1?a=%G1 HTTP/1.1\r\nHost: localhost\r\n\r\n'],
-      ['non-numeric Content-Length', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n'],
-      ['duplicate Content-Length', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx'],
-      ['Content-Length with Transfer-Encoding', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-      ['Transfer-Encoding not ending in chunked', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n'],
-      ['unknown Transfer-Encoding', 'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n'],
+      [
+        'non-numeric Content-Length',
+        'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n',
+      ],
+      [
+        'duplicate Content-Length',
+        'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx',
+      ],
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+      [
+        'Transfer-Encoding not ending in chunked',
+        'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n',
+      ],
+      [
+        'unknown Transfer-Encoding',
+        'POST /product-composite HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n',
+      ],
       ['huge header', `GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nX-Big: ${big}\r\n\r\n`],
       ['header without a colon', 'GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'],
       ['control character in a header', 'GET /product-composite/1 HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n'],
@@ -161,12 +229,23 @@ spec:
   });
 
   it('when a body is larger than the limit, then 413 whether its length is declared or streamed', async () => {
-    assert.equal((await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(2000) })).status, 413);
-    const chunked = await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(5000), headers: { 'transfer-encoding': 'chunked' } });
+    assert.equal(
+      (await send(edge.httpsPort, '/product-composite', { method: 'POST', body: 'x'.repeat(2000) })).status,
+      413,
+    );
+    const chunked = await send(edge.httpsPort, '/product-composite', {
+      method: 'POST',
+      body: 'x'.repeat(5000),
+      headers: { 'transfer-encoding': 'chunked' },
+    });
     assert.equal(chunked.status, 413);
     assert.equal(JSON.parse(chunked.body).status, 413);
     seen = [];
-    const small = await send(edge.httpsPort, '/product-composite', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const small = await send(edge.httpsPort, '/product-composite', {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(small.status, 200);
     assert.equal(seen[0]?.body, '{"a":1}');
   });
@@ -174,7 +253,17 @@ spec:
   it('when the backend is down, then 502 with the contract shape naming the service', async () => {
     const answer = await send(edge.httpsPort, '/down/x');
     assert.equal(answer.status, 502);
-    assert.deepEqual({ ...JSON.parse(answer.body), timestamp: undefined, requestId: undefined }, { timestamp: undefined, requestId: undefined, path: '/down/x', status: 502, error: 'Bad Gateway', message: 'nobody-home is unavailable' });
+    assert.deepEqual(
+      { ...JSON.parse(answer.body), timestamp: undefined, requestId: undefined },
+      {
+        timestamp: undefined,
+        requestId: undefined,
+        path: '/down/x',
+        status: 502,
+        error: 'Bad Gateway',
+        message: 'nobody-home is unavailable',
+      },
+    );
   });
 
   it('when the backend answers too slowly, then 504', async () => {
@@ -184,7 +273,10 @@ spec:
   });
 
   it('when plain HTTP is used, then a permanent redirect to HTTPS, except for ACME http-01 challenges', async () => {
-    const redirect = await send(edge.httpPort, '/product-composite/1?a=b', { tls: false, headers: { host: 'minikube.me:8080' } });
+    const redirect = await send(edge.httpPort, '/product-composite/1?a=b', {
+      tls: false,
+      headers: { host: 'minikube.me:8080' },
+    });
     assert.equal(redirect.status, 308);
     assert.equal(redirect.headers['location'], `https://minikube.me:${edge.httpsPort}/product-composite/1?a=b`);
     edge.challenges.set('token-1', 'token-1.thumbprint');
@@ -213,7 +305,10 @@ spec:
   });
 
   it('when the HTTP parser refuses a request on the HTTPS port, then its 400 or 431 carries HSTS; on the HTTP port it does not', async () => {
-    const tooLarge = await sendRaw(edge.httpsPort, `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`);
+    const tooLarge = await sendRaw(
+      edge.httpsPort,
+      `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`,
+    );
     assert.equal(statusOf(tooLarge), 431);
     assert.match(tooLarge, /\r\nstrict-transport-security: max-age=\d+/i);
     const malformed = await sendRaw(edge.httpsPort, 'GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n');
@@ -221,7 +316,9 @@ spec:
     assert.match(malformed, /\r\nstrict-transport-security: max-age=\d+/i);
     const plain = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const socket = netConnect(edge.httpPort, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'));
+      const socket = netConnect(edge.httpPort, '127.0.0.1', () =>
+        socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nnot a header\r\n\r\n'),
+      );
       socket.on('data', (c: Buffer) => chunks.push(c));
       socket.on('error', reject);
       socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
@@ -233,10 +330,20 @@ spec:
   it('when a client offers only TLS 1.0 or 1.1, then the handshake is refused; 1.2 and 1.3 work', async () => {
     const handshake = (minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3', maxVersion: typeof minVersion) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, minVersion, maxVersion, rejectUnauthorized: false, ciphers: 'DEFAULT:@SECLEVEL=0' }, () => {
-          resolve(socket.getProtocol() ?? '');
-          socket.end();
-        });
+        const socket = connect(
+          {
+            host: '127.0.0.1',
+            port: edge.httpsPort,
+            minVersion,
+            maxVersion,
+            rejectUnauthorized: false,
+            ciphers: 'DEFAULT:@SECLEVEL=0',
+          },
+          () => {
+            resolve(socket.getProtocol() ?? '');
+            socket.end();
+          },
+        );
         socket.on('error', reject);
       });
     await assert.rejects(handshake('TLSv1', 'TLSv1'));
@@ -246,17 +353,28 @@ spec:
   });
 
   it('when a TLS 1.2 client offers only CBC or non-ECDHE suites, then the handshake fails; ECDHE with AES-GCM or ChaCha20 works', async () => {
-    const handshake = (ciphers: string) => new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, maxVersion: 'TLSv1.2', ciphers, rejectUnauthorized: false }, () => {
-        resolve(socket.getCipher().name);
-        socket.end();
+    const handshake = (ciphers: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(
+          { host: '127.0.0.1', port: edge.httpsPort, maxVersion: 'TLSv1.2', ciphers, rejectUnauthorized: false },
+          () => {
+            resolve(socket.getCipher().name);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
       });
-      socket.on('error', reject);
-    });
-    for (const weak of ['ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA', 'AES128-GCM-SHA256:AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256']) {
+    for (const weak of [
+      'ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA',
+      'AES128-GCM-SHA256:AES256-GCM-SHA384',
+      'ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256',
+    ]) {
       await assert.rejects(handshake(weak), weak);
     }
-    for (const strong of ['ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305']) {
+    for (const strong of [
+      'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
+    ]) {
       assert.match(await handshake(strong), /^ECDHE-/);
     }
   });
@@ -276,31 +394,78 @@ spec:
 });
 
 /** An edge whose every path goes to one backend served by handle. */
-async function edgeBefore(handle: RequestListener, connectTimeoutMs: number, host = '127.0.0.1', logger: Logger = createLogger('edge-test', 'silent')): Promise<{ edge: Edge; backend: Server }> {
+async function edgeBefore(
+  handle: RequestListener,
+  connectTimeoutMs: number,
+  host = '127.0.0.1',
+  logger: Logger = createLogger('edge-test', 'silent'),
+): Promise<{ edge: Edge; backend: Server }> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
   const backend = createServer(handle);
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n');
-  const edge = await startEdge({
-    host, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data'),
-    backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
-    certificateNames: ['localhost'], domains: [], managementHost: '127.0.0.1', managementPort: 0, bodyLimitBytes: 1000, connectTimeoutMs, responseTimeoutMs: 5000, headersTimeoutMs: 20000,
-  }, logger);
+  writeFileSync(
+    join(dir, 'ingress.yaml'),
+    'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n',
+  );
+  const edge = await startEdge(
+    {
+      host,
+      httpsPort: 0,
+      httpPort: 0,
+      ingressFile: join(dir, 'ingress.yaml'),
+      dataDir: join(dir, 'data'),
+      backends: { app: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` },
+      certificateNames: ['localhost'],
+      domains: [],
+      managementHost: '127.0.0.1',
+      managementPort: 0,
+      bodyLimitBytes: 1000,
+      connectTimeoutMs,
+      responseTimeoutMs: 5000,
+      headersTimeoutMs: 20000,
+    },
+    logger,
+  );
   return { edge, backend };
 }
 
 describe('edge access log', () => {
-  it('when requests pass the edge, then each writes one access line with method, path, status, duration, request id and the traceparent\'s trace id', async () => {
+  it("when requests pass the edge, then each writes one access line with method, path, status, duration, request id and the traceparent's trace id", async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
-    const { edge, backend } = await edgeBefore((request, response) => { response.statusCode = request.url === '/missing' ? 404 : 200; response.end('ok'); }, 1000, '127.0.0.1', logger);
+    const logger = pino(
+      { level: 'info' },
+      {
+        write: (line: string) => {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        },
+      },
+    );
+    const { edge, backend } = await edgeBefore(
+      (request, response) => {
+        response.statusCode = request.url === '/missing' ? 404 : 200;
+        response.end('ok');
+      },
+      1000,
+      '127.0.0.1',
+      logger,
+    );
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     try {
-      assert.equal((await send(edge.httpsPort, '/x?secret=1', { headers: { 'x-request-id': 'req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } })).status, 200);
+      assert.equal(
+        (
+          await send(edge.httpsPort, '/x?secret=1', {
+            headers: { 'x-request-id': 'req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+          })
+        ).status,
+        200,
+      );
       assert.equal((await send(edge.httpsPort, '/missing', { headers: { 'x-request-id': 'req-2' } })).status, 404);
       await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 2), 2000, 5);
       const [first, second] = lines.filter((l) => l['msg'] === 'access');
-      assert.deepEqual({ ...first, ms: typeof first?.['ms'] }, { ...first, method: 'GET', path: '/x', status: 200, requestId: 'req-1', traceId, ms: 'number' });
+      assert.deepEqual(
+        { ...first, ms: typeof first?.['ms'] },
+        { ...first, method: 'GET', path: '/x', status: 200, requestId: 'req-1', traceId, ms: 'number' },
+      );
       assert.equal(second?.['status'], 404);
       assert.equal(second?.['requestId'], 'req-2');
       assert.equal('traceId' in (second ?? {}), false, 'no traceparent, no trace id');
@@ -313,7 +478,9 @@ describe('edge access log', () => {
 
 describe('edge with kept-alive backend connections', () => {
   it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {
-    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('slow'), 600); }, 300);
+    const { edge, backend } = await edgeBefore((_request, response) => {
+      setTimeout(() => response.end('slow'), 600);
+    }, 300);
     try {
       for (let i = 0; i < 3; i++) assert.equal((await send(edge.httpsPort, '/x')).status, 200, `request ${i + 1}`);
     } finally {
@@ -325,7 +492,9 @@ describe('edge with kept-alive backend connections', () => {
 
 describe('edge shutdown under keep-alive load', () => {
   it('when the edge closes while 16 keep-alive clients send requests, then every request sent is answered and close finishes', async () => {
-    const { edge, backend } = await edgeBefore((_request, response) => { setTimeout(() => response.end('ok'), 2); }, 1000);
+    const { edge, backend } = await edgeBefore((_request, response) => {
+      setTimeout(() => response.end('ok'), 2);
+    }, 1000);
     try {
       const load = keepAliveLoad({ clients: 16, port: edge.httpsPort, path: '/x' });
       await eventually(() => assert.ok(load.result.answered >= 300), 20000, 5);
@@ -343,18 +512,35 @@ describe('edge shutdown under keep-alive load', () => {
 describe('edge listening on every interface', () => {
   it('when the edge runs with its default host, then clients reach both ports over IPv4 and IPv6', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-dual-'));
-    writeFileSync(join(dir, 'ingress.yaml'), 'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}]}}]}\n');
-    const config = loadConfig(edgeConfigSchema, { service: 'edge', env: { CONFIG_LOCATION: join(repositoryRoot, 'config-repo') } });
+    writeFileSync(
+      join(dir, 'ingress.yaml'),
+      'kind: Ingress\nspec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}]}}]}\n',
+    );
+    const config = loadConfig(edgeConfigSchema, {
+      service: 'edge',
+      env: { CONFIG_LOCATION: join(repositoryRoot, 'config-repo') },
+    });
     assert.equal(config.edge.host, '::');
-    const edge = await startEdge({ ...config.edge, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data') }, createLogger('edge-test', 'silent'));
+    const edge = await startEdge(
+      { ...config.edge, httpsPort: 0, httpPort: 0, ingressFile: join(dir, 'ingress.yaml'), dataDir: join(dir, 'data') },
+      createLogger('edge-test', 'silent'),
+    );
     try {
       for (const host of ['127.0.0.1', '::1']) {
         const redirect = await new Promise<number>((resolve, reject) => {
-          httpRequest({ host, port: edge.httpPort, path: '/' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+          httpRequest({ host, port: edge.httpPort, path: '/' }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
         });
         assert.equal(redirect, 308, `HTTP over ${host}`);
         const protocol = await new Promise<string>((resolve, reject) => {
-          const socket = connect({ host, port: edge.httpsPort, rejectUnauthorized: false }, () => { resolve(socket.getProtocol() ?? ''); socket.end(); });
+          const socket = connect({ host, port: edge.httpsPort, rejectUnauthorized: false }, () => {
+            resolve(socket.getProtocol() ?? '');
+            socket.end();
+          });
           socket.on('error', reject);
         });
         assert.match(protocol, /^TLSv1\.[23]$/, `HTTPS over ${host}`);
@@ -368,7 +554,14 @@ describe('edge listening on every interface', () => {
 describe('edge on :: with an IPv4 client', () => {
   it('when an IPv4 client calls the dual-stack edge, then X-Forwarded-For names its plain IPv4 address, not the IPv4-mapped one', async () => {
     let forwardedFor: unknown;
-    const { edge, backend } = await edgeBefore((request, response) => { forwardedFor = request.headers['x-forwarded-for']; response.end('ok'); }, 1000, '::');
+    const { edge, backend } = await edgeBefore(
+      (request, response) => {
+        forwardedFor = request.headers['x-forwarded-for'];
+        response.end('ok');
+      },
+      1000,
+      '::',
+    );
     try {
       assert.equal((await send(edge.httpsPort, '/x')).status, 200);
       assert.equal(forwardedFor, '127.0.0.1');

@@ -1,14 +1,28 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { errorBody, PROMETHEUS_CONTENT_TYPE, PROMETHEUS_PATH, traceRoutes, type Health, type HealthReport, type Metrics, type SpanStore } from '@landscape/platform';
+import {
+  errorBody,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_PATH,
+  traceRoutes,
+  type Health,
+  type HealthReport,
+  type Metrics,
+  type SpanStore,
+} from '@landscape/platform';
 
 export interface Management {
   port: number;
   close(): Promise<void>;
 }
 
-const send = (response: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=utf-8') => {
+const send = (
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json; charset=utf-8',
+) => {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   response.end(text);
@@ -20,7 +34,11 @@ const send = (response: ServerResponse, status: number, body: unknown, contentTy
  * With a span store it serves the trace pages and an OTLP/HTTP receiver into that store too (see traceRoutes).
  */
 export async function startManagement(
-  settings: { host: string; port: number }, health: Health, logger: Logger, metrics?: Metrics, spans?: SpanStore,
+  settings: { host: string; port: number },
+  health: Health,
+  logger: Logger,
+  metrics?: Metrics,
+  spans?: SpanStore,
 ): Promise<Management> {
   const traces = spans && traceRoutes(spans);
   const healthReport = (report: () => HealthReport | Promise<HealthReport>) => async () => {
@@ -31,7 +49,15 @@ export async function startManagement(
     '/actuator/health': healthReport(() => health.overall()),
     '/actuator/health/liveness': healthReport(() => health.liveness()),
     '/actuator/health/readiness': healthReport(() => health.readiness()),
-    ...(metrics?.enabled ? { [PROMETHEUS_PATH]: async () => ({ status: 200, body: await metrics.exposition(), contentType: PROMETHEUS_CONTENT_TYPE }) } : {}),
+    ...(metrics?.enabled
+      ? {
+          [PROMETHEUS_PATH]: async () => ({
+            status: 200,
+            body: await metrics.exposition(),
+            contentType: PROMETHEUS_CONTENT_TYPE,
+          }),
+        }
+      : {}),
   };
 
   const server = createServer((request, response) => {
@@ -60,9 +86,10 @@ export async function startManagement(
 
   return {
     port,
-    close: () => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeIdleConnections();
-    }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      }),
   };
 }

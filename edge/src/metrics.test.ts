@@ -14,11 +14,12 @@ import { startEdgeService, type RunningEdge } from './service.ts';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
-describe('the edge\'s metrics', () => {
+describe("the edge's metrics", () => {
   let backend: Server;
   let edge: RunningEdge;
   let management: string;
-  const proxied = (path: string, method = 'GET') => fetch(`https://127.0.0.1:${edge.httpsPort}${path}`, { method, dispatcher: insecure });
+  const proxied = (path: string, method = 'GET') =>
+    fetch(`https://127.0.0.1:${edge.httpsPort}${path}`, { method, dispatcher: insecure });
 
   before(async () => {
     backend = createServer((request, response) => {
@@ -27,8 +28,11 @@ describe('the edge\'s metrics', () => {
     });
     await new Promise<void>((done) => backend.listen(0, '127.0.0.1', done));
     const dir = mkdtempSync(join(tmpdir(), 'edge-metrics-'));
-    writeFileSync(join(dir, 'edge.yml'), `edge: {host: 127.0.0.1, httpsPort: 0, httpPort: 0, managementPort: 0, dataDir: ${join(dir, 'data')}, certificateNames: [localhost],
-  backends: {product-composite: 'http://127.0.0.1:${(backend.address() as AddressInfo).port}', auth-server: 'http://127.0.0.1:1'}}\n`);
+    writeFileSync(
+      join(dir, 'edge.yml'),
+      `edge: {host: 127.0.0.1, httpsPort: 0, httpPort: 0, managementPort: 0, dataDir: ${join(dir, 'data')}, certificateNames: [localhost],
+  backends: {product-composite: 'http://127.0.0.1:${(backend.address() as AddressInfo).port}', auth-server: 'http://127.0.0.1:1'}}\n`,
+    );
     const config = loadConfig(edgeConfigSchema, { service: 'edge', env: { CONFIG_LOCATION: join(dir, 'edge.yml') } });
     edge = await startEdgeService(config, createLogger('edge-metrics-test', 'silent'));
     management = `http://127.0.0.1:${edge.managementPort}`;
@@ -45,7 +49,8 @@ describe('the edge\'s metrics', () => {
     assert.equal((await proxied('/oauth/token', 'POST')).status, 502);
     const after = await scrape(management);
     const rose = (route: string, status: string) =>
-      requestCount(after, route, { http_response_status_code: status }) - requestCount(before, route, { http_response_status_code: status });
+      requestCount(after, route, { http_response_status_code: status }) -
+      requestCount(before, route, { http_response_status_code: status });
     assert.equal(rose('/product-composite', '200'), 3);
     assert.equal(rose('/product-composite', '404'), 1);
     assert.equal(rose('/oauth', '502'), 1);
@@ -54,7 +59,8 @@ describe('the edge\'s metrics', () => {
   });
 
   it('when paths no Ingress route has are asked, then they share the fixed unmatched label', async () => {
-    for (const path of ['/wp-login.php', '/a/b/c', '/actuator/prometheus']) assert.equal((await proxied(path)).status, 404, path);
+    for (const path of ['/wp-login.php', '/a/b/c', '/actuator/prometheus'])
+      assert.equal((await proxied(path)).status, 404, path);
     const scraped = await scrape(management);
     assert.ok(requestCount(scraped, 'unmatched', { http_response_status_code: '404' }) >= 3);
     assert.ok(!scraped.text.includes('wp-login'));
@@ -72,9 +78,14 @@ describe('the edge\'s metrics', () => {
 });
 
 describe('the metrics stay inside', () => {
-  it('when the Ingress\'s routes are matched, then no public path reaches a service\'s /actuator/prometheus', () => {
+  it("when the Ingress's routes are matched, then no public path reaches a service's /actuator/prometheus", () => {
     const routes = readIngressRoutes(join(repositoryRoot, 'kubernetes/base/ingress.yaml'));
-    for (const path of ['/actuator/prometheus', '/actuator/prometheus/', '/actuator', '/actuator/health/../prometheus']) {
+    for (const path of [
+      '/actuator/prometheus',
+      '/actuator/prometheus/',
+      '/actuator',
+      '/actuator/health/../prometheus',
+    ]) {
       assert.equal(matchRoute(routes, new URL(path, 'http://x').pathname), undefined, path);
     }
   });

@@ -9,21 +9,37 @@ function parsed(target: string): { path: string; search: string } {
   return { path: url.pathname, search: url.search };
 }
 
-const characters = fc.constantFrom(...'abcXYZ019-_.~/?=&%+,:@!$*()\'";<>[]{}|^` #é'.split(''), '%2F', '%41', '..', './', '/..');
+const characters = fc.constantFrom(
+  ...'abcXYZ019-_.~/?=&%+,:@!$*()\'";<>[]{}|^` #é'.split(''),
+  '%2F',
+  '%41',
+  '..',
+  './',
+  '/..',
+);
 
 describe('origin-form targets', () => {
   it('when a target is accepted, then its path and query are exactly what URL parsing gives', () => {
-    fc.assert(fc.property(fc.array(characters, { maxLength: 24 }).map((parts) => `/${parts.join('')}`), (target) => {
-      const result = originFormTarget(target);
-      if ('refused' in result) return;
-      assert.deepEqual(result, parsed(target), target);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(
+        fc.array(characters, { maxLength: 24 }).map((parts) => `/${parts.join('')}`),
+        (target) => {
+          const result = originFormTarget(target);
+          if ('refused' in result) return;
+          assert.deepEqual(result, parsed(target), target);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('when a target has dot segments or characters to encode, then it is normalised as a URL parser would', () => {
     assert.deepEqual(originFormTarget('/product-composite/../product/1'), { path: '/product/1', search: '' });
     assert.deepEqual(originFormTarget('/a b?c d'), { path: '/a%20b', search: '?c%20d' });
     assert.deepEqual(originFormTarget('/product-composite/1?'), { path: '/product-composite/1', search: '' });
-    assert.deepEqual(originFormTarget('/product-composite/1?delay=2&faultPercent=0'), { path: '/product-composite/1', search: '?delay=2&faultPercent=0' });
+    assert.deepEqual(originFormTarget('/product-composite/1?delay=2&faultPercent=0'), {
+      path: '/product-composite/1',
+      search: '?delay=2&faultPercent=0',
+    });
   });
 });

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody, injectTraceContext, nameRequestSpan, recordServerRequest, type HttpServerDuration } from '@landscape/platform';
+import {
+  errorBody,
+  injectTraceContext,
+  nameRequestSpan,
+  recordServerRequest,
+  type HttpServerDuration,
+} from '@landscape/platform';
 import { matchRoute, type Route } from './routes.ts';
 
 export interface ProxySettings {
@@ -23,7 +29,17 @@ export interface ProxySettings {
 const CLIENT_CLOSED = 499;
 
 // Hop-by-hop headers belong to one connection and are never forwarded (RFC 9110, 7.6.1).
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
 
 export const HSTS = 'max-age=31536000; includeSubDomains';
 
@@ -41,7 +57,12 @@ function sendError(response: ServerResponse, status: number, path: string, messa
     return;
   }
   const body = JSON.stringify(errorBody(status, path, message, requestId));
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'strict-transport-security': HSTS, 'x-request-id': requestId });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'strict-transport-security': HSTS,
+    'x-request-id': requestId,
+  });
   response.end(body);
 }
 
@@ -57,11 +78,21 @@ export function traceIdOf(request: IncomingMessage): string | undefined {
  * The access log: one line per request, written when its answer is complete (or the client left),
  * with what an operator looks up a request by. The services log theirs at debug only.
  */
-function logAccess(logger: Logger, request: IncomingMessage, response: ServerResponse, path: string, requestId: string): void {
+function logAccess(
+  logger: Logger,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  requestId: string,
+): void {
   const started = performance.now();
   response.once('close', () => {
     const line: Record<string, unknown> = {
-      method: request.method, path, status: response.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, requestId,
+      method: request.method,
+      path,
+      status: response.statusCode,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      requestId,
     };
     const traceId = traceIdOf(request);
     if (traceId) line['traceId'] = traceId;
@@ -72,7 +103,7 @@ function logAccess(logger: Logger, request: IncomingMessage, response: ServerRes
 
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 // A path of unreserved characters and slashes without dots, and a query URL parsing leaves as it is.
-const PLAIN_TARGET = /^(\/[A-Za-z0-9_~\/-]*)(\?[A-Za-z0-9_~.=&%+,:@\/-]*)?$/;
+const PLAIN_TARGET = /^(\/[A-Za-z0-9_~/-]*)(\?[A-Za-z0-9_~.=&%+,:@/-]*)?$/;
 
 /**
  * The path and query of an origin-form target (RFC 9112, 3.2.1), normalised as the backend will see it,
@@ -100,10 +131,15 @@ export function originFormTarget(target: string): { path: string; search: string
 export function createProxyHandler(settings: ProxySettings) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   // Each backend's URL parsed once, not on every request.
-  const targets = new Map(Object.entries(settings.backends).map(([service, base]) => {
-    const url = new URL(base);
-    return [service, { protocol: url.protocol, hostname: url.hostname, port: url.port, prefix: url.pathname.replace(/\/+$/, '') }];
-  }));
+  const targets = new Map(
+    Object.entries(settings.backends).map(([service, base]) => {
+      const url = new URL(base);
+      return [
+        service,
+        { protocol: url.protocol, hostname: url.hostname, port: url.port, prefix: url.pathname.replace(/\/+$/, '') },
+      ];
+    }),
+  );
   const fail: typeof sendError = (response, ...rest) => {
     settings.beforeAnswer?.(response);
     sendError(response, ...rest);
@@ -114,18 +150,33 @@ export function createProxyHandler(settings: ProxySettings) {
     const { duration } = settings;
     if (duration) {
       const startedAt = performance.now();
-      response.once('close', () => recordServerRequest(duration, request.method, routed, response.headersSent ? response.statusCode : CLIENT_CLOSED, (performance.now() - startedAt) / 1000));
+      response.once('close', () =>
+        recordServerRequest(
+          duration,
+          request.method,
+          routed,
+          response.headersSent ? response.statusCode : CLIENT_CLOSED,
+          (performance.now() - startedAt) / 1000,
+        ),
+      );
     }
     const requestId = requestIdOf(request);
     const target = originFormTarget(request.url ?? '');
-    logAccess(settings.logger, request, response, 'refused' in target ? (request.url ?? '').slice(0, 200) : target.path, requestId);
+    logAccess(
+      settings.logger,
+      request,
+      response,
+      'refused' in target ? (request.url ?? '').slice(0, 200) : target.path,
+      requestId,
+    );
     if ('refused' in target) return fail(response, 400, (request.url ?? '').slice(0, 200), target.refused, requestId);
     const route = matchRoute(settings.routes, target.path);
     if (!route) return fail(response, 404, target.path, `No route for ${target.path}`, requestId);
     routed = route.path;
     nameRequestSpan(request.method, route.path);
     const backend = targets.get(route.service);
-    if (!backend) return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
+    if (!backend)
+      return fail(response, 502, target.path, `No backend configured for service ${route.service}`, requestId);
 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > settings.bodyLimitBytes) {
@@ -151,9 +202,14 @@ export function createProxyHandler(settings: ProxySettings) {
     let upstream: http.ClientRequest;
     try {
       upstream = http.request({
-        protocol: backend.protocol, hostname: backend.hostname, port: backend.port,
+        protocol: backend.protocol,
+        hostname: backend.hostname,
+        port: backend.port,
         path: `${backend.prefix}${target.path}${target.search}`,
-        method: request.method, headers, agent, timeout: settings.connectTimeoutMs,
+        method: request.method,
+        headers,
+        agent,
+        timeout: settings.connectTimeoutMs,
       });
     } catch (error) {
       // Node checks the method, path and header values it sends; what fails there came from the client.
@@ -166,7 +222,13 @@ export function createProxyHandler(settings: ProxySettings) {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      fail(response, 504, target.path, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`, requestId);
+      fail(
+        response,
+        504,
+        target.path,
+        `${route.service} did not answer within ${settings.responseTimeoutMs} ms`,
+        requestId,
+      );
     }, settings.responseTimeoutMs);
 
     upstream.on('socket', (socket) => {

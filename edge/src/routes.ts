@@ -22,7 +22,10 @@ interface IngressPath {
 export function readIngressRoutes(file: string): Route[] {
   const routes: Route[] = [];
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const object = doc.toJS() as { kind?: string; spec?: { rules?: Array<{ http?: { paths?: IngressPath[] } }> } } | null;
+    const object = doc.toJS() as {
+      kind?: string;
+      spec?: { rules?: Array<{ http?: { paths?: IngressPath[] } }> };
+    } | null;
     if (object?.kind !== 'Ingress') continue;
     for (const rule of object.spec?.rules ?? []) {
       for (const entry of rule.http?.paths ?? []) {
@@ -30,8 +33,10 @@ export function readIngressRoutes(file: string): Route[] {
         const service = entry.backend?.service?.name;
         const port = entry.backend?.service?.port?.number;
         if (!path?.startsWith('/')) throw new Error(`${file}: path ${JSON.stringify(path)} must start with /`);
-        if (pathType !== 'Prefix' && pathType !== 'Exact') throw new Error(`${file}: ${path} has pathType ${pathType}; the edge supports Prefix and Exact`);
-        if (!service || port === undefined) throw new Error(`${file}: ${path} needs a backend service name and port number`);
+        if (pathType !== 'Prefix' && pathType !== 'Exact')
+          throw new Error(`${file}: ${path} has pathType ${pathType}; the edge supports Prefix and Exact`);
+        if (!service || port === undefined)
+          throw new Error(`${file}: ${path} needs a backend service name and port number`);
         routes.push({ path, pathType, service, port });
       }
     }
@@ -52,7 +57,12 @@ export function matchRoute(routes: readonly Route[], pathname: string): Route | 
   for (const route of routes) {
     const matches = route.pathType === 'Exact' ? route.path === pathname : prefixMatches(route.path, pathname);
     if (!matches) continue;
-    if (!best || route.path.length > best.path.length || (route.path.length === best.path.length && route.pathType === 'Exact')) best = route;
+    if (
+      !best ||
+      route.path.length > best.path.length ||
+      (route.path.length === best.path.length && route.pathType === 'Exact')
+    )
+      best = route;
   }
   return best;
 }

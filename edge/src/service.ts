@@ -2,7 +2,12 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createTracing, Health, Metrics, processSpanStore, type HealthContributor } from '@landscape/platform';
 import { acmeSettings, createCertificateManager } from './acme.ts';
-import { certificateDetails, describeCertificate, loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
+import {
+  certificateDetails,
+  describeCertificate,
+  loadOrCreateDevCertificate,
+  type KeyAndCertificate,
+} from './certificates.ts';
 import type { EdgeConfig } from './config.ts';
 import { startEdge, type Edge } from './edge.ts';
 import { startManagement } from './management.ts';
@@ -43,11 +48,16 @@ export async function startEdgeService(config: EdgeConfig, logger: Logger): Prom
   // The process's store: in the all-in-one process the services' spans are there too; services in
   // processes of their own can send theirs to the management port over OTLP/HTTP.
   const spans = processSpanStore(config.tracing.store);
-  const management = await startManagement({ host: config.edge.managementHost, port: config.edge.managementPort }, health, logger, metrics, spans)
-    .catch(async (error: unknown) => {
-      await edge.close();
-      throw error;
-    });
+  const management = await startManagement(
+    { host: config.edge.managementHost, port: config.edge.managementPort },
+    health,
+    logger,
+    metrics,
+    spans,
+  ).catch(async (error: unknown) => {
+    await edge.close();
+    throw error;
+  });
   manager?.start(edge, initial);
 
   return {

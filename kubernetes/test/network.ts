@@ -46,14 +46,18 @@ export function podsOf(objects: K8sObject[]): Map<string, Endpoint> {
   const pods = new Map<string, Endpoint>();
   for (const deployment of byKind(objects, 'Deployment')) {
     const template = (deployment['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template;
-    pods.set(deployment.metadata.name, pod(deployment.metadata.name, template.metadata.labels, deployment.metadata.namespace ?? namespace));
+    pods.set(
+      deployment.metadata.name,
+      pod(deployment.metadata.name, template.metadata.labels, deployment.metadata.namespace ?? namespace),
+    );
   }
   return pods;
 }
 
 function ipv4(ip: string): number {
   const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`not an IPv4 address: ${ip}`);
   return parts.reduce((n, p) => n * 256 + p, 0);
 }
 
@@ -65,8 +69,11 @@ function inCidr(ip: string, cidr: string): boolean {
 
 function peerMatches(peer: Peer, endpoint: Endpoint, policyNamespace: string): boolean {
   if (peer.ipBlock) {
-    return endpoint.ip !== undefined && inCidr(endpoint.ip, peer.ipBlock.cidr) &&
-      !(peer.ipBlock.except ?? []).some((cidr) => inCidr(endpoint.ip as string, cidr));
+    return (
+      endpoint.ip !== undefined &&
+      inCidr(endpoint.ip, peer.ipBlock.cidr) &&
+      !(peer.ipBlock.except ?? []).some((cidr) => inCidr(endpoint.ip as string, cidr))
+    );
   }
   if (endpoint.ip !== undefined) return false;
   const namespaceOk = peer.namespaceSelector
@@ -81,26 +88,47 @@ function portMatches(rule: Rule, port: number, protocol: string): boolean {
   return rule.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port));
 }
 
-function allowedOneWay(policies: Policy[], subject: Endpoint, other: Endpoint, direction: 'Ingress' | 'Egress', port: number, protocol: string): boolean {
+function allowedOneWay(
+  policies: Policy[],
+  subject: Endpoint,
+  other: Endpoint,
+  direction: 'Ingress' | 'Egress',
+  port: number,
+  protocol: string,
+): boolean {
   if (subject.ip !== undefined) return true;
-  const selecting = policies.filter((p) =>
-    (p.metadata.namespace ?? namespace) === subject.namespace &&
-    labelsMatch(p.spec.podSelector, subject.labels ?? {}) &&
-    (p.spec.policyTypes ?? (direction === 'Ingress' ? ['Ingress'] : p.spec.egress ? ['Egress'] : [])).includes(direction),
+  const selecting = policies.filter(
+    (p) =>
+      (p.metadata.namespace ?? namespace) === subject.namespace &&
+      labelsMatch(p.spec.podSelector, subject.labels ?? {}) &&
+      (p.spec.policyTypes ?? (direction === 'Ingress' ? ['Ingress'] : p.spec.egress ? ['Egress'] : [])).includes(
+        direction,
+      ),
   );
   if (selecting.length === 0) return true;
   return selecting.some((p) =>
     ((direction === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []).some((rule) => {
       const peers = direction === 'Ingress' ? rule.from : rule.to;
-      const peerOk = !peers || peers.length === 0 || peers.some((peer) => peerMatches(peer, other, p.metadata.namespace ?? namespace));
+      const peerOk =
+        !peers ||
+        peers.length === 0 ||
+        peers.some((peer) => peerMatches(peer, other, p.metadata.namespace ?? namespace));
       return peerOk && portMatches(rule, port, protocol);
     }),
   );
 }
 
 /** Whether a connection from `source` to `destination` on port/protocol gets through every policy. */
-export function connectionAllowed(objects: K8sObject[], source: Endpoint, destination: Endpoint, port: number, protocol = 'TCP'): boolean {
+export function connectionAllowed(
+  objects: K8sObject[],
+  source: Endpoint,
+  destination: Endpoint,
+  port: number,
+  protocol = 'TCP',
+): boolean {
   const policies = byKind<Policy>(objects, 'NetworkPolicy');
-  return allowedOneWay(policies, source, destination, 'Egress', port, protocol) &&
-    allowedOneWay(policies, destination, source, 'Ingress', port, protocol);
+  return (
+    allowedOneWay(policies, source, destination, 'Egress', port, protocol) &&
+    allowedOneWay(policies, destination, source, 'Ingress', port, protocol)
+  );
 }

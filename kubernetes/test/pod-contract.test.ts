@@ -9,7 +9,17 @@ import { after, describe, test } from 'node:test';
 import { freePort } from '@landscape/platform/testing';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import { baseName, decodeSecret, find, render, repoRoot, serviceDeployments, services, stageTree, type K8sObject } from './render.ts';
+import {
+  baseName,
+  decodeSecret,
+  find,
+  render,
+  repoRoot,
+  serviceDeployments,
+  services,
+  stageTree,
+  type K8sObject,
+} from './render.ts';
 
 /**
  * The only ways these processes differ from the pods. Each Secret the pod imports brings the in-cluster
@@ -19,7 +29,11 @@ import { baseName, decodeSecret, find, render, repoRoot, serviceDeployments, ser
 const localServers: Record<string, Record<string, string>> = {
   'postgres-credentials': { DATABASE_HOST: '127.0.0.1', DATABASE_USERNAME: 'postgres', DATABASE_PASSWORD: '' },
   'mysql-credentials': { DATABASE_HOST: '127.0.0.1', DATABASE_USERNAME: 'root', DATABASE_PASSWORD: '' },
-  'rabbitmq-credentials': { MESSAGING_RABBITMQ_HOST: '127.0.0.1', MESSAGING_RABBITMQ_USERNAME: 'guest', MESSAGING_RABBITMQ_PASSWORD: 'guest' },
+  'rabbitmq-credentials': {
+    MESSAGING_RABBITMQ_HOST: '127.0.0.1',
+    MESSAGING_RABBITMQ_USERNAME: 'guest',
+    MESSAGING_RABBITMQ_PASSWORD: 'guest',
+  },
   // What deploy-dev-env.sh writes in place of the example's __RANDOM__.
   'auth-server-credentials': { AUTH_COOKIES_KEYS: 'pod-contract-cookie-key-0123456789' },
 };
@@ -93,14 +107,16 @@ function standInVolumes(spec: IPodSpec, container: IContainer, root: string): Ma
 }
 
 function rewritePaths(env: Record<string, string>, mounts: Map<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => {
-    for (const [mountPath, folder] of mounts) {
-      if (value === mountPath || value.startsWith(`${mountPath}/`)) return [key, folder + value.slice(mountPath.length)];
-    }
-    return [key, value];
-  }));
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => {
+      for (const [mountPath, folder] of mounts) {
+        if (value === mountPath || value.startsWith(`${mountPath}/`))
+          return [key, folder + value.slice(mountPath.length)];
+      }
+      return [key, value];
+    }),
+  );
 }
-
 
 const seconds = (n: number | undefined, fallback: number) => (n ?? fallback) * 1000;
 
@@ -139,23 +155,33 @@ describe('pods of the dev overlay, run as processes', { concurrency: true }, () 
       const env: Record<string, string> = {
         ...imageEnv(name),
         ...rewritePaths(podEnv, mounts),
-        ...Object.assign({}, ...secrets.map((s) => localServers[baseName(s)] ?? {})) as Record<string, string>,
+        ...(Object.assign({}, ...secrets.map((s) => localServers[baseName(s)] ?? {})) as Record<string, string>),
         SERVER_PORT: String(port),
       };
-      assert.ok(env['CONFIG_LOCATION']?.startsWith(tree.root), `CONFIG_LOCATION ${env['CONFIG_LOCATION']} is a mounted folder`);
+      assert.ok(
+        env['CONFIG_LOCATION']?.startsWith(tree.root),
+        `CONFIG_LOCATION ${env['CONFIG_LOCATION']} is a mounted folder`,
+      );
 
       const output: string[] = [];
-      const child = spawn(process.execPath, [`services/${name}/src/main.ts`], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       children.add(child);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       let exitCode: number | null | undefined;
       void exited.then((code) => (exitCode = code));
-      for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+      for (const stream of [child.stdout, child.stderr])
+        stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
       const log = () => output.join('').slice(-3000);
 
       const probe = (path: string | undefined) => `http://127.0.0.1:${port}${path ?? ''}`;
       const startup = container.startupProbe;
-      const budget = seconds(startup?.initialDelaySeconds, 0) + (startup?.failureThreshold ?? 3) * seconds(startup?.periodSeconds, 10);
+      const budget =
+        seconds(startup?.initialDelaySeconds, 0) +
+        (startup?.failureThreshold ?? 3) * seconds(startup?.periodSeconds, 10);
       const deadline = performance.now() + budget;
       let readiness: number | undefined;
       while (exitCode === undefined && performance.now() < deadline) {
@@ -176,7 +202,10 @@ describe('pods of the dev overlay, run as processes', { concurrency: true }, () 
 
       child.kill('SIGTERM');
       const grace = seconds(spec.terminationGracePeriodSeconds, 30);
-      const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(resolve, grace, 'timeout').unref())]);
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((resolve) => setTimeout(resolve, grace, 'timeout').unref()),
+      ]);
       children.delete(child);
       assert.equal(code, 0, `${name} did not stop cleanly within the grace period (${String(code)}):\n${log()}`);
     });

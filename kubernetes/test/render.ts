@@ -69,10 +69,21 @@ const models: Record<string, new (data: never) => Model> = {
 
 /** API versions Kubernetes, cert-manager or the Gateway API have removed or deprecated. */
 export const deprecatedApiVersions = [
-  'extensions/v1beta1', 'apps/v1beta1', 'apps/v1beta2', 'networking.k8s.io/v1beta1', 'policy/v1beta1',
-  'batch/v1beta1', 'autoscaling/v2beta1', 'autoscaling/v2beta2', 'rbac.authorization.k8s.io/v1beta1',
-  'cert-manager.io/v1alpha2', 'cert-manager.io/v1alpha3', 'cert-manager.io/v1beta1', 'certmanager.k8s.io/v1alpha1',
-  'gateway.networking.k8s.io/v1alpha2', 'gateway.networking.k8s.io/v1beta1',
+  'extensions/v1beta1',
+  'apps/v1beta1',
+  'apps/v1beta2',
+  'networking.k8s.io/v1beta1',
+  'policy/v1beta1',
+  'batch/v1beta1',
+  'autoscaling/v2beta1',
+  'autoscaling/v2beta2',
+  'rbac.authorization.k8s.io/v1beta1',
+  'cert-manager.io/v1alpha2',
+  'cert-manager.io/v1alpha3',
+  'cert-manager.io/v1beta1',
+  'certmanager.k8s.io/v1alpha1',
+  'gateway.networking.k8s.io/v1alpha2',
+  'gateway.networking.k8s.io/v1beta1',
 ];
 
 /** Throws with the object's kind, name and the schema's complaint (Kubernetes, cert-manager, Gateway API, Prometheus operator) when it does not validate. */
@@ -80,7 +91,9 @@ export function validateObject(object: K8sObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
   const Model = models[key];
   if (Model === undefined) {
-    throw new Error(`${key} ${object.metadata.name}: not a kind these manifests may use (known: ${Object.keys(models).join(', ')})`);
+    throw new Error(
+      `${key} ${object.metadata.name}: not a kind these manifests may use (known: ${Object.keys(models).join(', ')})`,
+    );
   }
   try {
     new Model(object as never).validate();
@@ -92,8 +105,10 @@ export function validateObject(object: K8sObject): void {
 /** Runs kubectl; a missing kubectl fails the caller's test with that reason rather than skipping it. */
 export function kubectl(args: string[], cwd = repoRoot): string {
   const result = spawnSync('kubectl', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw new Error(`kubectl ${args[0]} could not run (${result.error.message}); kubectl is required for these tests`);
-  if (result.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
+  if (result.error)
+    throw new Error(`kubectl ${args[0]} could not run (${result.error.message}); kubectl is required for these tests`);
+  if (result.status !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
   return result.stdout;
 }
 
@@ -120,7 +135,10 @@ export function readYamlDocuments(text: string, source: string): unknown[] {
 }
 
 export function readKustomization(dir: string): Record<string, unknown> {
-  const [doc] = readYamlDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'), join(dir, 'kustomization.yaml'));
+  const [doc] = readYamlDocuments(
+    readFileSync(join(dir, 'kustomization.yaml'), 'utf8'),
+    join(dir, 'kustomization.yaml'),
+  );
   return doc as Record<string, unknown>;
 }
 
@@ -192,21 +210,35 @@ export function serviceDeployments(objects: K8sObject[]): DeploymentObject[] {
 
 export function decodeSecret(secret: K8sObject): Record<string, string> {
   const data = (secret['data'] ?? {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
+  );
 }
 
-export function labelsMatch(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined, labels: Record<string, string>): boolean {
+export function labelsMatch(
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      }
+    | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (selector === undefined) return true;
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
   for (const expression of selector.matchExpressions ?? []) {
     const value = labels[expression.key];
     const values = expression.values ?? [];
     const ok =
-      expression.operator === 'In' ? value !== undefined && values.includes(value)
-      : expression.operator === 'NotIn' ? value === undefined || !values.includes(value)
-      : expression.operator === 'Exists' ? value !== undefined
-      : expression.operator === 'DoesNotExist' ? value === undefined
-      : false;
+      expression.operator === 'In'
+        ? value !== undefined && values.includes(value)
+        : expression.operator === 'NotIn'
+          ? value === undefined || !values.includes(value)
+          : expression.operator === 'Exists'
+            ? value !== undefined
+            : expression.operator === 'DoesNotExist'
+              ? value === undefined
+              : false;
     if (!ok) return false;
   }
   return true;

@@ -2,7 +2,16 @@
 // and plays a cluster (with or without cert-manager, with a Deployment that never gets ready).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { stageTree, type StagedTree } from './render.ts';
@@ -16,7 +25,9 @@ function onPath(tool: string): string {
 
 const realKubectl = onPath('kubectl');
 const trees: StagedTree[] = [];
-after(() => trees.forEach((t) => t.remove()));
+after(() => {
+  for (const t of trees) t.remove();
+});
 
 interface Run {
   status: number | null;
@@ -49,7 +60,13 @@ function cluster() {
           ...fake,
         },
       });
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), tree };
+      return {
+        status: result.status,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        calls: readFileSync(log, 'utf8').split('\n').filter(Boolean),
+        tree,
+      };
     },
   };
 }
@@ -72,8 +89,14 @@ describe('deploy-dev-env.sh', () => {
     });
     assert.equal(new Set(passwords).size, 3, 'every server gets its own password');
     assert.match(read(join(secrets, 'auth-server.env')), /AUTH_CLIENT_SECRETS=\{"reader":"secret","writer":"secret"\}/);
-    assert.ok(result.calls.includes(`apply --kustomize ${join(result.tree.kubernetes, 'overlays/dev-gateway')}`), result.calls.join('\n'));
-    assert.ok(!result.calls.some((c) => c.includes('overlays/dev/certificate')), 'the cert-manager objects are left out');
+    assert.ok(
+      result.calls.includes(`apply --kustomize ${join(result.tree.kubernetes, 'overlays/dev-gateway')}`),
+      result.calls.join('\n'),
+    );
+    assert.ok(
+      !result.calls.some((c) => c.includes('overlays/dev/certificate')),
+      'the cert-manager objects are left out',
+    );
     assert.ok(result.calls.some((c) => c.startsWith('create secret tls tls-certificate --namespace hands-on')));
     assert.match(read(join(result.tree.root, 'applied.yaml')), /name: tls-certificate/);
     const waited = result.calls.filter((c) => c.startsWith('rollout status')).map((c) => c.split(' ')[4]);
@@ -82,7 +105,10 @@ describe('deploy-dev-env.sh', () => {
 
   test('when EDGE chooses the edge, then gateway (the default) applies dev-gateway, ingress applies dev, and anything else is refused', () => {
     const { run, tree } = cluster();
-    const applied = (r: Run) => r.calls.filter((c) => c.startsWith('apply --kustomize')).map((c) => c.slice(tree.kubernetes.length + 'apply --kustomize '.length + 1));
+    const applied = (r: Run) =>
+      r.calls
+        .filter((c) => c.startsWith('apply --kustomize'))
+        .map((c) => c.slice(tree.kubernetes.length + 'apply --kustomize '.length + 1));
     const gateway = run('deploy-dev-env.sh', { EDGE: 'gateway' });
     assert.equal(gateway.status, 0, gateway.stderr);
     assert.deepEqual(applied(gateway), ['overlays/dev-gateway']);
@@ -116,9 +142,13 @@ describe('deploy-dev-env.sh', () => {
   test('when it runs again, then it keeps the credentials it wrote', () => {
     const { run, tree } = cluster();
     assert.equal(run('deploy-dev-env.sh').status, 0);
-    const before = readdirSync(secretsOf(tree, 'dev')).filter((f) => f.endsWith('.env')).map((f) => read(join(secretsOf(tree, 'dev'), f)));
+    const before = readdirSync(secretsOf(tree, 'dev'))
+      .filter((f) => f.endsWith('.env'))
+      .map((f) => read(join(secretsOf(tree, 'dev'), f)));
     assert.equal(run('deploy-dev-env.sh').status, 0);
-    const again = readdirSync(secretsOf(tree, 'dev')).filter((f) => f.endsWith('.env')).map((f) => read(join(secretsOf(tree, 'dev'), f)));
+    const again = readdirSync(secretsOf(tree, 'dev'))
+      .filter((f) => f.endsWith('.env'))
+      .map((f) => read(join(secretsOf(tree, 'dev'), f)));
     assert.deepEqual(again, before);
   });
 
@@ -159,13 +189,19 @@ describe('deploy-prod-env.sh', () => {
   test('when the CA bundle or the settings still hold their placeholders, then it refuses to deploy; once filled in, it applies and waits', () => {
     const { run, tree } = cluster();
     for (const file of readdirSync(secretsOf(tree, 'prod')).filter((f) => f.endsWith('.example'))) {
-      writeFileSync(join(secretsOf(tree, 'prod'), file.replace(/\.example$/, '')), read(join(secretsOf(tree, 'prod'), file)).replaceAll('__SET_ME__', 'filled-in'));
+      writeFileSync(
+        join(secretsOf(tree, 'prod'), file.replace(/\.example$/, '')),
+        read(join(secretsOf(tree, 'prod'), file)).replaceAll('__SET_ME__', 'filled-in'),
+      );
     }
     const noCa = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes' });
     assert.notEqual(noCa.status, 0);
     assert.match(noCa.stderr, /managed-services-ca\.pem holds no certificate/);
     assert.ok(!noCa.calls.some((c) => c.startsWith('apply')));
-    writeFileSync(join(tree.kubernetes, 'overlays', 'prod', 'managed-services-ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    writeFileSync(
+      join(tree.kubernetes, 'overlays', 'prod', 'managed-services-ca.pem'),
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    );
     const examples = run('deploy-prod-env.sh', { FAKE_CERT_MANAGER: 'yes' });
     assert.notEqual(examples.status, 0);
     assert.match(examples.stderr, /still name example domains/);

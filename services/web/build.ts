@@ -29,6 +29,13 @@ const files = ['index.html', 'assets/app.js', 'assets/style.css'].map((name) => 
   const body = readFileSync(join(dist, name));
   return { name, bytes: body.length, gzip: gzipSync(body, { level: 9 }).length };
 });
-const total = files.reduce((sum, f) => ({ bytes: sum.bytes + f.bytes, gzip: sum.gzip + f.gzip }), { bytes: 0, gzip: 0 });
-const lines = files.map((f) => `  ${f.name.padEnd(18)} ${String(f.bytes).padStart(6)} B  ${String(f.gzip).padStart(6)} B gzip`);
-process.stdout.write(`web: built ${relative(process.cwd(), dist) || dist}\n${lines.join('\n')}\n  ${'total'.padEnd(18)} ${String(total.bytes).padStart(6)} B  ${String(total.gzip).padStart(6)} B gzip\n`);
+const total = files.reduce((sum, f) => ({ bytes: sum.bytes + f.bytes, gzip: sum.gzip + f.gzip }), {
+  bytes: 0,
+  gzip: 0,
+});
+const lines = files.map(
+  (f) => `  ${f.name.padEnd(18)} ${String(f.bytes).padStart(6)} B  ${String(f.gzip).padStart(6)} B gzip`,
+);
+process.stdout.write(
+  `web: built ${relative(process.cwd(), dist) || dist}\n${lines.join('\n')}\n  ${'total'.padEnd(18)} ${String(total.bytes).padStart(6)} B  ${String(total.gzip).padStart(6)} B gzip\n`,
+);

@@ -21,10 +21,17 @@ const testDatabases = () => ({
 
 function walkthrough(): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'tests/e2e/walkthrough.ts')], { env: { ...process.env, HOST: 'localhost', PORT: '8443', WAIT_SECONDS: '60' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'tests/e2e/walkthrough.ts')], {
+      env: { ...process.env, HOST: 'localhost', PORT: '8443', WAIT_SECONDS: '60' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.on('exit', (code) => done({ code, output }));
   });
 }
@@ -37,7 +44,9 @@ const summary = (output: string) => /walkthrough: (\d+) passed, (\d+) failed/.ex
  */
 async function metricsPerService(): Promise<void> {
   const at = (port: number) => scrape(`http://127.0.0.1:${port}`);
-  const [composite, product, recommendation, review, auth, edge] = await Promise.all([7000, 7001, 7002, 7003, 9999, 8081].map(at));
+  const [composite, product, recommendation, review, auth, edge] = await Promise.all(
+    [7000, 7001, 7002, 7003, 9999, 8081].map(at),
+  );
   const destinations = (scraped: Awaited<ReturnType<typeof at>>) =>
     [...new Set(scraped.series('messaging_process_total').map((s) => s.labels['messaging_destination_name']))].sort();
   assert.deepEqual(destinations(product!), ['products']);
@@ -49,15 +58,21 @@ async function metricsPerService(): Promise<void> {
   assert.ok(requestCount(product!, '/product/:productId') > 0);
   assert.ok(requestCount(auth!, '/oauth/token') > 0);
   assert.ok(requestCount(edge!, '/product-composite') > 0, 'the edge counts under the Ingress path');
-  assert.ok(composite!.value('circuit_breaker_transitions_total', { to_state: 'open' }) >= 1, 'the walkthrough opened the breaker');
+  assert.ok(
+    composite!.value('circuit_breaker_transitions_total', { to_state: 'open' }) >= 1,
+    'the walkthrough opened the breaker',
+  );
   assert.equal(product!.families.has('circuit_breaker_state'), false);
   assert.ok(product!.value('messaging_process_lag_seconds_count') > 0, 'the lag of the events product applied');
-  for (const scraped of [composite, product, recommendation, review, auth, edge]) assert.ok(scraped!.families.has('nodejs_eventloop_lag_p99_seconds'));
+  for (const scraped of [composite, product, recommendation, review, auth, edge])
+    assert.ok(scraped!.families.has('nodejs_eventloop_lag_p99_seconds'));
 }
 
 describe('the running landscape', () => {
   let running: Started | undefined;
-  after(async () => { await running?.stop(); });
+  after(async () => {
+    await running?.stop();
+  });
 
   it('when started all-in-one, then the walkthrough passes; stopped and started again, the products are still there', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'landscape-'));
@@ -72,9 +87,11 @@ describe('the running landscape', () => {
     assert.equal(await running.stop(), 0, 'Ctrl-C stops it cleanly');
     running = await startLandscape('start.ts', cwd);
     const token = await fetchToken();
-    const product = await fetch('http://127.0.0.1:7000/product-composite/2', { headers: { authorization: `Bearer ${token}` } });
+    const product = await fetch('http://127.0.0.1:7000/product-composite/2', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(product.status, 200);
-    const body = await product.json() as { name: string; recommendations: unknown[]; reviews: unknown[] };
+    const body = (await product.json()) as { name: string; recommendations: unknown[]; reviews: unknown[] };
     assert.equal(body.name, 'product name 2');
     assert.equal(body.recommendations.length, 3);
     assert.equal(body.reviews.length, 3);
@@ -90,15 +107,22 @@ describe('the running landscape', () => {
     await metricsPerService();
 
     // The supervisor restarts a service that dies.
-    const productPid = () => execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
+    const productPid = () =>
+      execFileSync('pgrep', ['-P', String(running?.process.pid), '-f', 'services/product/src/main.ts'])
+        .toString()
+        .trim();
     const before = productPid();
     process.kill(Number(before), 'SIGKILL');
-    const after = await eventually(async () => {
-      assert.ok((await fetch('http://127.0.0.1:7001/actuator/health/readiness')).ok, 'product ready again');
-      const pid = productPid();
-      assert.notEqual(pid, before, 'a new product process');
-      return pid;
-    }, 30000, 200);
+    const after = await eventually(
+      async () => {
+        assert.ok((await fetch('http://127.0.0.1:7001/actuator/health/readiness')).ok, 'product ready again');
+        const pid = productPid();
+        assert.notEqual(pid, before, 'a new product process');
+        return pid;
+      },
+      30000,
+      200,
+    );
     assert.notEqual(after, before);
     assert.equal(await running.stop(), 0);
     assert.throws(() => productPid(), 'every child is stopped with the supervisor');
@@ -107,26 +131,41 @@ describe('the running landscape', () => {
 });
 
 /** Whether anything accepts connections on that port of this machine. */
-const listening = (port: number) => new Promise<boolean>((done) => {
-  const socket = connect(port, '127.0.0.1', () => { socket.destroy(); done(true); });
-  socket.on('error', () => done(false));
-});
+const listening = (port: number) =>
+  new Promise<boolean>((done) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
 
 describe('stopping the landscape under load', () => {
   let running: Started | undefined;
-  after(async () => { await running?.stop(); });
+  after(async () => {
+    await running?.stop();
+  });
 
   it('when SIGTERM arrives while 16 keep-alive clients send requests, then every request sent is answered and it exits 0', async () => {
     running = await startLandscape('start.ts', mkdtempSync(join(tmpdir(), 'landscape-')));
     const token = await fetchToken();
-    const load = keepAliveLoad({ clients: 16, port: 8443, path: '/product-composite/1', headers: { authorization: `Bearer ${token}` } });
+    const load = keepAliveLoad({
+      clients: 16,
+      port: 8443,
+      path: '/product-composite/1',
+      headers: { authorization: `Bearer ${token}` },
+    });
     await eventually(async () => assert.ok(load.result.answered >= 200, `answered ${load.result.answered}`), 30000, 50);
     const exited = new Promise<number | null>((done) => running?.process.once('exit', (code) => done(code)));
     running.process.kill('SIGTERM');
     await load.finished;
     const code = await exited;
     process.stdout.write(`keep-alive load at SIGTERM: ${JSON.stringify(load.result)}, exit code ${code}\n`);
-    recordRow({ row: 'SIGTERM to all-in-one under keep-alive load', attempts: load.result.answered + load.result.failed, failures: load.errors.length + load.result.failed + (code === 0 ? 0 : 1) });
+    recordRow({
+      row: 'SIGTERM to all-in-one under keep-alive load',
+      attempts: load.result.answered + load.result.failed,
+      failures: load.errors.length + load.result.failed + (code === 0 ? 0 : 1),
+    });
     assert.deepEqual(load.errors, [], 'no request sent went unanswered');
     assert.equal(load.result.failed, 0);
     assert.equal(code, 0, running.output().slice(-2000));
@@ -137,11 +176,19 @@ describe('stopping the landscape under load', () => {
     running = await startLandscape('start-services.ts', mkdtempSync(join(tmpdir(), 'landscape-')), testDatabases());
     const load = keepAliveLoad({ clients: 16, port: 7001, path: '/product/1', tls: false });
     await eventually(async () => assert.ok(load.result.answered >= 200, `answered ${load.result.answered}`), 30000, 50);
-    const pid = Number(execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts']).toString().trim());
+    const pid = Number(
+      execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts'])
+        .toString()
+        .trim(),
+    );
     process.kill(pid, 'SIGTERM');
     await load.finished;
     process.stdout.write(`keep-alive load at product's SIGTERM: ${JSON.stringify(load.result)}\n`);
-    recordRow({ row: 'SIGTERM to one service (per-service) under keep-alive load', attempts: load.result.answered + load.result.failed, failures: load.errors.length + load.result.failed });
+    recordRow({
+      row: 'SIGTERM to one service (per-service) under keep-alive load',
+      attempts: load.result.answered + load.result.failed,
+      failures: load.errors.length + load.result.failed,
+    });
     assert.deepEqual(load.errors, [], 'no request sent went unanswered');
     assert.equal(load.result.failed, 0);
     assert.equal(await running.stop(), 0);
@@ -155,9 +202,14 @@ describe('stopping the landscape under load', () => {
     supervisor.kill('SIGKILL');
     await exited;
     running = undefined;
-    await eventually(async () => {
-      for (const port of [7000, 7001, 7002, 7003, 7004, 9999]) assert.equal(await listening(port), false, `port ${port} is free`);
-    }, 20000, 200);
+    await eventually(
+      async () => {
+        for (const port of [7000, 7001, 7002, 7003, 7004, 9999])
+          assert.equal(await listening(port), false, `port ${port} is free`);
+      },
+      20000,
+      200,
+    );
   });
 });
 

@@ -14,7 +14,6 @@ import { recordRow } from './summary.ts';
 
 const composite = 'http://127.0.0.1:7000';
 
-
 describe('fault suite: events under a broker restart and a killed consumer', () => {
   let running: Started | undefined;
   let brokerStopped = false;
@@ -49,18 +48,26 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
       }
       if (i === Math.floor((total * 3) / 4)) {
         await chaos;
-        const pid = execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts']).toString().trim();
+        const pid = execFileSync('pgrep', ['-P', String(running.process.pid), '-f', 'services/product/src/main.ts'])
+          .toString()
+          .trim();
         process.kill(Number(pid), 'SIGKILL');
       }
       // Paced while the broker is down, so the stream spans the whole outage rather than racing past it.
       if (brokerStopped) await new Promise((resolve) => setTimeout(resolve, 25));
       const productId = base + i;
       const body = {
-        productId, name: `fault ${productId}`, weight: i,
+        productId,
+        name: `fault ${productId}`,
+        weight: i,
         recommendations: [{ recommendationId: 1, author: 'a', rate: 1, content: 'c' }],
         reviews: [{ reviewId: 1, author: 'a', subject: 's', content: 'c' }],
       };
-      const response = await fetch(`${composite}/product-composite`, { method: 'POST', headers, body: JSON.stringify(body) }).catch(() => undefined);
+      const response = await fetch(`${composite}/product-composite`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
       answers.set(productId, response?.status ?? 'no response');
       await response?.arrayBuffer();
     }
@@ -71,21 +78,34 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
     const unanswered = [...answers].filter(([, status]) => status === 'no response').length;
     const other = [...answers].filter(([, status]) => status !== 200 && status !== 503 && status !== 'no response');
     const stored = new Map<number, { recommendations: unknown[]; reviews: unknown[] }>();
-    await eventually(async () => {
-      for (const id of accepted) {
-        if (stored.has(id)) continue;
-        const response = await fetch(`${composite}/product-composite/${id}`, { headers });
-        if (response.status !== 200) throw new Error(`product ${id}: ${response.status}`);
-        const view = await response.json() as { name: string; recommendations: unknown[]; reviews: unknown[] };
-        if (view.name.startsWith('Fallback') || view.recommendations.length === 0 || view.reviews.length === 0) throw new Error(`product ${id} not complete yet`);
-        stored.set(id, view);
-      }
-    }, 120000, 500).catch(() => undefined);
+    await eventually(
+      async () => {
+        for (const id of accepted) {
+          if (stored.has(id)) continue;
+          const response = await fetch(`${composite}/product-composite/${id}`, { headers });
+          if (response.status !== 200) throw new Error(`product ${id}: ${response.status}`);
+          const view = (await response.json()) as { name: string; recommendations: unknown[]; reviews: unknown[] };
+          if (view.name.startsWith('Fallback') || view.recommendations.length === 0 || view.reviews.length === 0)
+            throw new Error(`product ${id} not complete yet`);
+          stored.set(id, view);
+        }
+      },
+      120000,
+      500,
+    ).catch(() => undefined);
 
     const lost = accepted.filter((id) => !stored.has(id)).length;
-    const duplicated = [...stored.values()].filter((view) => view.recommendations.length !== 1 || view.reviews.length !== 1).length;
-    console.log(`events under faults: ${total} POSTs, ${accepted.length} answered 200, ${refused} 503, ${unanswered} without a response, ${other.length} other; ${lost} lost, ${duplicated} duplicated`);
-    recordRow({ row: 'events under broker restart and consumer SIGKILL', attempts: total, failures: lost + duplicated + unanswered + other.length });
+    const duplicated = [...stored.values()].filter(
+      (view) => view.recommendations.length !== 1 || view.reviews.length !== 1,
+    ).length;
+    console.log(
+      `events under faults: ${total} POSTs, ${accepted.length} answered 200, ${refused} 503, ${unanswered} without a response, ${other.length} other; ${lost} lost, ${duplicated} duplicated`,
+    );
+    recordRow({
+      row: 'events under broker restart and consumer SIGKILL',
+      attempts: total,
+      failures: lost + duplicated + unanswered + other.length,
+    });
     assert.deepEqual(other, [], 'only 200, or 503 while the broker cannot confirm');
     assert.equal(unanswered, 0, 'every POST is answered');
     assert.ok(accepted.length >= total / 2, `most POSTs are accepted (${accepted.length} of ${total})`);

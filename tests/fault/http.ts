@@ -10,7 +10,11 @@ export interface RawAnswer {
   outcome: 'answered' | 'closed' | 'timeout' | 'error';
 }
 
-export function rawRequest(target: { port: number; tls?: boolean; host?: string }, bytes: Buffer | string, timeoutMs = 5000): Promise<RawAnswer> {
+export function rawRequest(
+  target: { port: number; tls?: boolean; host?: string },
+  bytes: Buffer | string,
+  timeoutMs = 5000,
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const host = target.host ?? '127.0.0.1';
     const socket: Socket = target.tls

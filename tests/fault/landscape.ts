@@ -57,35 +57,62 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     close: () => bus.close(),
   };
   const product = await productService.start(productConfig, { bus: spied, logger });
-  const recommendation = await recommendationService.start(recommendationService.loadConfig(env), { bus: spied, logger });
+  const recommendation = await recommendationService.start(recommendationService.loadConfig(env), {
+    bus: spied,
+    logger,
+  });
   const review = await reviewService.start(reviewService.loadConfig(env), { bus: spied, logger });
   const auth = await authServerService.start(authServerService.loadConfig(env), { bus: spied, logger });
-  const composite = await productCompositeService.start(productCompositeService.loadConfig({
-    ...env,
-    SERVICES_PRODUCT_URL: product.url,
-    SERVICES_RECOMMENDATION_URL: recommendation.url,
-    SERVICES_REVIEW_URL: review.url,
-    SECURITY_JWKS_URL: `${auth.url}/oauth/jwks`,
-  }), { bus: spied, logger });
+  const composite = await productCompositeService.start(
+    productCompositeService.loadConfig({
+      ...env,
+      SERVICES_PRODUCT_URL: product.url,
+      SERVICES_RECOMMENDATION_URL: recommendation.url,
+      SERVICES_REVIEW_URL: review.url,
+      SECURITY_JWKS_URL: `${auth.url}/oauth/jwks`,
+    }),
+    { bus: spied, logger },
+  );
   const webConfig = webService.loadConfig({ ...env, SECURITY_JWKS_URL: `${auth.url}/oauth/jwks` });
-  webConfig.web.services = { 'product-composite': composite.url, product: product.url, recommendation: recommendation.url, review: review.url, 'auth-server': auth.url };
+  webConfig.web.services = {
+    'product-composite': composite.url,
+    product: product.url,
+    recommendation: recommendation.url,
+    review: review.url,
+    'auth-server': auth.url,
+  };
   webConfig.web.compositeUrl = composite.url;
   const web = await webService.start(webConfig, { bus: spied, logger });
 
   const edgeConfig = loadConfig(edgeConfigSchema, {
     service: 'edge',
-    env: { ...env, EDGE_HTTPS_PORT: '0', EDGE_HTTP_PORT: '0', EDGE_MANAGEMENT_PORT: '0', EDGE_DATA_DIR: join(folder, 'edge') },
+    env: {
+      ...env,
+      EDGE_HTTPS_PORT: '0',
+      EDGE_HTTP_PORT: '0',
+      EDGE_MANAGEMENT_PORT: '0',
+      EDGE_DATA_DIR: join(folder, 'edge'),
+    },
   });
   edgeConfig.edge.backends = { 'product-composite': composite.url, 'auth-server': auth.url, web: web.url };
   const edge = await startEdgeService(edgeConfig, logger);
 
   const services = [edge, web, composite, auth, review, recommendation, product];
   return {
-    urls: { product: product.url, recommendation: recommendation.url, review: review.url, composite: composite.url, auth: auth.url, web: web.url },
+    urls: {
+      product: product.url,
+      recommendation: recommendation.url,
+      review: review.url,
+      composite: composite.url,
+      auth: auth.url,
+      web: web.url,
+    },
     edge,
     authKeyFile: env.AUTH_KEYS_FILE ?? '',
     published: () => published,
-    resetPublished: () => { published = 0; },
+    resetPublished: () => {
+      published = 0;
+    },
     token: (client, scope) => clientToken(auth.url, client, scope),
     async close() {
       for (const service of services) await service.close();

@@ -28,7 +28,9 @@ function slowClient(port: number): Promise<{ cutByServer: boolean; answer: strin
         else socket.write('a');
       }, 500);
     });
-    socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1'); });
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+    });
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
   });
@@ -36,8 +38,12 @@ function slowClient(port: number): Promise<{ cutByServer: boolean; answer: strin
 
 describe('fault suite: slow clients', () => {
   let landscape: InProcessLandscape;
-  before(async () => { landscape = await startInProcessLandscape({ EDGE_HEADERS_TIMEOUT_MS: '3000' }); });
-  after(async () => { await landscape?.close(); });
+  before(async () => {
+    landscape = await startInProcessLandscape({ EDGE_HEADERS_TIMEOUT_MS: '3000' });
+  });
+  after(async () => {
+    await landscape?.close();
+  });
 
   it('when 100 clients trickle their headers, then normal requests are still served and the slow ones are cut by the header timeout', async () => {
     const port = landscape.edge.httpsPort;
@@ -45,19 +51,32 @@ describe('fault suite: slow clients', () => {
     let served = 0;
     let failed = 0;
     let settled = false;
-    void slow.then(() => { settled = true; });
+    void slow.then(() => {
+      settled = true;
+    });
     while (!settled) {
-      const answer = await rawRequest({ port, tls: true }, 'GET /.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 5000);
+      const answer = await rawRequest(
+        { port, tls: true },
+        'GET /.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+        5000,
+      );
       if (answer.status === 200) served += 1;
       else failed += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const results = await slow;
     const notCut = results.filter((r) => !r.cutByServer).length;
-    recordRow({ row: 'slow clients (100 trickling, normal requests meanwhile)', attempts: served + failed + results.length, failures: failed + notCut });
+    recordRow({
+      row: 'slow clients (100 trickling, normal requests meanwhile)',
+      attempts: served + failed + results.length,
+      failures: failed + notCut,
+    });
     assert.equal(failed, 0, `normal requests failed while slow clients held connections (${served} served)`);
     assert.ok(served > 0);
     assert.equal(notCut, 0, 'every slow connection is cut by the server before the client gives up');
-    assert.ok(results.every((r) => r.answer === '' || /^HTTP\/1\.1 408/.test(r.answer)), `a cut connection gets a 408 or nothing: ${results.map((r) => r.answer).filter(Boolean)[0]}`);
+    assert.ok(
+      results.every((r) => r.answer === '' || /^HTTP\/1\.1 408/.test(r.answer)),
+      `a cut connection gets a 408 or nothing: ${results.map((r) => r.answer).filter(Boolean)[0]}`,
+    );
   });
 });

@@ -11,16 +11,23 @@ import { eventually, testDatabaseName } from '@landscape/platform/testing';
 import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 import { assertEveryHop, product, randomHex, throughEdge, type SpanView } from './support.ts';
 
-interface LogLine { service?: string; msg?: string; reqId?: string; trace_id?: string; span_id?: string }
+interface LogLine {
+  service?: string;
+  msg?: string;
+  reqId?: string;
+  trace_id?: string;
+  span_id?: string;
+}
 
-const logLines = (output: string): LogLine[] => output.split('\n').flatMap((line) => {
-  if (!line.startsWith('{')) return [];
-  try {
-    return [JSON.parse(line) as LogLine];
-  } catch {
-    return [];
-  }
-});
+const logLines = (output: string): LogLine[] =>
+  output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as LogLine];
+    } catch {
+      return [];
+    }
+  });
 
 describe('tracing, one process per service', () => {
   let running: Started | undefined;
@@ -44,38 +51,73 @@ describe('tracing, one process per service', () => {
     });
     writer = await clientToken('http://127.0.0.1:9999', 'writer', 'product:read product:write');
   });
-  after(async () => { await running?.stop(); });
+  after(async () => {
+    await running?.stop();
+  });
 
   it('when a client sends a traceparent with a POST and a GET, then one trace holds every hop, the consumers joined through RabbitMQ message headers', async () => {
     const productId = 600 + Math.floor(Math.random() * 300);
     await throughEdge(8443, 'POST', `/product-composite`, writer, {}, { productId, name: 'x', weight: 1 });
     const traceId = randomHex(16);
-    const deleted = await fetch(`http://127.0.0.1:7000/product-composite/${productId}`, { method: 'DELETE', headers: { authorization: `Bearer ${writer}` } });
+    const deleted = await fetch(`http://127.0.0.1:7000/product-composite/${productId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${writer}` },
+    });
     assert.equal(deleted.status, 200);
-    await eventually(async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 404), 20000, 200);
-    const posted = await throughEdge(8443, 'POST', '/product-composite', writer, { traceparent: `00-${traceId}-${randomHex(8)}-01` }, product(productId));
+    await eventually(
+      async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 404),
+      20000,
+      200,
+    );
+    const posted = await throughEdge(
+      8443,
+      'POST',
+      '/product-composite',
+      writer,
+      { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+      product(productId),
+    );
     assert.equal(posted.status, 200, posted.text);
-    await eventually(async () => {
-      const read = await throughEdge(8443, 'GET', `/product-composite/${productId}`, writer, { traceparent: `00-${traceId}-${randomHex(8)}-01` });
-      assert.equal(JSON.parse(read.text).reviews.length, 1, 'the events were applied');
-    }, 20000, 200);
-    const spans = await eventually(async () => {
-      const found = await traceOf(traceId);
-      assertEveryHop(found, traceId);
-      return found;
-    }, 20000, 200);
+    await eventually(
+      async () => {
+        const read = await throughEdge(8443, 'GET', `/product-composite/${productId}`, writer, {
+          traceparent: `00-${traceId}-${randomHex(8)}-01`,
+        });
+        assert.equal(JSON.parse(read.text).reviews.length, 1, 'the events were applied');
+      },
+      20000,
+      200,
+    );
+    const spans = await eventually(
+      async () => {
+        const found = await traceOf(traceId);
+        assertEveryHop(found, traceId);
+        return found;
+      },
+      20000,
+      200,
+    );
     // The consumers run in other processes: their parent, the producer's span, came in the message's headers.
     const producers = new Map(spans.filter((s) => s.kind === 'PRODUCER').map((s) => [s.spanId, s.name]));
     for (const consumer of spans.filter((s) => s.kind === 'CONSUMER')) {
-      assert.equal(producers.get(consumer.parentSpanId ?? ''), consumer.name.replace('process', 'send'), `${consumer.service}'s parent is its producer`);
+      assert.equal(
+        producers.get(consumer.parentSpanId ?? ''),
+        consumer.name.replace('process', 'send'),
+        `${consumer.service}'s parent is its producer`,
+      );
     }
 
     // Every service's log lines about this request carry its trace id; every request line carries ids.
-    await eventually(() => {
-      const lines = logLines(running?.output() ?? '');
-      const traced = new Set(lines.filter((l) => l.trace_id === traceId).map((l) => l.service));
-      for (const service of ['product-composite', 'product', 'recommendation', 'review']) assert.ok(traced.has(service), `${service} logged under the trace`);
-    }, 10000, 200);
+    await eventually(
+      () => {
+        const lines = logLines(running?.output() ?? '');
+        const traced = new Set(lines.filter((l) => l.trace_id === traceId).map((l) => l.service));
+        for (const service of ['product-composite', 'product', 'recommendation', 'review'])
+          assert.ok(traced.has(service), `${service} logged under the trace`);
+      },
+      10000,
+      200,
+    );
     const requestLines = logLines(running?.output() ?? '').filter((l) => l.reqId !== undefined);
     assert.ok(requestLines.length > 10);
     for (const line of requestLines) {
@@ -87,15 +129,35 @@ describe('tracing, one process per service', () => {
   it('when an event is rejected by its consumer, then the lines logged about it carry the trace id of the POST that published it', async () => {
     const productId = 900 + Math.floor(Math.random() * 90);
     await throughEdge(8443, 'POST', '/product-composite', writer, {}, { productId, name: 'first', weight: 1 });
-    await eventually(async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 200), 20000, 200);
+    await eventually(
+      async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 200),
+      20000,
+      200,
+    );
     const traceId = randomHex(16);
     // A create of the same id with other content is a conflicting duplicate: retried, then dead-lettered.
-    const posted = await throughEdge(8443, 'POST', '/product-composite', writer, { traceparent: `00-${traceId}-${randomHex(8)}-01` }, { productId, name: 'second', weight: 2 });
+    const posted = await throughEdge(
+      8443,
+      'POST',
+      '/product-composite',
+      writer,
+      { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+      { productId, name: 'second', weight: 2 },
+    );
     assert.equal(posted.status, 200, posted.text);
-    await eventually(() => {
-      const rejected = logLines(running?.output() ?? '').filter((l) => l.service === 'product' && l.trace_id === traceId && /rejected/.test(l.msg ?? ''));
-      assert.ok(rejected.length >= 2, 'the retries and the dead-lettering are logged under the trace');
-    }, 20000, 200);
-    await fetch(`http://127.0.0.1:7000/product-composite/${productId}`, { method: 'DELETE', headers: { authorization: `Bearer ${writer}` } });
+    await eventually(
+      () => {
+        const rejected = logLines(running?.output() ?? '').filter(
+          (l) => l.service === 'product' && l.trace_id === traceId && /rejected/.test(l.msg ?? ''),
+        );
+        assert.ok(rejected.length >= 2, 'the retries and the dead-lettering are logged under the trace');
+      },
+      20000,
+      200,
+    );
+    await fetch(`http://127.0.0.1:7000/product-composite/${productId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${writer}` },
+    });
   });
 });

@@ -3,16 +3,35 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
 
-export interface SpanView { traceId: string; spanId: string; parentSpanId?: string; service: string; name: string; kind: string; durationMs: number }
+export interface SpanView {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  service: string;
+  name: string;
+  kind: string;
+  durationMs: number;
+}
 
 // The edge's certificate is the self-signed development one.
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
-export async function throughEdge(httpsPort: number, method: 'GET' | 'POST', path: string, token: string, headers: Record<string, string> = {}, body?: unknown) {
+export async function throughEdge(
+  httpsPort: number,
+  method: 'GET' | 'POST',
+  path: string,
+  token: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+) {
   const answer = await request(`https://localhost:${httpsPort}${path}`, {
     method,
     dispatcher: insecure,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await answer.body.text();
@@ -66,5 +85,9 @@ export function assertEveryHop(spans: SpanView[], traceId: string): void {
   // Every span but the first hop's has its parent in the trace: nothing started a trace of its own.
   const ids = new Set(spans.map((s) => s.spanId));
   const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
-  assert.deepEqual(roots.map((s) => s.service), roots.map(() => 'edge'), 'only the edge spans are roots here');
+  assert.deepEqual(
+    roots.map((s) => s.service),
+    roots.map(() => 'edge'),
+    'only the edge spans are roots here',
+  );
 }

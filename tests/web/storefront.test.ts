@@ -21,15 +21,25 @@ async function seedProduct(productId: number): Promise<void> {
   const token = await clientToken('http://127.0.0.1:9999', 'writer', 'product:read product:write');
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const created = await fetch(`${composite}/product-composite`, {
-    method: 'POST', headers,
-    body: JSON.stringify({ productId, name: `Garden chair ${productId}`, weight: 7, recommendations: [{ recommendationId: 1, author: 'ann', rate: 4, content: 'sturdy' }] }),
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      productId,
+      name: `Garden chair ${productId}`,
+      weight: 7,
+      recommendations: [{ recommendationId: 1, author: 'ann', rate: 4, content: 'sturdy' }],
+    }),
   });
   assert.equal(created.status, 200);
-  await eventually(async () => {
-    const read = await fetch(`${composite}/product-composite/${productId}`, { headers });
-    const body = read.ok ? await read.json() as { recommendations: unknown[] } : undefined;
-    if (body?.recommendations.length !== 1) throw new Error(`product ${productId} not applied yet`);
-  }, 30000, 200);
+  await eventually(
+    async () => {
+      const read = await fetch(`${composite}/product-composite/${productId}`, { headers });
+      const body = read.ok ? ((await read.json()) as { recommendations: unknown[] }) : undefined;
+      if (body?.recommendations.length !== 1) throw new Error(`product ${productId} not applied yet`);
+    },
+    30000,
+    200,
+  );
 }
 
 describe('the storefront in a real browser', () => {
@@ -41,7 +51,9 @@ describe('the storefront in a real browser', () => {
   before(async () => {
     mkdirSync(screenshots, { recursive: true });
     // The breaker's open wait is configuration; shortened, the cycle takes seconds instead of ten.
-    landscape = await startLandscape('start.ts', mkdtempSync(join(tmpdir(), 'storefront-')), { RESILIENCE_CIRCUIT_BREAKER_WAIT_IN_OPEN_MS: '3000' });
+    landscape = await startLandscape('start.ts', mkdtempSync(join(tmpdir(), 'storefront-')), {
+      RESILIENCE_CIRCUIT_BREAKER_WAIT_IN_OPEN_MS: '3000',
+    });
     await seedProduct(1);
     browser = await launchChromium();
     // The edge's development certificate is self-signed.
@@ -52,7 +64,7 @@ describe('the storefront in a real browser', () => {
     assert.equal(await landscape?.stop(), 0, 'the landscape stops cleanly');
   });
 
-  it('when npm start is ready, then it prints the storefront\'s URL', () => {
+  it("when npm start is ready, then it prints the storefront's URL", () => {
     assert.match(landscape?.output() ?? '', /storefront +https:\/\/localhost:8443\/store\//);
   });
 
@@ -92,17 +104,23 @@ describe('the storefront in a real browser', () => {
     await shot('product-errors.png');
   });
 
-  it('when magnus creates and then deletes a product, then the page says when each write\'s events have been applied', async () => {
+  it("when magnus creates and then deletes a product, then the page says when each write's events have been applied", async () => {
     await page.getByRole('link', { name: 'Create and delete' }).press('Enter');
     await page.getByRole('heading', { name: 'Create and delete' }).waitFor();
-    assert.equal(await page.evaluate('document.activeElement.id'), 'manage-heading', 'focus moves to the view\'s heading');
+    assert.equal(
+      await page.evaluate('document.activeElement.id'),
+      'manage-heading',
+      "focus moves to the view's heading",
+    );
     await page.getByLabel('New product id').fill('4242');
     await page.getByLabel('Name').fill('Lamp 4242');
     await page.getByLabel('Weight').fill('3');
     await page.getByLabel('Sample recommendations').fill('2');
     await page.getByLabel('Sample reviews').fill('1');
     await page.getByRole('button', { name: 'Create product' }).click();
-    await page.getByText('Events applied: product 4242 "Lamp 4242" is readable with 2 recommendations and 1 reviews.').waitFor(long);
+    await page
+      .getByText('Events applied: product 4242 "Lamp 4242" is readable with 2 recommendations and 1 reviews.')
+      .waitFor(long);
     await shot('created.png');
 
     await page.getByLabel('Product id to delete').fill('4242');
@@ -127,7 +145,10 @@ describe('the storefront in a real browser', () => {
     await page.getByText('Breaker HALF_OPEN. Making normal calls until it closes…').waitFor(long);
     await page.getByText('Breaker CLOSED again: the cycle is complete.').waitFor(long);
     const transitions = await page.locator('#transitions li').allTextContents();
-    assert.deepEqual(transitions.slice(-3).map((t) => t.split(' ')[0]), ['CLOSED_TO_OPEN', 'OPEN_TO_HALF_OPEN', 'HALF_OPEN_TO_CLOSED']);
+    assert.deepEqual(
+      transitions.slice(-3).map((t) => t.split(' ')[0]),
+      ['CLOSED_TO_OPEN', 'OPEN_TO_HALF_OPEN', 'HALF_OPEN_TO_CLOSED'],
+    );
     await shot('operator.png');
   });
 

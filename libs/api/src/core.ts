@@ -35,7 +35,11 @@ export function unstorableText(value: string): string | undefined {
   return undefined;
 }
 
-interface Visit { value: unknown; key: string; parent: Visit | undefined }
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | undefined;
+}
 
 /** The first string anywhere in a value that cannot be stored: its path (property names and indexes) and why. */
 export function findUnstorableText(value: unknown): { path: string[]; problem: string } | undefined {
@@ -63,29 +67,38 @@ function pathOf(visit: Visit): string[] {
   return path.reverse();
 }
 
-export const Product = Type.Object({
-  productId: Id,
-  name: Text(255),
-  weight: Type.Integer({ minimum: 0, maximum: MAX_ID }),
-}, { additionalProperties: false });
+export const Product = Type.Object(
+  {
+    productId: Id,
+    name: Text(255),
+    weight: Type.Integer({ minimum: 0, maximum: MAX_ID }),
+  },
+  { additionalProperties: false },
+);
 export type Product = Static<typeof Product>;
 
-export const Recommendation = Type.Object({
-  productId: Id,
-  recommendationId: Id,
-  author: Text(255),
-  rate: Type.Integer({ minimum: 0, maximum: 100 }),
-  content: Text(4000, 0),
-}, { additionalProperties: false });
+export const Recommendation = Type.Object(
+  {
+    productId: Id,
+    recommendationId: Id,
+    author: Text(255),
+    rate: Type.Integer({ minimum: 0, maximum: 100 }),
+    content: Text(4000, 0),
+  },
+  { additionalProperties: false },
+);
 export type Recommendation = Static<typeof Recommendation>;
 
-export const Review = Type.Object({
-  productId: Id,
-  reviewId: Id,
-  author: Text(255),
-  subject: Text(255),
-  content: Text(4000, 0),
-}, { additionalProperties: false });
+export const Review = Type.Object(
+  {
+    productId: Id,
+    reviewId: Id,
+    author: Text(255),
+    subject: Text(255),
+    content: Text(4000, 0),
+  },
+  { additionalProperties: false },
+);
 export type Review = Static<typeof Review>;
 
 const withAddress = { serviceAddress: Type.String() };

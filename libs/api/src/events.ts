@@ -22,8 +22,15 @@ export const destinations = {
   reviews: { destination: 'reviews', group: 'reviewsGroup', schema: ReviewEvent },
 } as const;
 
-export function createEvent<T extends { productId: number }>(eventType: 'CREATE', key: number, data: T): { eventType: 'CREATE'; key: number; data: T; eventCreatedAt: string };
-export function createEvent(eventType: 'DELETE', key: number): { eventType: 'DELETE'; key: number; data: null; eventCreatedAt: string };
+export function createEvent<T extends { productId: number }>(
+  eventType: 'CREATE',
+  key: number,
+  data: T,
+): { eventType: 'CREATE'; key: number; data: T; eventCreatedAt: string };
+export function createEvent(
+  eventType: 'DELETE',
+  key: number,
+): { eventType: 'DELETE'; key: number; data: null; eventCreatedAt: string };
 export function createEvent(eventType: 'CREATE' | 'DELETE', key: number, data: unknown = null) {
   return { eventType, key, data, eventCreatedAt: new Date().toISOString() };
 }
@@ -42,7 +49,9 @@ export function parseEvent<S extends TSchema>(schema: S, payload: unknown): { ev
     const errors = [...Value.Errors(schema, payload)];
     // Union errors list each branch; the one under /data (or the envelope) names the real problem.
     const error = errors.find((e) => e.instancePath !== '') ?? errors[0];
-    return { reason: `Invalid ${type} event: ${error ? `${error.instancePath || '/'} ${error.message}` : 'does not match the schema'}` };
+    return {
+      reason: `Invalid ${type} event: ${error ? `${error.instancePath || '/'} ${error.message}` : 'does not match the schema'}`,
+    };
   }
   const event = payload as { key: number; data: { productId: number } | null };
   if (event.data !== null && event.data.productId !== event.key) {

@@ -7,11 +7,21 @@ const root = join(import.meta.dirname, '..');
 
 describe('the contract package', () => {
   it('when the contract is installed, then it brings TypeBox alone: no HTTP server, database driver or broker client', () => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ['typebox']);
-    for (const file of readdirSync(join(root, 'src')).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))) {
-      const imported = [...readFileSync(join(root, 'src', file), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((match) => match[1] ?? '');
-      assert.deepEqual(imported.filter((name) => !name.startsWith('./') && name !== 'typebox' && !name.startsWith('typebox/')), [], file);
+    for (const file of readdirSync(join(root, 'src')).filter(
+      (name) => name.endsWith('.ts') && !name.endsWith('.test.ts'),
+    )) {
+      const imported = [...readFileSync(join(root, 'src', file), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map(
+        (match) => match[1] ?? '',
+      );
+      assert.deepEqual(
+        imported.filter((name) => !name.startsWith('./') && name !== 'typebox' && !name.startsWith('typebox/')),
+        [],
+        file,
+      );
     }
   });
 });

@@ -8,8 +8,15 @@ import { ConfigError, envName, loadConfig } from './config.ts';
 
 const schema = Type.Object({
   server: Type.Object({ port: Type.Integer({ minimum: 1 }), host: Type.String({ default: '0.0.0.0' }) }),
-  database: Type.Object({ host: Type.String(), poolSize: Type.Integer({ default: 10 }), password: Type.Optional(Type.String()) }),
-  features: Type.Object({ enabled: Type.Boolean({ default: false }), names: Type.Array(Type.String(), { default: [] }) }, { default: {} }),
+  database: Type.Object({
+    host: Type.String(),
+    poolSize: Type.Integer({ default: 10 }),
+    password: Type.Optional(Type.String()),
+  }),
+  features: Type.Object(
+    { enabled: Type.Boolean({ default: false }), names: Type.Array(Type.String(), { default: [] }) },
+    { default: {} },
+  ),
   mode: Type.Union([Type.Literal('a'), Type.Literal('b')], { default: 'a' }),
 });
 
@@ -25,7 +32,8 @@ const load = (dir: string, env: Record<string, string> = {}) =>
 describe('configuration', () => {
   const base = {
     'application.yml': 'server:\n  port: 8000\ndatabase:\n  host: shared\n',
-    'svc.yml': 'server:\n  port: 7001\n---\non-profile: docker\ndatabase:\n  host: docker-db\n---\non-profile: prod\ndatabase:\n  host: prod-db\n  poolSize: 50\n',
+    'svc.yml':
+      'server:\n  port: 7001\n---\non-profile: docker\ndatabase:\n  host: docker-db\n---\non-profile: prod\ndatabase:\n  host: prod-db\n  poolSize: 50\n',
   };
 
   it('when a folder is given, then application.yml is read first and <service>.yml overrides it', () => {
@@ -41,12 +49,21 @@ describe('configuration', () => {
     assert.equal(load(dir, { CONFIG_PROFILES: 'docker' }).database.host, 'docker-db');
     assert.equal(load(dir, { CONFIG_PROFILES: 'docker,prod' }).database.host, 'prod-db');
     assert.equal(load(dir, { CONFIG_PROFILES: 'prod,docker' }).database.host, 'docker-db');
-    assert.equal(load(dir, { CONFIG_PROFILES: 'prod,docker' }).database.poolSize, 50, 'keys a later profile does not set are kept');
+    assert.equal(
+      load(dir, { CONFIG_PROFILES: 'prod,docker' }).database.poolSize,
+      50,
+      'keys a later profile does not set are kept',
+    );
   });
 
   it('when an environment variable names a key, then it overrides every file and profile', () => {
     const config = load(folder(base), {
-      CONFIG_PROFILES: 'prod', DATABASE_HOST: 'env-db', DATABASE_POOL_SIZE: '3', FEATURES_ENABLED: 'true', FEATURES_NAMES: 'x, y', MODE: 'b',
+      CONFIG_PROFILES: 'prod',
+      DATABASE_HOST: 'env-db',
+      DATABASE_POOL_SIZE: '3',
+      FEATURES_ENABLED: 'true',
+      FEATURES_NAMES: 'x, y',
+      MODE: 'b',
     });
     assert.equal(config.database.host, 'env-db');
     assert.equal(config.database.poolSize, 3);
@@ -56,7 +73,10 @@ describe('configuration', () => {
   });
 
   it('when CONFIG_LOCATION lists files, then they are read in that order', () => {
-    const dir = folder({ 'one.yml': 'server:\n  port: 1\ndatabase:\n  host: one\n', 'two.yml': 'server:\n  port: 2\n' });
+    const dir = folder({
+      'one.yml': 'server:\n  port: 1\ndatabase:\n  host: one\n',
+      'two.yml': 'server:\n  port: 2\n',
+    });
     const config = load(`${join(dir, 'one.yml')},${join(dir, 'two.yml')}`);
     assert.equal(config.server.port, 2);
     assert.equal(config.database.host, 'one');
@@ -64,8 +84,13 @@ describe('configuration', () => {
 
   it('when a required key is missing, then start-up stops naming the key and its variable', () => {
     const dir = folder({ 'application.yml': 'server:\n  port: 8000\ndatabase: {}\n' });
-    assert.throws(() => load(dir), (error: Error) =>
-      error instanceof ConfigError && error.message.includes('database.host') && error.message.includes('DATABASE_HOST'));
+    assert.throws(
+      () => load(dir),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message.includes('database.host') &&
+        error.message.includes('DATABASE_HOST'),
+    );
   });
 
   it('when a value has the wrong type, then start-up stops naming the key', () => {

@@ -28,14 +28,18 @@ export interface LoadConfigOptions {
 
 type Tree = Record<string, unknown>;
 
-const isTree = (value: unknown): value is Tree =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isTree = (value: unknown): value is Tree => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `database.poolSize` → `DATABASE_POOL_SIZE`. */
 export function envName(key: string): string {
   return key
     .split('.')
-    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase())
+    .map((part) =>
+      part
+        .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+        .replace(/-/g, '_')
+        .toUpperCase(),
+    )
     .join('_');
 }
 
@@ -54,7 +58,9 @@ export function loadConfig<S extends TSchema>(schema: S, options: LoadConfigOpti
     for (const section of readSections(file, profiles)) {
       for (const secret of options.secretKeys ?? []) {
         if (getPath(section, secret) !== undefined) {
-          throw new ConfigError(`${secret} is a credential and may only be set through the environment (${envName(secret)}), not in ${file}`);
+          throw new ConfigError(
+            `${secret} is a credential and may only be set through the environment (${envName(secret)}), not in ${file}`,
+          );
         }
       }
       merged = deepMerge(merged, section);
@@ -65,7 +71,10 @@ export function loadConfig<S extends TSchema>(schema: S, options: LoadConfigOpti
 }
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function resolveFiles(locations: string[], service: string): string[] {

@@ -1,7 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-interface Connection { busy: number; idleSince: number }
+interface Connection {
+  busy: number;
+  idleSince: number;
+}
 
 /**
  * Graceful shutdown of an HTTP(S) server with keep-alive clients. While draining, every response

@@ -24,7 +24,11 @@ const CHECK_TIMEOUT_MS = 2000;
 
 async function run(contributor: HealthContributor): Promise<HealthResult> {
   try {
-    return await withTimeout(Promise.resolve().then(() => contributor.check()), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
+    return await withTimeout(
+      Promise.resolve().then(() => contributor.check()),
+      CHECK_TIMEOUT_MS,
+      () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`),
+    );
   } catch (error) {
     return { status: 'DOWN', details: { error: errorMessage(error) } };
   }

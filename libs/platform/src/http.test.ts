@@ -35,14 +35,23 @@ describe('the HTTP bootstrap with malformed requests', () => {
     ['bad percent-encoding in the path', 'GET /product/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
     ['an unparsable absolute target', 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
     ['a header line without a colon', 'GET /product/1 HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n', 400],
-    ['headers larger than the limit', `GET /product/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`, 431],
+    [
+      'headers larger than the limit',
+      `GET /product/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'x'.repeat(40 * 1024)}\r\n\r\n`,
+      431,
+    ],
   ];
   for (const [name, raw, status] of cases) {
     it(`when a request has ${name}, then ${status} in the contract shape, and the next request is served`, async () => {
       const answer = await sendRaw(port, raw);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer);
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(body).filter((k) => k !== 'requestId').sort(), contractKeys);
+      assert.deepEqual(
+        Object.keys(body)
+          .filter((k) => k !== 'requestId')
+          .sort(),
+        contractKeys,
+      );
       assert.equal(body['status'], status);
       const next = await sendRaw(port, 'GET /product/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       assert.match(next, /^HTTP\/1\.1 200 /);
@@ -53,11 +62,21 @@ describe('the HTTP bootstrap with malformed requests', () => {
 describe('the request log of a service', () => {
   const linesAt = async (level: 'info' | 'debug') => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    const logger = pino(
+      { level },
+      {
+        write: (line: string) => {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        },
+      },
+    );
     const app = createHttpApp({ logger, health: new Health(), info: {} });
     app.get('/product/:id', async () => ({ ok: true }));
     try {
-      assert.equal((await app.inject({ method: 'GET', url: '/product/1', headers: { 'x-request-id': 'req-7' } })).statusCode, 200);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/product/1', headers: { 'x-request-id': 'req-7' } })).statusCode,
+        200,
+      );
     } finally {
       await app.close();
     }

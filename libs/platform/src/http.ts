@@ -31,20 +31,35 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function rawErrorResponse(status: number, message: string, extraHeaders: Record<string, string> = {}): string {
   const requestId = randomUUID();
   const body = JSON.stringify(errorBody(status, '', message, requestId));
-  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...extraHeaders, 'x-request-id': requestId, connection: 'close' };
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...extraHeaders,
+    'x-request-id': requestId,
+    connection: 'close',
+  };
+  const lines = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines}\r\n${body}`;
 }
 
 /** What the parser's error means for the client: headers too large, too slow, or simply malformed. */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, extraHeaders: Record<string, string> = {}): void {
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+  extraHeaders: Record<string, string> = {},
+): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large']
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request not received in time']
-      : [400, 'Malformed HTTP request'];
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request not received in time']
+        : [400, 'Malformed HTTP request'];
   socket.end(rawErrorResponse(status, message, extraHeaders));
 }
 
@@ -52,7 +67,10 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, 
  * CONNECT asks for a tunnel to any host:port, which no server here offers. Without a listener Node drops
  * the connection without a word; this answers it in the contract's shape instead.
  */
-export function refuseTunnels(server: { on(event: 'connect', listener: (request: unknown, socket: Socket) => void): unknown }, extraHeaders: Record<string, string> = {}): void {
+export function refuseTunnels(
+  server: { on(event: 'connect', listener: (request: unknown, socket: Socket) => void): unknown },
+  extraHeaders: Record<string, string> = {},
+): void {
   server.on('connect', (_request, socket) => {
     socket.end(rawErrorResponse(400, 'Request target must be origin-form: CONNECT is not supported', extraHeaders));
   });
@@ -80,8 +98,13 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     // The router's and the parser's own refusals (a bad percent-encoding, a malformed header) in the contract's shape too.
     frameworkErrors: (error, request, reply) => {
-      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      void (reply as FastifyReply).status(status).send(errorBody(status, request.url, status === 400 ? 'Malformed request target' : error.message, request.id));
+      const status =
+        typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 400;
+      void (reply as FastifyReply)
+        .status(status)
+        .send(errorBody(status, request.url, status === 400 ? 'Malformed request target' : error.message, request.id));
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -98,7 +121,15 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // One line per request, at debug: at info every hop of every request would write a line of its own.
   if (options.logger.isLevelEnabled('debug')) {
     app.addHook('onResponse', (request, reply, done) => {
-      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      request.log.debug(
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
       done();
     });
   }
@@ -109,7 +140,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // Idle keep-alive connections end only after a short quiet spell, so a request already on its way
   // over one is answered instead of meeting a reset.
   const drain = drainable(app.server, { tls: false, graceMs: 250 });
-  app.addHook('preClose', async () => { drain.begin(); });
+  app.addHook('preClose', async () => {
+    drain.begin();
+  });
   app.addHook('onSend', (_request, reply, payload, done) => {
     drain.closeIfDraining(reply.raw);
     done(null, payload);
@@ -123,7 +156,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody(404, request.url, `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+    void reply
+      .status(404)
+      .send(errorBody(404, request.url, `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
   });
 
   const sendHealth = (reply: { status(code: number): { send(body: unknown): unknown } }, report: HealthReport) =>
@@ -148,16 +183,23 @@ function describe(error: FastifyError | HttpError): { status: number; message: s
     const first = error.validation[0];
     const where = `${error.validationContext ?? 'request'}${first?.instancePath?.replace(/\//g, '.') ?? ''}`;
     // A path or query parameter of the wrong form (not digits, given twice) is Spring's type mismatch.
-    if ((error.validationContext === 'params' || error.validationContext === 'querystring') && (first?.keyword === 'type' || first?.keyword === 'pattern')) {
+    if (
+      (error.validationContext === 'params' || error.validationContext === 'querystring') &&
+      (first?.keyword === 'type' || first?.keyword === 'pattern')
+    ) {
       return { status: 400, message: 'Type mismatch.' };
     }
     const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
-    if (params?.missingProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.missingProperty}: is required` };
-    if (params?.additionalProperty !== undefined) return { status: 400, message: `Invalid ${where}.${params.additionalProperty}: unknown field` };
+    if (params?.missingProperty !== undefined)
+      return { status: 400, message: `Invalid ${where}.${params.missingProperty}: is required` };
+    if (params?.additionalProperty !== undefined)
+      return { status: 400, message: `Invalid ${where}.${params.additionalProperty}: unknown field` };
     return { status: 400, message: `Invalid ${where}: ${first?.message ?? 'invalid value'}` };
   }
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  const status =
+    typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) return { status, message: 'Internal Server Error' };
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return { status: 400, message: 'Malformed JSON body' };
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+    return { status: 400, message: 'Malformed JSON body' };
   return { status, message: error.message };
 }

@@ -6,11 +6,14 @@ import { isUniqueViolation } from './storage/index.ts';
  * Stores an entity created by an event exactly once. A replay of the same entity changes nothing; a
  * different entity under the same key is the event's fault and is rejected (it will be dead-lettered).
  */
-export async function insertOnce<T>(entity: T, store: {
-  find(): Promise<T | undefined>;
-  insert(): Promise<void>;
-  duplicateMessage: string;
-}): Promise<'inserted' | 'unchanged'> {
+export async function insertOnce<T>(
+  entity: T,
+  store: {
+    find(): Promise<T | undefined>;
+    insert(): Promise<void>;
+    duplicateMessage: string;
+  },
+): Promise<'inserted' | 'unchanged'> {
   const compare = async () => {
     const existing = await store.find();
     if (existing === undefined) return undefined;

@@ -21,6 +21,12 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
     output ??= pino.destination({ dest: 1, sync: false });
     return pino(options, output);
   }
-  terminal ??= pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' });
+  terminal ??= pretty({
+    sync: true,
+    colorize: true,
+    singleLine: true,
+    ignore: 'pid,hostname,service',
+    translateTime: 'HH:MM:ss.l',
+  });
   return pino(options, terminal);
 }

@@ -17,22 +17,41 @@ const configRepo = resolve(import.meta.dirname, '../../../config-repo');
 const logger = createLogger('runtime-test', 'silent');
 
 /** Whether a TCP connection to that address and port is accepted. */
-const reachable = (host: string, port: number) => new Promise<boolean>((done) => {
-  const socket = connect({ host, port }, () => { socket.destroy(); done(true); });
-  socket.on('error', () => done(false));
-});
+const reachable = (host: string, port: number) =>
+  new Promise<boolean>((done) => {
+    const socket = connect({ host, port }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
 
 const emptyConfig = () => mkdtempSync(join(tmpdir(), 'runtime-test-'));
 
 async function startPlain(host: string) {
-  const { messaging } = loadConfig(Type.Object({ messaging: messagingConfigSchema }), { service: 'plain', env: { CONFIG_LOCATION: emptyConfig(), MESSAGING_KIND: 'in-process' } });
-  const config: ServiceConfig = { server: { port: 0, host, shutdownTimeoutMs: 1000 }, logging: { level: 'silent' }, messaging, tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } } };
-  return startService({ name: 'plain', config, logger, build: () => ({ app: createHttpApp({ logger, health: new Health(), info: {} }) }) });
+  const { messaging } = loadConfig(Type.Object({ messaging: messagingConfigSchema }), {
+    service: 'plain',
+    env: { CONFIG_LOCATION: emptyConfig(), MESSAGING_KIND: 'in-process' },
+  });
+  const config: ServiceConfig = {
+    server: { port: 0, host, shutdownTimeoutMs: 1000 },
+    logging: { level: 'silent' },
+    messaging,
+    tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } },
+  };
+  return startService({
+    name: 'plain',
+    config,
+    logger,
+    build: () => ({ app: createHttpApp({ logger, health: new Health(), info: {} }) }),
+  });
 }
 
-const serverHost = (profiles: string) => loadConfig(Type.Object({ server: serverConfigSchema }), {
-  service: 'product', env: { CONFIG_LOCATION: configRepo, CONFIG_PROFILES: profiles, SERVER_PORT: '1' },
-}).server.host;
+const serverHost = (profiles: string) =>
+  loadConfig(Type.Object({ server: serverConfigSchema }), {
+    service: 'product',
+    env: { CONFIG_LOCATION: configRepo, CONFIG_PROFILES: profiles, SERVER_PORT: '1' },
+  }).server.host;
 
 describe('where services listen', () => {
   it('when run locally, then the shared configuration binds loopback; in docker or kubernetes, all interfaces', () => {
@@ -43,7 +62,10 @@ describe('where services listen', () => {
   });
 
   it('when no host is configured, then the default is :: (every interface, both IP versions)', () => {
-    const config = loadConfig(Type.Object({ server: serverConfigSchema }), { service: 'none', env: { CONFIG_LOCATION: emptyConfig(), SERVER_PORT: '1' } });
+    const config = loadConfig(Type.Object({ server: serverConfigSchema }), {
+      service: 'none',
+      env: { CONFIG_LOCATION: emptyConfig(), SERVER_PORT: '1' },
+    });
     assert.equal(config.server.host, '::');
   });
 
@@ -52,7 +74,9 @@ describe('where services listen', () => {
     try {
       assert.equal(await reachable('127.0.0.1', service.port), true, 'IPv4 loopback');
       assert.equal(await reachable('::1', service.port), true, 'IPv6 loopback');
-      const outside = Object.values(networkInterfaces()).flat().find((i) => i !== undefined && !i.internal && i.family === 'IPv4');
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i !== undefined && !i.internal && i.family === 'IPv4');
       if (outside) assert.equal(await reachable(outside.address, service.port), false, `not on ${outside.address}`);
       assert.equal((await fetch(`${service.url}/actuator/health/liveness`)).status, 200);
     } finally {
@@ -73,7 +97,9 @@ describe('where services listen', () => {
 });
 
 describe('a service process under a supervisor', () => {
-  it('when the supervisor goes away (its IPC channel closes), then the service shuts down cleanly instead of living on', { timeout: 20000 }, async () => {
+  it('when the supervisor goes away (its IPC channel closes), then the service shuts down cleanly instead of living on', {
+    timeout: 20000,
+  }, async () => {
     const runtime = JSON.stringify(resolve(import.meta.dirname, 'runtime.ts'));
     const log = JSON.stringify(resolve(import.meta.dirname, 'log.ts'));
     const code = `
@@ -84,10 +110,17 @@ describe('a service process under a supervisor', () => {
         services: [{ close: async () => { clearInterval(keepAlive); process.stdout.write('closed'); } }], shutdownTimeoutMs: 5000,
       }));
       process.send('ready');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    await new Promise<void>((ready, fail) => { child.once('message', () => ready()); child.once('exit', (c) => fail(new Error(`exited with ${c}`))); });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await new Promise<void>((ready, fail) => {
+      child.once('message', () => ready());
+      child.once('exit', (c) => fail(new Error(`exited with ${c}`)));
+    });
     const exited = new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
     child.disconnect();
     assert.equal(await exited, 0);

@@ -8,27 +8,53 @@ import { ConfigError, loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
-import { createBus, messagingConfigSchema, type EventBus, type EventHandler, type MessagingConfig } from './messaging/index.ts';
-import { consumerMetrics, databasePoolMetrics, Metrics, metricsConfigSchema, type MetricsConfig } from './metrics/index.ts';
+import {
+  createBus,
+  messagingConfigSchema,
+  type EventBus,
+  type EventHandler,
+  type MessagingConfig,
+} from './messaging/index.ts';
+import {
+  consumerMetrics,
+  databasePoolMetrics,
+  Metrics,
+  metricsConfigSchema,
+  type MetricsConfig,
+} from './metrics/index.ts';
 import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
 import { createTracing, tracedBus, tracingConfigSchema, type Tracing, type TracingConfig } from './tracing/index.ts';
 
-export const serverConfigSchema = Type.Object({
-  port: Type.Integer({ minimum: 0, maximum: 65535 }),
-  /**
-   * `::` is every interface over IPv4 and IPv6 (what a pod needs); `localhost` is the loopback of both
-   * IP versions, 127.0.0.1 and ::1, whatever /etc/hosts says.
-   */
-  host: Type.String({ default: '::' }),
-  shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000 }),
-}, { default: {} });
+export const serverConfigSchema = Type.Object(
+  {
+    port: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /**
+     * `::` is every interface over IPv4 and IPv6 (what a pod needs); `localhost` is the loopback of both
+     * IP versions, 127.0.0.1 and ::1, whatever /etc/hosts says.
+     */
+    host: Type.String({ default: '::' }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000 }),
+  },
+  { default: {} },
+);
 
-export const loggingConfigSchema = Type.Object({
-  level: Type.Union([
-    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
-    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
-  ], { default: 'info' }),
-}, { default: {} });
+export const loggingConfigSchema = Type.Object(
+  {
+    level: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info' },
+    ),
+  },
+  { default: {} },
+);
 
 /** The keys every service's configuration has; a service's schema spreads these and adds its own. */
 export const serviceConfigProperties = {
@@ -41,8 +67,13 @@ export const serviceConfigProperties = {
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
 export const secretKeys = [
-  'database.password', 'messaging.rabbitmq.password', 'auth.clientSecrets', 'auth.userPasswords', 'auth.keys.jwks',
-  'auth.cookies.keys', 'auth.store.redis.password',
+  'database.password',
+  'messaging.rabbitmq.password',
+  'auth.clientSecrets',
+  'auth.userPasswords',
+  'auth.keys.jwks',
+  'auth.cookies.keys',
+  'auth.store.redis.password',
 ] as const;
 
 export interface RunningService {
@@ -119,7 +150,14 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
       databasePoolMetrics(metrics, db, spec.name);
-      health.add({ name: 'db', readiness: true, check: async () => (await db.ping(), { status: 'UP', details: { database: db.kind } }) });
+      health.add({
+        name: 'db',
+        readiness: true,
+        check: async () => {
+          await db.ping();
+          return { status: 'UP', details: { database: db.kind } };
+        },
+      });
     }
     const ownBus = spec.bus ?? (await createBus(config.messaging, logger));
     if (!spec.bus) closers.push(() => ownBus.close());
@@ -131,7 +169,8 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
     const app = built.app;
     if (built.close) closers.push(built.close);
     const observe = consumerMetrics(metrics);
-    for (const s of built.subscriptions ?? []) await bus.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
+    for (const s of built.subscriptions ?? [])
+      await bus.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
 
     const loopback = config.server.host === 'localhost';
     await app.listen({ port: config.server.port, host: loopback ? '127.0.0.1' : config.server.host, ipv6Only: false });
@@ -156,7 +195,12 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
  * connections, so its timeouts, parser limits and draining on close apply to them alike. A machine
  * without IPv6 keeps the IPv4 listener alone. The returned function stops accepting there.
  */
-async function alsoListen(server: Server, host: string, port: number, logger: Logger): Promise<(() => Promise<void>) | undefined> {
+async function alsoListen(
+  server: Server,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<(() => Promise<void>) | undefined> {
   const extra = createNetServer((socket) => server.emit('connection', socket));
   try {
     await new Promise<void>((done, fail) => {
@@ -168,14 +212,17 @@ async function alsoListen(server: Server, host: string, port: number, logger: Lo
     return undefined;
   }
   // Stop accepting only: the connections belong to the HTTP server, whose close drains them.
-  return async () => { extra.close(); };
+  return async () => {
+    extra.close();
+  };
 }
 
 /** The `hostname/ip:port` a response carries so callers can see which instance answered. */
 export function serviceAddress(port: number): string {
-  const ip = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+  const ip =
+    Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
   return `${hostname()}/${ip}:${port}`;
 }
 
@@ -205,7 +252,8 @@ export async function runUntilSignal(
     }, shutdownTimeoutMs);
     timer.unref();
     // In the order given, so a caller can stop a shared bus before the databases its handlers use.
-    services.reduce((done, s) => done.then(() => s.close()), Promise.resolve())
+    services
+      .reduce((done, s) => done.then(() => s.close()), Promise.resolve())
       .then(() => {
         logger.info('stopped');
         process.exit(0);
@@ -255,7 +303,10 @@ export function defineService<S extends TSchema, DB>(definition: {
   const { name, schema } = definition;
   const load = (env?: Record<string, string | undefined>): Static<S> & ServiceConfig =>
     loadConfig(schema, { service: name, secretKeys, ...(env ? { env } : {}) }) as Static<S> & ServiceConfig;
-  const start = (config: Static<S> & ServiceConfig, options: { bus?: EventBus; logger?: Logger; traceName?: string } = {}) =>
+  const start = (
+    config: Static<S> & ServiceConfig,
+    options: { bus?: EventBus; logger?: Logger; traceName?: string } = {},
+  ) =>
     startService<DB>({
       name,
       config: definition.usesDatabase?.(config) === false ? withoutDatabase(config) : config,
@@ -269,7 +320,10 @@ export function defineService<S extends TSchema, DB>(definition: {
     runUntilSignal(createLogger(name), async () => {
       const config = load();
       const traceName = process.env['OTEL_SERVICE_NAME'];
-      return { services: [await start(config, traceName ? { traceName } : {})], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
+      return {
+        services: [await start(config, traceName ? { traceName } : {})],
+        shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+      };
     });
   return { name, schema, loadConfig: load, start, main };
 }

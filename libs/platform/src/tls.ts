@@ -35,7 +35,8 @@ export function tlsOptions(tls: TlsConfig | undefined, host: string, key: string
       throw new Error(`${key}.caFile ${tls.caFile} cannot be read: ${(error as Error).message}`, { cause: error });
     }
     // A bundle without a certificate (a placeholder left in place) would make every server untrusted.
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${key}.caFile ${tls.caFile} holds no PEM certificate`);
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new Error(`${key}.caFile ${tls.caFile} holds no PEM certificate`);
   }
   return {
     servername: tls.serverName ?? host,

@@ -17,17 +17,32 @@ export interface AuthServerOptions {
   observeStore?: (store: PayloadStore) => void;
 }
 
-export async function buildApp(config: AuthServerConfig, deps: ServiceDeps<AuthDatabase>, options: AuthServerOptions = {}): Promise<Built> {
+export async function buildApp(
+  config: AuthServerConfig,
+  deps: ServiceDeps<AuthDatabase>,
+  options: AuthServerOptions = {},
+): Promise<Built> {
   const settings = resolveAuthSettings(config.auth);
   const keys = await loadSigningKeys(config.auth.keys, deps.logger);
   const cookieKeys = loadCookieKeys(config.auth.cookies, deps.logger);
   const users = createUserDirectory(settings.userPasswords);
-  const store = await openStore(config.auth.store, { database: deps.database, health: deps.health, logger: deps.logger, ...(options.now ? { now: options.now } : {}) });
+  const store = await openStore(config.auth.store, {
+    database: deps.database,
+    health: deps.health,
+    logger: deps.logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
   options.observeStore?.(store);
   const throttle = createSignInThrottle(settings.signInThrottle, options.now);
   const provider = createProvider(settings, { keys, cookieKeys, users, store, throttle, logger: deps.logger });
 
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, tracing: deps.tracing, info: { app: { name: 'auth-server' } } });
+  const app = createHttpApp({
+    logger: deps.logger,
+    health: deps.health,
+    metrics: deps.metrics,
+    tracing: deps.tracing,
+    info: { app: { name: 'auth-server' } },
+  });
   // Each registers in its own scope: the OAuth endpoints must leave request bodies unread, the pages parse forms.
   await app.register(oauthRoutes, { provider });
   await app.register(interactionRoutes, { provider, users, throttle, scopes: settings.scopes });

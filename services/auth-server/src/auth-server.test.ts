@@ -8,7 +8,16 @@ import { configRepo, requestCount, scrape } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/platform/auth';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
-  accessToken, authorizationUrl, browserAt, CookieJar, signInAndConsent, pkcePair, rawGet, requestToken, startAuthServer, temporaryFolder,
+  accessToken,
+  authorizationUrl,
+  browserAt,
+  CookieJar,
+  signInAndConsent,
+  pkcePair,
+  rawGet,
+  requestToken,
+  startAuthServer,
+  temporaryFolder,
   type TestAuthServer,
 } from './test-support.ts';
 
@@ -20,8 +29,13 @@ const audience = 'product-composite';
 /** Verifies a token the way the resource server does: with the platform's verifier the composite uses. */
 async function verifyAt(server: TestAuthServer, token: string) {
   const verify = createTokenVerifier({
-    jwksUrl: `${server.url}/oauth/jwks`, issuer: server.issuer, audience, algorithms: ['RS256'],
-    clockSkewSeconds: 5, cacheMaxEntries: 10, maxTokenLength: 8192,
+    jwksUrl: `${server.url}/oauth/jwks`,
+    issuer: server.issuer,
+    audience,
+    algorithms: ['RS256'],
+    clockSkewSeconds: 5,
+    cacheMaxEntries: 10,
+    maxTokenLength: 8192,
   });
   const principal = await verify(`Bearer ${token}`);
   return { principal, payload: decodeJwt(token), protectedHeader: decodeProtectedHeader(token) };
@@ -30,14 +44,19 @@ async function verifyAt(server: TestAuthServer, token: string) {
 describe('auth-server in development', () => {
   const folder = temporaryFolder();
   let server: TestAuthServer;
-  before(async () => { server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }); });
+  before(async () => {
+    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json') });
+  });
   after(async () => {
     await server.close();
     folder.remove();
   });
 
   it('when writer asks for client_credentials with both product scopes, then it gets an RS256 at+jwt access token with iss, aud, sub, scope, exp, iat and jti', async () => {
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'client_credentials', scope: 'product:read product:write' });
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'client_credentials',
+      scope: 'product:read product:write',
+    });
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body['token_type'], 'Bearer');
     assert.equal(body['scope'], 'product:read product:write');
@@ -58,11 +77,13 @@ describe('auth-server in development', () => {
 
   it('when tokens and the JWKS are asked, then /actuator/prometheus counts them under their routes, those oidc-provider answers included', async () => {
     const before = await scrape(server.url);
-    for (let i = 0; i < 2; i++) assert.equal((await requestToken(server.url, reader, { grant_type: 'client_credentials' })).status, 200);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await requestToken(server.url, reader, { grant_type: 'client_credentials' })).status, 200);
     assert.equal((await fetch(`${server.url}/oauth/jwks`)).status, 200);
     const after = await scrape(server.url);
     const rose = (route: string, method: string) =>
-      requestCount(after, route, { http_request_method: method, http_response_status_code: '200' }) - requestCount(before, route, { http_request_method: method, http_response_status_code: '200' });
+      requestCount(after, route, { http_request_method: method, http_response_status_code: '200' }) -
+      requestCount(before, route, { http_request_method: method, http_response_status_code: '200' });
     assert.equal(rose('/oauth/token', 'POST'), 2);
     assert.equal(rose('/oauth/jwks', 'GET'), 1);
   });
@@ -72,8 +93,12 @@ describe('auth-server in development', () => {
     assert.equal(claims['scope'], 'product:read');
   });
 
-  it('when writer uses the password grant as the original walkthrough does, then the token is for magnus with writer\'s scopes', async () => {
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+  it("when writer uses the password grant as the original walkthrough does, then the token is for magnus with writer's scopes", async () => {
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(status, 200, JSON.stringify(body));
     const token = String(body['access_token']);
     assert.equal(decodeProtectedHeader(token).typ, 'at+jwt');
@@ -84,23 +109,41 @@ describe('auth-server in development', () => {
   });
 
   it('when reader uses the password grant, then its token carries only product:read', async () => {
-    const claims = decodeJwt(await accessToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' }));
+    const claims = decodeJwt(
+      await accessToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' }),
+    );
     assert.equal(claims['scope'], 'product:read');
   });
 
-  it('when the user\'s password is wrong, then 400 invalid_grant', async () => {
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'wrong' });
+  it("when the user's password is wrong, then 400 invalid_grant", async () => {
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'wrong',
+    });
     assert.equal(status, 400);
     assert.equal(body['error'], 'invalid_grant');
-    const unknown = await requestToken(server.url, writer, { grant_type: 'password', username: 'nobody', password: 'password' });
+    const unknown = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'nobody',
+      password: 'password',
+    });
     assert.equal(unknown.body['error'], 'invalid_grant');
   });
 
   it('when the client secret is wrong, then 401 invalid_client', async () => {
-    const { status, body } = await requestToken(server.url, { id: 'writer', secret: 'wrong' }, { grant_type: 'client_credentials' });
+    const { status, body } = await requestToken(
+      server.url,
+      { id: 'writer', secret: 'wrong' },
+      { grant_type: 'client_credentials' },
+    );
     assert.equal(status, 401);
     assert.equal(body['error'], 'invalid_client');
-    const unknown = await requestToken(server.url, { id: 'nobody', secret: 'secret' }, { grant_type: 'client_credentials' });
+    const unknown = await requestToken(
+      server.url,
+      { id: 'nobody', secret: 'secret' },
+      { grant_type: 'client_credentials' },
+    );
     assert.equal(unknown.status, 401);
     assert.equal(unknown.body['error'], 'invalid_client');
   });
@@ -114,7 +157,11 @@ describe('auth-server in development', () => {
       { grant_type: 'password', username: 'magnus', password: 'password', client_secret: 'secret' },
     ];
     for (const fields of bodies) {
-      const response = await fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams(fields) });
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic },
+        body: new URLSearchParams(fields),
+      });
       const body = (await response.json()) as Record<string, unknown>;
       assert.ok([400, 401].includes(response.status), `${response.status} for ${JSON.stringify(fields)}`);
       assert.ok(['invalid_request', 'invalid_client'].includes(String(body['error'])), JSON.stringify(body));
@@ -126,16 +173,33 @@ describe('auth-server in development', () => {
   it('when the Basic header is malformed, then 400 or 401 in the OAuth shape, never a 5xx', async () => {
     const encode = (text: string) => Buffer.from(text, 'latin1').toString('base64');
     const headers = [
-      'Basic', 'Basic ', 'Basic !!!', 'Basic ====', `Basic ${encode('writer')}`, `Basic ${encode(':')}`, `Basic ${encode(':secret')}`,
-      `Basic ${encode('writer:')}`, `Basic ${encode('%zz:secret')}`, `Basic ${encode('writer:%E0%A4%A')}`, `Basic ${encode('wr\u00ffiter:secret')}`,
-      `Basic ${encode('writer:secret')} extra`, `basic ${encode('writer:wrong')}`, 'Bearer abc', 'Digest username="writer"',
+      'Basic',
+      'Basic ',
+      'Basic !!!',
+      'Basic ====',
+      `Basic ${encode('writer')}`,
+      `Basic ${encode(':')}`,
+      `Basic ${encode(':secret')}`,
+      `Basic ${encode('writer:')}`,
+      `Basic ${encode('%zz:secret')}`,
+      `Basic ${encode('writer:%E0%A4%A')}`,
+      `Basic ${encode('wr\u00ffiter:secret')}`,
+      `Basic ${encode('writer:secret')} extra`,
+      `basic ${encode('writer:wrong')}`,
+      'Bearer abc',
+      'Digest username="writer"',
       `Basic ${'A'.repeat(20_000)}`,
     ];
     for (const authorization of headers) {
       const response = await fetch(`${server.url}/oauth/token`, {
-        method: 'POST', headers: { authorization }, body: new URLSearchParams({ grant_type: 'client_credentials' }),
+        method: 'POST',
+        headers: { authorization },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
-      assert.ok(response.status >= 400 && response.status < 500, `${response.status} for ${authorization.slice(0, 40)}`);
+      assert.ok(
+        response.status >= 400 && response.status < 500,
+        `${response.status} for ${authorization.slice(0, 40)}`,
+      );
       if (response.status !== 431) {
         const body = (await response.json()) as Record<string, unknown>;
         assert.equal(typeof body['error'], 'string', authorization.slice(0, 40));
@@ -144,7 +208,10 @@ describe('auth-server in development', () => {
   });
 
   it('when an unknown scope or one the client may not have is asked for, then 400 invalid_scope', async () => {
-    const grants: Array<Record<string, string>> = [{ grant_type: 'client_credentials' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
+    const grants: Array<Record<string, string>> = [
+      { grant_type: 'client_credentials' },
+      { grant_type: 'password', username: 'magnus', password: 'password' },
+    ];
     for (const grant of grants) {
       const unknown = await requestToken(server.url, writer, { ...grant, scope: 'product:read product:delete' });
       assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
@@ -163,7 +230,10 @@ describe('auth-server in development', () => {
     assert.equal(unknownGrant.body['error'], 'unsupported_grant_type');
     const json = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from('writer:secret').toString('base64')}`,
+      },
       body: '{"grant_type":',
     });
     assert.equal(json.status, 400);
@@ -176,8 +246,11 @@ describe('auth-server in development', () => {
     assert.equal(huge.status, 413);
   });
 
-  it('when a token from each grant is verified by the composite\'s verifier, then it is accepted with its scopes; another audience is refused', async () => {
-    const forms: Array<Record<string, string>> = [{ grant_type: 'client_credentials', scope: 'product:read' }, { grant_type: 'password', username: 'magnus', password: 'password' }];
+  it("when a token from each grant is verified by the composite's verifier, then it is accepted with its scopes; another audience is refused", async () => {
+    const forms: Array<Record<string, string>> = [
+      { grant_type: 'client_credentials', scope: 'product:read' },
+      { grant_type: 'password', username: 'magnus', password: 'password' },
+    ];
     for (const form of forms) {
       const { principal } = await verifyAt(server, await accessToken(server.url, writer, form));
       assert.ok(principal.scopes.has('product:read'), form.grant_type);
@@ -187,7 +260,11 @@ describe('auth-server in development', () => {
     assert.equal(payload.sub, 'writer');
     assert.equal(protectedHeader.alg, 'RS256');
     await assert.rejects(
-      jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), { issuer: server.issuer, audience: 'someone-else', algorithms: ['RS256'] }),
+      jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), {
+        issuer: server.issuer,
+        audience: 'someone-else',
+        algorithms: ['RS256'],
+      }),
       /aud/,
     );
   });
@@ -201,7 +278,10 @@ describe('auth-server in development', () => {
     assert.equal(discovery['authorization_endpoint'], `${server.url}/oauth/authorize`);
     assert.equal(discovery['jwks_uri'], `${server.url}/oauth/jwks`);
     // The legacy grant stays usable here (see the walkthrough tests) but is not offered to new clients.
-    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), ['authorization_code', 'client_credentials']);
+    assert.deepEqual([...(discovery['grant_types_supported'] as string[])].sort(), [
+      'authorization_code',
+      'client_credentials',
+    ]);
     assert.deepEqual(discovery['code_challenge_methods_supported'], ['S256']);
     assert.deepEqual(discovery['scopes_supported'], ['openid', 'product:read', 'product:write']);
     const oauth = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
@@ -232,7 +312,13 @@ describe('auth-server in development', () => {
 
   it('when an authorization request comes with a forged Host, then the sign-in flow still returns to the configured URL', async () => {
     const { status, headers } = await rawGet(
-      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'h', challenge: pkcePair().challenge }),
+      authorizationUrl(server.url, {
+        clientId: 'writer',
+        redirectUri,
+        scope: 'product:read',
+        state: 'h',
+        challenge: pkcePair().challenge,
+      }),
       { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
     );
     assert.equal(status, 303);
@@ -256,18 +342,35 @@ describe('auth-server in development', () => {
   it('when authorization_code with PKCE is driven by plain HTTP, then sign-in, consent and the code exchange give magnus a token', async () => {
     const jar = new CookieJar();
     const go = async (url: string, init: RequestInit = {}) => {
-      const response = await fetch(new URL(url, server.url), { ...init, redirect: 'manual', headers: { ...init.headers, cookie: jar.header() } });
+      const response = await fetch(new URL(url, server.url), {
+        ...init,
+        redirect: 'manual',
+        headers: { ...init.headers, cookie: jar.header() },
+      });
       jar.store(response);
       return response;
     };
-    const form = (fields: Record<string, string>): RequestInit => ({ method: 'POST', body: new URLSearchParams(fields) });
+    const form = (fields: Record<string, string>): RequestInit => ({
+      method: 'POST',
+      body: new URLSearchParams(fields),
+    });
     const location = (response: Response) => {
       assert.equal(response.status, 303, `expected a redirect, got ${response.status}`);
       return response.headers.get('location') ?? '';
     };
     const { verifier, challenge } = pkcePair();
 
-    const toLogin = location(await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'openid product:read product:write', state: 's1', challenge })));
+    const toLogin = location(
+      await go(
+        authorizationUrl(server.url, {
+          clientId: 'writer',
+          redirectUri,
+          scope: 'openid product:read product:write',
+          state: 's1',
+          challenge,
+        }),
+      ),
+    );
     assert.match(toLogin, /^\/oauth\/interaction\/[\w-]+$/);
     const loginPage = await go(toLogin);
     assert.equal(loginPage.status, 200);
@@ -292,32 +395,66 @@ describe('auth-server in development', () => {
     const code = callback.searchParams.get('code') ?? '';
     assert.ok(code.length > 0, `no code in ${callback.href}`);
 
-    const wrongVerifier = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: pkcePair().verifier });
+    const wrongVerifier = await requestToken(server.url, writer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: pkcePair().verifier,
+    });
     assert.equal(wrongVerifier.status, 400);
     assert.equal(wrongVerifier.body['error'], 'invalid_grant');
 
     // The failed attempt above did not consume the code, so a fresh flow is not needed for the real exchange.
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     assert.equal(status, 200, JSON.stringify(body));
     const { payload } = await verifyAt(server, String(body['access_token']));
     assert.equal(payload.sub, 'magnus');
     assert.equal(payload['scope'], 'product:read product:write');
     assert.equal(typeof body['id_token'], 'string');
-    await assert.rejects(verifyAt(server, String(body['id_token'])), (e: { status: number }) => e.status === 401, 'an ID token is no access token');
+    await assert.rejects(
+      verifyAt(server, String(body['id_token'])),
+      (e: { status: number }) => e.status === 401,
+      'an ID token is no access token',
+    );
 
-    const replay = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    const replay = await requestToken(server.url, writer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     assert.equal(replay.body['error'], 'invalid_grant');
   });
 
   it('when the user denies access on the consent page, then the client gets access_denied', async () => {
     const jar = new CookieJar();
     const go = async (url: string, init: RequestInit = {}) => {
-      const response = await fetch(new URL(url, server.url), { ...init, redirect: 'manual', headers: { cookie: jar.header() } });
+      const response = await fetch(new URL(url, server.url), {
+        ...init,
+        redirect: 'manual',
+        headers: { cookie: jar.header() },
+      });
       jar.store(response);
       return response.headers.get('location') ?? '';
     };
-    const post = (fields: Record<string, string>): RequestInit => ({ method: 'POST', body: new URLSearchParams(fields) });
-    const toLogin = await go(authorizationUrl(server.url, { clientId: 'reader', redirectUri, scope: 'product:read', state: 'd', challenge: pkcePair().challenge }));
+    const post = (fields: Record<string, string>): RequestInit => ({
+      method: 'POST',
+      body: new URLSearchParams(fields),
+    });
+    const toLogin = await go(
+      authorizationUrl(server.url, {
+        clientId: 'reader',
+        redirectUri,
+        scope: 'product:read',
+        state: 'd',
+        challenge: pkcePair().challenge,
+      }),
+    );
     const toConsent = await go(await go(`${toLogin}/login`, post({ username: 'magnus', password: 'password' })));
     const callback = new URL(await go(await go(`${toConsent}/abort`, post({}))));
     assert.equal(callback.searchParams.get('error'), 'access_denied');
@@ -325,13 +462,22 @@ describe('auth-server in development', () => {
   });
 
   it('when an authorization request has no PKCE challenge or asks for an unknown scope, then the error goes back to the client', async () => {
-    const noPkce = await fetch(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 's2' }), { redirect: 'manual' });
+    const noPkce = await fetch(
+      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 's2' }),
+      { redirect: 'manual' },
+    );
     const noPkceError = new URL(noPkce.headers.get('location') ?? '');
     assert.equal(noPkceError.searchParams.get('error'), 'invalid_request');
     assert.match(noPkceError.searchParams.get('error_description') ?? '', /PKCE/);
 
     const unknownScope = await fetch(
-      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:delete', state: 's3', challenge: pkcePair().challenge }),
+      authorizationUrl(server.url, {
+        clientId: 'writer',
+        redirectUri,
+        scope: 'product:delete',
+        state: 's3',
+        challenge: pkcePair().challenge,
+      }),
       { redirect: 'manual' },
     );
     assert.equal(new URL(unknownScope.headers.get('location') ?? '').searchParams.get('error'), 'invalid_scope');
@@ -339,7 +485,13 @@ describe('auth-server in development', () => {
 
   it('when the redirect URI is not registered, then an HTML error page, no redirect', async () => {
     const response = await fetch(
-      authorizationUrl(server.url, { clientId: 'writer', redirectUri: 'https://attacker.example', scope: 'product:read', state: 's', challenge: pkcePair().challenge }),
+      authorizationUrl(server.url, {
+        clientId: 'writer',
+        redirectUri: 'https://attacker.example',
+        scope: 'product:read',
+        state: 's',
+        challenge: pkcePair().challenge,
+      }),
       { redirect: 'manual', headers: { accept: 'text/html' } },
     );
     assert.equal(response.status, 400);
@@ -375,7 +527,10 @@ describe('auth-server with a public URL in front of it (the edge, an Ingress)', 
   const folder = temporaryFolder();
   let server: TestAuthServer;
   before(async () => {
-    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), AUTH_PUBLIC_URL: 'https://minikube.me' });
+    server = await startAuthServer({
+      AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+      AUTH_PUBLIC_URL: 'https://minikube.me',
+    });
   });
   after(async () => {
     await server.close();
@@ -383,7 +538,10 @@ describe('auth-server with a public URL in front of it (the edge, an Ingress)', 
   });
 
   it('when discovery is read, directly or through a proxy, then the endpoints are under the configured public URL and the issuer stays configured', async () => {
-    const asked: Array<Record<string, string>> = [{}, { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:8443' }];
+    const asked: Array<Record<string, string>> = [
+      {},
+      { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:8443' },
+    ];
     for (const headers of asked) {
       const { body } = await rawGet(`${server.url}/.well-known/openid-configuration`, headers);
       const discovery = JSON.parse(body) as Record<string, unknown>;
@@ -394,8 +552,12 @@ describe('auth-server with a public URL in front of it (the edge, an Ingress)', 
     }
   });
 
-  it('when the token endpoint is called over plain HTTP from the proxy, then the original walkthrough\'s password grant still works', async () => {
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+  it("when the token endpoint is called over plain HTTP from the proxy, then the original walkthrough's password grant still works", async () => {
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(typeof body['access_token'], 'string');
   });
@@ -405,7 +567,10 @@ describe('auth-server under a flood of authorization requests', () => {
   const folder = temporaryFolder();
   let server: TestAuthServer;
   before(async () => {
-    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), AUTH_STORE_MAX_ENTRIES_PER_KIND: '20' });
+    server = await startAuthServer({
+      AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+      AUTH_STORE_MAX_ENTRIES_PER_KIND: '20',
+    });
   });
   after(async () => {
     await server.close();
@@ -413,7 +578,9 @@ describe('auth-server under a flood of authorization requests', () => {
   });
 
   const startFlow = async (go: ReturnType<typeof browserAt>, challenge: string) => {
-    const response = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'f', challenge }));
+    const response = await go(
+      authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'f', challenge }),
+    );
     assert.equal(response.status, 303);
     return response.headers.get('location') ?? '';
   };
@@ -432,9 +599,14 @@ describe('auth-server under a flood of authorization requests', () => {
     const { verifier, challenge } = pkcePair();
     const code = await signInAndConsent(go, await startFlow(go, challenge));
     for (let i = 0; i < 5; i++) await startFlow(browserAt(server.url), pkcePair().challenge);
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     assert.equal(status, 200, JSON.stringify(body));
-    assert.ok(await server.store.size('Interaction') <= 20);
+    assert.ok((await server.store.size('Interaction')) <= 20);
   });
 });
 
@@ -475,12 +647,24 @@ describe('auth-server against password guessing', () => {
 
   it('when 200 passwords are guessed for one user, then only the first 10 are checked, even the right one waits, and after the window it works', async () => {
     assert.deepEqual(await guess(writer, () => 'magnus'), { checked: 10, throttled: 190 });
-    const meanwhile = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    const meanwhile = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(meanwhile.status, 429);
-    const other = await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' });
+    const other = await requestToken(server.url, reader, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(other.status, 429, 'the user waits whichever client asks');
     clock += windowMs;
-    const afterwards = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    const afterwards = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(afterwards.status, 200, JSON.stringify(afterwards.body));
   });
 
@@ -491,15 +675,35 @@ describe('auth-server against password guessing', () => {
 
   it('when one client guesses for many usernames, then that client waits after 100 failures and the other does not', async () => {
     assert.deepEqual(await guess(reader, (i) => `user${i}`), { checked: 100, throttled: 100 });
-    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 429);
-    assert.equal((await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+    assert.equal(
+      (await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' }))
+        .status,
+      429,
+    );
+    assert.equal(
+      (await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' }))
+        .status,
+      200,
+    );
     clock += windowMs;
-    assert.equal((await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' })).status, 200);
+    assert.equal(
+      (await requestToken(server.url, reader, { grant_type: 'password', username: 'magnus', password: 'password' }))
+        .status,
+      200,
+    );
   });
 
   it('when 200 passwords are guessed on the sign-in page, then it answers 429 after 10, and after the window the right password signs in', async () => {
     const go = browserAt(server.url);
-    const started = await go(authorizationUrl(server.url, { clientId: 'writer', redirectUri, scope: 'product:read', state: 'g', challenge: pkcePair().challenge }));
+    const started = await go(
+      authorizationUrl(server.url, {
+        clientId: 'writer',
+        redirectUri,
+        scope: 'product:read',
+        state: 'g',
+        challenge: pkcePair().challenge,
+      }),
+    );
     const interaction = started.headers.get('location') ?? '';
     const statuses: number[] = [];
     for (let i = 0; i < 200; i++) {
@@ -526,7 +730,11 @@ describe('auth-server with the prod profile', () => {
     // A key from a Secret, the way a cluster gives it.
     const file = join(folder.path, 'jwks.json');
     await addSigningKey(file);
-    server = await startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_JWKS: readFileSync(file, 'utf8'), AUTH_KEYS_FILE: join(folder.path, 'absent.json') });
+    server = await startAuthServer({
+      CONFIG_PROFILES: 'prod',
+      AUTH_KEYS_JWKS: readFileSync(file, 'utf8'),
+      AUTH_KEYS_FILE: join(folder.path, 'absent.json'),
+    });
   });
   after(async () => {
     await server.close();
@@ -534,10 +742,16 @@ describe('auth-server with the prod profile', () => {
   });
 
   it('when the password grant is used, then unsupported_grant_type, and discovery does not name it', async () => {
-    const { status, body } = await requestToken(server.url, writer, { grant_type: 'password', username: 'magnus', password: 'password' });
+    const { status, body } = await requestToken(server.url, writer, {
+      grant_type: 'password',
+      username: 'magnus',
+      password: 'password',
+    });
     assert.equal(status, 400);
     assert.equal(body['error'], 'unsupported_grant_type');
-    const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] };
+    const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as {
+      grant_types_supported: string[];
+    };
     assert.deepEqual([...discovery.grant_types_supported].sort(), ['authorization_code', 'client_credentials']);
   });
 
@@ -556,7 +770,8 @@ describe('auth-server start-up checks', () => {
     const file = join(folder.path, 'none.json');
     await assert.rejects(
       startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_FILE: file }),
-      (error: Error) => error.name === 'ConfigError' && /auth\.keys\.jwks/.test(error.message) && /AUTH_KEYS_JWKS/.test(error.message),
+      (error: Error) =>
+        error.name === 'ConfigError' && /auth\.keys\.jwks/.test(error.message) && /AUTH_KEYS_JWKS/.test(error.message),
     );
     assert.equal(existsSync(file), false);
   });
@@ -566,16 +781,30 @@ describe('auth-server start-up checks', () => {
     await addSigningKey(jwks);
     const file = join(folder.path, 'no-cookie-keys.json');
     await assert.rejects(
-      startAuthServer({ CONFIG_PROFILES: 'prod', AUTH_KEYS_FILE: jwks, AUTH_COOKIES_KEYS: '', AUTH_COOKIES_FILE: file }),
-      (error: Error) => error.name === 'ConfigError' && /auth\.cookies\.keys/.test(error.message) && /AUTH_COOKIES_KEYS/.test(error.message),
+      startAuthServer({
+        CONFIG_PROFILES: 'prod',
+        AUTH_KEYS_FILE: jwks,
+        AUTH_COOKIES_KEYS: '',
+        AUTH_COOKIES_FILE: file,
+      }),
+      (error: Error) =>
+        error.name === 'ConfigError' &&
+        /auth\.cookies\.keys/.test(error.message) &&
+        /AUTH_COOKIES_KEYS/.test(error.message),
     );
     assert.equal(existsSync(file), false);
   });
 
   it('when a cookie key is too short to be a secret, then start-up fails without echoing it', async () => {
     await assert.rejects(
-      startAuthServer({ AUTH_COOKIES_KEYS: 'long-enough-cookie-key-1,hunter2', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
-      (error: Error) => error.name === 'ConfigError' && /key 1 is shorter than 16/.test(error.message) && !error.message.includes('hunter2'),
+      startAuthServer({
+        AUTH_COOKIES_KEYS: 'long-enough-cookie-key-1,hunter2',
+        AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+      }),
+      (error: Error) =>
+        error.name === 'ConfigError' &&
+        /key 1 is shorter than 16/.test(error.message) &&
+        !error.message.includes('hunter2'),
     );
   });
 
@@ -592,7 +821,11 @@ describe('auth-server start-up checks', () => {
 
   it('when the store is in memory, then the database settings are not used: an unreachable one neither stops start-up nor readiness', async () => {
     const server = await startAuthServer({
-      AUTH_STORE_KIND: 'memory', DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '1', DATABASE_USERNAME: 'nobody',
+      AUTH_STORE_KIND: 'memory',
+      DATABASE_KIND: 'postgres',
+      DATABASE_HOST: '127.0.0.1',
+      DATABASE_PORT: '1',
+      DATABASE_USERNAME: 'nobody',
       AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
     });
     try {
@@ -605,8 +838,13 @@ describe('auth-server start-up checks', () => {
 
   it('when the Redis store cannot be reached, then start-up fails naming auth.store.redis.url instead of waiting for it', async () => {
     await assert.rejects(
-      startAuthServer({ AUTH_STORE_KIND: 'redis', AUTH_STORE_REDIS_URL: 'redis://127.0.0.1:1', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
-      (error: Error) => /cannot connect to redis at redis:\/\/127\.0\.0\.1:1 \(auth\.store\.redis\.url\)/.test(error.message),
+      startAuthServer({
+        AUTH_STORE_KIND: 'redis',
+        AUTH_STORE_REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+      }),
+      (error: Error) =>
+        /cannot connect to redis at redis:\/\/127\.0\.0\.1:1 \(auth\.store\.redis\.url\)/.test(error.message),
     );
   });
 
@@ -623,7 +861,10 @@ describe('auth-server start-up checks', () => {
   it('when no client secrets are supplied, then start-up fails naming auth.clientSecrets', async () => {
     await assert.rejects(
       startAuthServer({ AUTH_CLIENT_SECRETS: '', AUTH_KEYS_FILE: join(folder.path, 'jwks.json') }),
-      (error: Error) => error.name === 'ConfigError' && /auth\.clientSecrets\.reader/.test(error.message) && /AUTH_CLIENT_SECRETS/.test(error.message),
+      (error: Error) =>
+        error.name === 'ConfigError' &&
+        /auth\.clientSecrets\.reader/.test(error.message) &&
+        /AUTH_CLIENT_SECRETS/.test(error.message),
     );
   });
 
@@ -654,7 +895,9 @@ describe('auth-server signing keys across restarts', () => {
   after(() => folder.remove());
 
   const kidsAt = async (server: TestAuthServer) =>
-    ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
+      (k) => k.kid,
+    );
 
   it('when the development server restarts, then it keeps signing with the key it created in its key file', async () => {
     let server = await startAuthServer({ AUTH_KEYS_FILE: file });

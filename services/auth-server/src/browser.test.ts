@@ -7,8 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
 import {
-  assertCrossedReplicas, authorizationUrl, configWithOverlay, pkcePair, replicaStore, requestToken, resetReplicaStore, startAuthServer, startReplicas, temporaryFolder,
-  type Replicas, type TestAuthServer,
+  assertCrossedReplicas,
+  authorizationUrl,
+  configWithOverlay,
+  pkcePair,
+  replicaStore,
+  requestToken,
+  resetReplicaStore,
+  startAuthServer,
+  startReplicas,
+  temporaryFolder,
+  type Replicas,
+  type TestAuthServer,
 } from './test-support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,11 +29,22 @@ after(() => browser?.close());
 
 async function chromiumBrowser(): Promise<Browser> {
   // A missing browser is a broken machine, not a reason to skip the test.
-  assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium); .ci/run does`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium); .ci/run does`,
+  );
   browser ??= await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return browser;
 }
@@ -33,7 +54,9 @@ async function startCallbackServer(): Promise<{ redirectUri: string; callbacks: 
   const callbacks: URL[] = [];
   const server: Server = createServer((request, response) => {
     callbacks.push(new URL(request.url ?? '/', 'http://127.0.0.1'));
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!DOCTYPE html><title>Signed in</title><p>Signed in.</p>');
+    response
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end('<!DOCTYPE html><title>Signed in</title><p>Signed in.</p>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -56,7 +79,15 @@ async function signInInChromium(
   const { verifier, challenge } = pkcePair();
   const page = await (await chromiumBrowser()).newPage();
   try {
-    await page.goto(authorizationUrl(urls.publicUrl, { clientId: 'writer', redirectUri, scope: 'product:read product:write', state: 'browser', challenge }));
+    await page.goto(
+      authorizationUrl(urls.publicUrl, {
+        clientId: 'writer',
+        redirectUri,
+        scope: 'product:read product:write',
+        state: 'browser',
+        challenge,
+      }),
+    );
 
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('Username').fill('magnus');
@@ -78,12 +109,22 @@ async function signInInChromium(
     // The browser may ask for /favicon.ico after the callback, so look for the callback itself.
     assert.equal(callback.callbacks.findLast((url) => url.pathname === '/callback')?.searchParams.get('code'), code);
 
-    const { status, body } = await requestToken(urls.tokenUrl, { id: 'writer', secret: 'secret' }, {
-      grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier,
-    });
+    const { status, body } = await requestToken(
+      urls.tokenUrl,
+      { id: 'writer', secret: 'secret' },
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      },
+    );
     assert.equal(status, 200, JSON.stringify(body));
     const { payload } = await jwtVerify(String(body['access_token']), createRemoteJWKSet(new URL(urls.jwksUrl)), {
-      issuer: urls.issuer, audience: 'product-composite', algorithms: ['RS256'], typ: 'at+jwt',
+      issuer: urls.issuer,
+      audience: 'product-composite',
+      algorithms: ['RS256'],
+      typ: 'at+jwt',
     });
     assert.equal(payload.sub, 'magnus');
     assert.equal(payload['scope'], 'product:read product:write');
@@ -102,7 +143,10 @@ describe('auth-server in a real browser', () => {
 
   before(async () => {
     callback = await startCallbackServer();
-    server = await startAuthServer({ AUTH_KEYS_FILE: join(folder.path, 'jwks.json'), CONFIG_LOCATION: withRedirectUri(folder.path, callback.redirectUri) });
+    server = await startAuthServer({
+      AUTH_KEYS_FILE: join(folder.path, 'jwks.json'),
+      CONFIG_LOCATION: withRedirectUri(folder.path, callback.redirectUri),
+    });
   });
 
   after(async () => {
@@ -112,7 +156,11 @@ describe('auth-server in a real browser', () => {
   });
 
   it('when magnus signs in and consents in Chromium, then the browser lands on the redirect URI with a code that exchanges, with the PKCE verifier, for his token', async () => {
-    await signInInChromium(callback, { publicUrl: server.url, tokenUrl: server.url, jwksUrl: `${server.url}/oauth/jwks`, issuer: server.issuer }, '');
+    await signInInChromium(
+      callback,
+      { publicUrl: server.url, tokenUrl: server.url, jwksUrl: `${server.url}/oauth/jwks`, issuer: server.issuer },
+      '',
+    );
   });
 });
 
@@ -134,10 +182,17 @@ describe('auth-server replicas in a real browser', () => {
     folder.remove();
   });
 
-  it('when the sign-in starts on replica A and Chromium\'s sign-in and consent go to B, then the code from A\'s redirect exchanges on A for a token B\'s keys verify', async () => {
-    await signInInChromium(callback, {
-      publicUrl: replicas.publicUrl, tokenUrl: replicas.a.url, jwksUrl: `${replicas.b.url}/oauth/jwks`, issuer: replicas.a.issuer,
-    }, 'replicas-');
+  it("when the sign-in starts on replica A and Chromium's sign-in and consent go to B, then the code from A's redirect exchanges on A for a token B's keys verify", async () => {
+    await signInInChromium(
+      callback,
+      {
+        publicUrl: replicas.publicUrl,
+        tokenUrl: replicas.a.url,
+        jwksUrl: `${replicas.b.url}/oauth/jwks`,
+        issuer: replicas.a.issuer,
+      },
+      'replicas-',
+    );
     assertCrossedReplicas(replicas);
   });
 });

@@ -52,43 +52,60 @@ export const authServerConfigSchema = Type.Object({
      * every replica), `redis` (shared too) or `memory` (this process only: one replica). Anyone can start
      * a sign-in, so each kind holds at most maxEntriesPerKind entries; the one nearest its end goes first.
      */
-    store: Type.Object({
-      kind: Type.Union([Type.Literal('database'), Type.Literal('redis'), Type.Literal('memory')], { default: 'database' }),
-      maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }),
-      redis: Type.Object({
-        url: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
-        /** A credential, from the environment only. */
-        password: Type.Optional(Type.String()),
-        keyPrefix: Type.String({ default: 'auth-server:' }),
-      }, { default: {} }),
-    }, { default: {} }),
+    store: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('database'), Type.Literal('redis'), Type.Literal('memory')], {
+          default: 'database',
+        }),
+        maxEntriesPerKind: Type.Integer({ minimum: 1, default: 10000 }),
+        redis: Type.Object(
+          {
+            url: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
+            /** A credential, from the environment only. */
+            password: Type.Optional(Type.String()),
+            keyPrefix: Type.String({ default: 'auth-server:' }),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {} },
+    ),
     /**
      * The keys that sign the session and interaction cookies, newest first (the first signs, all verify).
      * Every replica needs the same ones, so they come from a Secret (`keys`); where `generate` is on
      * (development) a file of them is created at the first start and reused.
      */
-    cookies: Type.Object({
-      keys: Type.Optional(Type.Array(Type.String())),
-      file: Type.String({ minLength: 1, default: 'data/auth-server/cookie-keys.json' }),
-      generate: Type.Boolean({ default: false }),
-    }, { default: {} }),
+    cookies: Type.Object(
+      {
+        keys: Type.Optional(Type.Array(Type.String())),
+        file: Type.String({ minLength: 1, default: 'data/auth-server/cookie-keys.json' }),
+        generate: Type.Boolean({ default: false }),
+      },
+      { default: {} },
+    ),
     /** Failed password checks (sign-in page and password grant) allowed per username and per client in a window. */
-    signInThrottle: Type.Object({
-      maxFailuresPerUser: Type.Integer({ minimum: 1, default: 10 }),
-      maxFailuresPerClient: Type.Integer({ minimum: 1, default: 100 }),
-      windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
-      maxTracked: Type.Integer({ minimum: 1, default: 10000 }),
-    }, { default: {} }),
+    signInThrottle: Type.Object(
+      {
+        maxFailuresPerUser: Type.Integer({ minimum: 1, default: 10 }),
+        maxFailuresPerClient: Type.Integer({ minimum: 1, default: 100 }),
+        windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+        maxTracked: Type.Integer({ minimum: 1, default: 10000 }),
+      },
+      { default: {} },
+    ),
     /** The legacy resource-owner password grant; off unless configuration turns it on. */
     passwordGrant: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
-    keys: Type.Object({
-      /** A private JWK set (a Secret); when given, the file is not used. */
-      jwks: Type.Optional(Type.String()),
-      /** A private JWK set file, oldest key first: the last key signs, the others stay published. */
-      file: Type.String({ minLength: 1, default: 'data/auth-server/jwks.json' }),
-      /** Create the file with a new key when it does not exist (development). */
-      generate: Type.Boolean({ default: false }),
-    }, { default: {} }),
+    keys: Type.Object(
+      {
+        /** A private JWK set (a Secret); when given, the file is not used. */
+        jwks: Type.Optional(Type.String()),
+        /** A private JWK set file, oldest key first: the last key signs, the others stay published. */
+        file: Type.String({ minLength: 1, default: 'data/auth-server/jwks.json' }),
+        /** Create the file with a new key when it does not exist (development). */
+        generate: Type.Boolean({ default: false }),
+      },
+      { default: {} },
+    ),
   }),
 });
 export type AuthServerConfig = Static<typeof authServerConfigSchema>;
@@ -126,7 +143,9 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
   if (auth.publicUrl !== undefined) checkUrl('auth.publicUrl', auth.publicUrl, { web: true, query: false });
   const publicUrl = new URL(auth.publicUrl ?? auth.issuer);
   if (publicUrl.pathname !== '/' || publicUrl.username !== '' || publicUrl.password !== '') {
-    throw new ConfigError(`Invalid configuration key auth.publicUrl: must be an origin such as https://example.org, without a path (${publicUrl.href})`);
+    throw new ConfigError(
+      `Invalid configuration key auth.publicUrl: must be an origin such as https://example.org, without a path (${publicUrl.href})`,
+    );
   }
   checkUrl('auth.resourceIndicator', auth.resourceIndicator, { web: false });
   const secrets = parseCredentials('auth.clientSecrets', auth.clientSecrets);
@@ -136,12 +155,22 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
     if (unknown !== undefined) {
       throw new ConfigError(`Invalid configuration key auth.clients.${id}.scope: ${unknown} is not one of auth.scopes`);
     }
-    const redirectUris = client.redirectUris.map((uri) => (uri.startsWith('/') && !uri.startsWith('//') ? new URL(uri, publicUrl).href : uri));
-    redirectUris.forEach((uri, i) => checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true }));
+    const redirectUris = client.redirectUris.map((uri) =>
+      uri.startsWith('/') && !uri.startsWith('//') ? new URL(uri, publicUrl).href : uri,
+    );
+    redirectUris.forEach((uri, i) => {
+      checkUrl(`auth.clients.${id}.redirectUris.${i}`, uri, { web: true });
+    });
     const secret = secrets[id];
     if (client.public === true) {
-      if (redirectUris.length === 0) throw new ConfigError(`Invalid configuration key auth.clients.${id}.redirectUris: a public client needs at least one`);
-      if (secret !== undefined) throw new ConfigError(`Invalid configuration key auth.clientSecrets.${id}: ${id} is a public client, which has no secret`);
+      if (redirectUris.length === 0)
+        throw new ConfigError(
+          `Invalid configuration key auth.clients.${id}.redirectUris: a public client needs at least one`,
+        );
+      if (secret !== undefined)
+        throw new ConfigError(
+          `Invalid configuration key auth.clientSecrets.${id}: ${id} is a public client, which has no secret`,
+        );
       return { id, secret: undefined, public: true, scopes, redirectUris };
     }
     if (secret === undefined || secret.length === 0) {
@@ -170,11 +199,15 @@ export function resolveAuthSettings(auth: AuthServerConfig['auth']): AuthSetting
 function checkUrl(key: string, value: string, { web, query = true }: { web: boolean; query?: boolean }): void {
   const url = URL.parse(value);
   const problem =
-    url === null ? 'not an absolute URL'
-    : web && url.protocol !== 'http:' && url.protocol !== 'https:' ? 'must be an http or https URL'
-    : !query && (url.search !== '' || value.includes('?')) ? 'must not have a query'
-    : url.hash !== '' || value.endsWith('#') ? 'must not have a fragment'
-    : undefined;
+    url === null
+      ? 'not an absolute URL'
+      : web && url.protocol !== 'http:' && url.protocol !== 'https:'
+        ? 'must be an http or https URL'
+        : !query && (url.search !== '' || value.includes('?'))
+          ? 'must not have a query'
+          : url.hash !== '' || value.endsWith('#')
+            ? 'must not have a fragment'
+            : undefined;
   if (problem) throw new ConfigError(`Invalid configuration key ${key}: ${problem} (${value})`);
 }
 
@@ -188,11 +221,15 @@ function parseCredentials(key: string, raw: string | undefined): Record<string, 
     throw new ConfigError(`Invalid configuration key ${key}: not valid JSON (env ${envName(key)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`Invalid configuration key ${key}: must be a JSON object of names to strings (env ${envName(key)})`);
+    throw new ConfigError(
+      `Invalid configuration key ${key}: must be a JSON object of names to strings (env ${envName(key)})`,
+    );
   }
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'string' || value.length === 0) {
-      throw new ConfigError(`Invalid configuration key ${key}.${name}: must be a non-empty string (env ${envName(key)})`);
+      throw new ConfigError(
+        `Invalid configuration key ${key}.${name}: must be a non-empty string (env ${envName(key)})`,
+      );
     }
   }
   return parsed as Record<string, string>;

@@ -31,14 +31,27 @@ export interface TestAuthServer {
  * Starts the auth server the way its own process would, on a free port with config-repo's configuration;
  * its public URL is where the test reaches it, unless env names another.
  */
-export async function startAuthServer(env: Record<string, string>, options: { now?: () => number } = {}): Promise<TestAuthServer> {
+export async function startAuthServer(
+  env: Record<string, string>,
+  options: { now?: () => number } = {},
+): Promise<TestAuthServer> {
   const port = String(await freePort());
-  const config = authServerService.loadConfig(testEnv('auth-server', 'sqlite', {
-    ...devCredentials, ...testCookieKeys, SERVER_PORT: port, AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env,
-  }));
+  const config = authServerService.loadConfig(
+    testEnv('auth-server', 'sqlite', {
+      ...devCredentials,
+      ...testCookieKeys,
+      SERVER_PORT: port,
+      AUTH_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...env,
+    }),
+  );
   let store: PayloadStore | undefined;
-  const service = await createAuthServerService({ ...options, observeStore: (s) => { store = s; } })
-    .start(config, { logger: createLogger('auth-server-test', 'silent') });
+  const service = await createAuthServerService({
+    ...options,
+    observeStore: (s) => {
+      store = s;
+    },
+  }).start(config, { logger: createLogger('auth-server-test', 'silent') });
   if (!store) throw new Error('the auth server did not build its store');
   return { url: service.url, issuer: config.auth.issuer, store, close: () => service.close() };
 }
@@ -61,7 +74,11 @@ export interface TokenAnswer {
   body: Record<string, unknown>;
 }
 
-export async function requestToken(url: string, client: { id: string; secret: string }, form: Record<string, string>): Promise<TokenAnswer> {
+export async function requestToken(
+  url: string,
+  client: { id: string; secret: string },
+  form: Record<string, string>,
+): Promise<TokenAnswer> {
   const response = await fetch(`${url}/oauth/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
@@ -70,19 +87,29 @@ export async function requestToken(url: string, client: { id: string; secret: st
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-export async function accessToken(url: string, client: { id: string; secret: string }, form: Record<string, string>): Promise<string> {
+export async function accessToken(
+  url: string,
+  client: { id: string; secret: string },
+  form: Record<string, string>,
+): Promise<string> {
   const { status, body } = await requestToken(url, client, form);
-  if (status !== 200 || typeof body['access_token'] !== 'string') throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
+  if (status !== 200 || typeof body['access_token'] !== 'string')
+    throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
   return body['access_token'];
 }
 
 /** A GET with headers fetch would not send as given (Host among them). */
-export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+export function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const request = httpGet(url, { headers }, (response) => {
       let body = '';
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
     });
     request.on('error', reject);
@@ -143,19 +170,29 @@ export function browserAt(base: string) {
 }
 
 /** The authorization-code flow from an interaction page on: sign-in, consent, and the code it ends with. */
-export async function signInAndConsent(go: ReturnType<typeof browserAt>, interaction: string, password = 'password'): Promise<string> {
+export async function signInAndConsent(
+  go: ReturnType<typeof browserAt>,
+  interaction: string,
+  password = 'password',
+): Promise<string> {
   const next = async (response: Response) => {
-    if (response.status !== 303) throw new Error(`expected a redirect, got ${response.status}: ${await response.text()}`);
+    if (response.status !== 303)
+      throw new Error(`expected a redirect, got ${response.status}: ${await response.text()}`);
     return response.headers.get('location') ?? '';
   };
-  const toConsent = await next(await go(await next(await go(`${interaction}/login`, { username: 'magnus', password }))));
+  const toConsent = await next(
+    await go(await next(await go(`${interaction}/login`, { username: 'magnus', password }))),
+  );
   const callback = new URL(await next(await go(await next(await go(`${toConsent}/confirm`, {})))));
   return callback.searchParams.get('code') ?? '';
 }
 
 /** The store replicas share in tests: the machine's PostgreSQL, a test database of their own. */
 export const replicaStore = {
-  DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '5432', DATABASE_USERNAME: 'postgres',
+  DATABASE_KIND: 'postgres',
+  DATABASE_HOST: '127.0.0.1',
+  DATABASE_PORT: '5432',
+  DATABASE_USERNAME: 'postgres',
   DATABASE_DATABASE: testDatabaseName('auth_replicas'),
 };
 
@@ -171,9 +208,18 @@ export interface Replicas {
 
 /** Empties the replicas' store, so a run starts with no sign-ins left from another. */
 export function resetReplicaStore(): Promise<void> {
-  return resetTestDatabase({
-    kind: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', database: replicaStore.DATABASE_DATABASE, poolSize: 1, connectTimeoutMs: 5000,
-  }, createLogger('replicas-test', 'silent'));
+  return resetTestDatabase(
+    {
+      kind: 'postgres',
+      host: '127.0.0.1',
+      port: 5432,
+      username: 'postgres',
+      database: replicaStore.DATABASE_DATABASE,
+      poolSize: 1,
+      connectTimeoutMs: 5000,
+    },
+    createLogger('replicas-test', 'silent'),
+  );
 }
 
 /**
@@ -181,17 +227,24 @@ export function resetReplicaStore(): Promise<void> {
  * everything else to A, so a sign-in is started on one replica and finished on the other, every time.
  * One origin is what a browser sees in front of replicas; it also keeps the cookies' host one.
  */
-export async function startReplicas(folder: string, envA: Record<string, string>, envB: Record<string, string>): Promise<Replicas> {
+export async function startReplicas(
+  folder: string,
+  envA: Record<string, string>,
+  envB: Record<string, string>,
+): Promise<Replicas> {
   const served: string[] = [];
   const backends: { a?: TestAuthServer; b?: TestAuthServer } = {};
   const front: Server = createServer((request, response) => {
     const name = request.url?.startsWith('/oauth/interaction') ? 'b' : 'a';
     const target = new URL(backends[name]?.url ?? 'http://127.0.0.1:9');
     served.push(`${name} ${request.method} ${request.url?.split('?')[0]}`);
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
     upstream.on('error', () => response.writeHead(502).end());
     request.pipe(upstream);
   });
@@ -203,7 +256,10 @@ export async function startReplicas(folder: string, envA: Record<string, string>
   backends.b = await startAuthServer({ ...shared, ...envB });
   const { a, b } = backends;
   return {
-    a, b, publicUrl, served,
+    a,
+    b,
+    publicUrl,
+    served,
     async close() {
       await Promise.all([a.close(), b.close()]);
       front.closeAllConnections();
@@ -215,6 +271,12 @@ export async function startReplicas(folder: string, envA: Record<string, string>
 /** The sign-in was started on A and its sign-in and consent steps were answered by B. */
 export function assertCrossedReplicas(replicas: Replicas): void {
   assert.ok(replicas.served.includes('a GET /oauth/authorize'), replicas.served.join(', '));
-  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)), replicas.served.join(', '));
-  assert.ok(replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)), replicas.served.join(', '));
+  assert.ok(
+    replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/login$/.test(s)),
+    replicas.served.join(', '),
+  );
+  assert.ok(
+    replicas.served.some((s) => /^b POST \/oauth\/interaction\/[\w-]+\/confirm$/.test(s)),
+    replicas.served.join(', '),
+  );
 }

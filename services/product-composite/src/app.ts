@@ -10,9 +10,17 @@ import { circuitBreakerRoutes } from './routes/circuit-breaker.ts';
 import { compositeRoutes } from './routes/composite.ts';
 import { createTokenVerifier } from '@landscape/platform/auth';
 
-export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknown>, now: () => number = Date.now): Promise<Built> {
+export async function buildApp(
+  config: CompositeConfig,
+  deps: ServiceDeps<unknown>,
+  now: () => number = Date.now,
+): Promise<Built> {
   const { resilience } = config;
-  const client = createCoreClient(config.services, { timeoutMs: resilience.timeoutMs, record: httpClientMetrics(deps.metrics), tracing: deps.tracing });
+  const client = createCoreClient(config.services, {
+    timeoutMs: resilience.timeoutMs,
+    record: httpClientMetrics(deps.metrics),
+    tracing: deps.tracing,
+  });
   const breakers = breakerMetrics(deps.metrics);
   const breaker = new CircuitBreaker('product', resilience.circuitBreaker, now, breakers.transitions('product'));
   breakers.watch(breaker);
@@ -20,13 +28,24 @@ export async function buildApp(config: CompositeConfig, deps: ServiceDeps<unknow
     name: 'circuitBreakers',
     readiness: false,
     // An open breaker is the composite protecting itself, not a reason to take it out of service.
-    check: () => ({ status: 'UP', details: { product: { status: breaker.state === 'CLOSED' ? 'UP' : 'CIRCUIT_' + breaker.state, details: breaker.metrics() } } }),
+    check: () => ({
+      status: 'UP',
+      details: {
+        product: { status: breaker.state === 'CLOSED' ? 'UP' : `CIRCUIT_${breaker.state}`, details: breaker.metrics() },
+      },
+    }),
   });
 
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, tracing: deps.tracing, info: { app: { name: 'product-composite' } } });
+  const app = createHttpApp({
+    logger: deps.logger,
+    health: deps.health,
+    metrics: deps.metrics,
+    tracing: deps.tracing,
+    info: { app: { name: 'product-composite' } },
+  });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'product-composite', version: '1', description: 'The product landscape\'s public API' },
+      info: { title: 'product-composite', version: '1', description: "The product landscape's public API" },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     hideUntagged: false,

@@ -12,17 +12,23 @@ export const compositeConfigSchema = Type.Object({
     recommendationUrl: Type.String({ minLength: 1 }),
     reviewUrl: Type.String({ minLength: 1 }),
   }),
-  resilience: Type.Object({
-    timeoutMs: Ms(2000),
-    retry: Type.Object({ maxAttempts: Type.Integer({ minimum: 1, default: 3 }), waitMs: Ms(1000) }, { default: {} }),
-    circuitBreaker: Type.Object({
-      windowSize: Type.Integer({ minimum: 1, default: 5 }),
-      failureRateThreshold: Type.Number({ minimum: 1, maximum: 100, default: 50 }),
-      waitInOpenMs: Ms(10000),
-      halfOpenCalls: Type.Integer({ minimum: 1, default: 3 }),
-      eventBufferSize: Type.Integer({ minimum: 1, default: 10 }),
-    }, { default: {} }),
-  }, { default: {} }),
+  resilience: Type.Object(
+    {
+      timeoutMs: Ms(2000),
+      retry: Type.Object({ maxAttempts: Type.Integer({ minimum: 1, default: 3 }), waitMs: Ms(1000) }, { default: {} }),
+      circuitBreaker: Type.Object(
+        {
+          windowSize: Type.Integer({ minimum: 1, default: 5 }),
+          failureRateThreshold: Type.Number({ minimum: 1, maximum: 100, default: 50 }),
+          waitInOpenMs: Ms(10000),
+          halfOpenCalls: Type.Integer({ minimum: 1, default: 3 }),
+          eventBufferSize: Type.Integer({ minimum: 1, default: 10 }),
+        },
+        { default: {} },
+      ),
+    },
+    { default: {} },
+  ),
   security: securityConfigSchema,
   faults: Type.Object({ enabled: Type.Boolean({ default: false }) }, { default: {} }),
 });

@@ -10,11 +10,19 @@ export type ProductDb = { products: ProductTable };
 export function buildApp(config: ProductConfig, deps: ServiceDeps<ProductDb>) {
   if (!deps.database) throw new Error('product needs a database');
   const products = createProductRepository(deps.database.db);
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, tracing: deps.tracing, info: { app: { name: 'product' } } });
+  const app = createHttpApp({
+    logger: deps.logger,
+    health: deps.health,
+    metrics: deps.metrics,
+    tracing: deps.tracing,
+    info: { app: { name: 'product' } },
+  });
   productRoutes(app, { products, faults: config.faults, serviceAddress: deps.serviceAddress });
   const { destination, group, schema } = destinations.products;
   return {
     app,
-    subscriptions: [{ destination, group, handler: eventHandler(schema, (event) => applyProductEvent(products, event)) }],
+    subscriptions: [
+      { destination, group, handler: eventHandler(schema, (event) => applyProductEvent(products, event)) },
+    ],
   };
 }

@@ -4,10 +4,13 @@ import { databaseConfigSchema, serviceConfigProperties } from '@landscape/platfo
 export const productConfigSchema = Type.Object({
   ...serviceConfigProperties,
   database: databaseConfigSchema,
-  faults: Type.Object({
-    /** `delay` and `faultPercent` are honoured only when this is on (never in the prod profile). */
-    enabled: Type.Boolean({ default: false }),
-    maxDelaySeconds: Type.Integer({ minimum: 0, default: 60 }),
-  }, { default: {} }),
+  faults: Type.Object(
+    {
+      /** `delay` and `faultPercent` are honoured only when this is on (never in the prod profile). */
+      enabled: Type.Boolean({ default: false }),
+      maxDelaySeconds: Type.Integer({ minimum: 0, default: 60 }),
+    },
+    { default: {} },
+  ),
 });
 export type ProductConfig = Static<typeof productConfigSchema>;

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import pg from 'pg';
-import { assertServiceMetrics, eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
+import {
+  assertServiceMetrics,
+  eventually,
+  startForTest,
+  testDatabaseName,
+  type Engine,
+  type TestService,
+} from '@landscape/platform/testing';
 import { productService } from './service.ts';
 
 const startProduct = (engine: Engine, extra: Record<string, string> = {}) =>
@@ -13,8 +20,12 @@ type Started = TestService;
 for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
   describe(`product on ${engine}`, () => {
     let product: Started;
-    before(async () => { product = await startProduct(engine); });
-    after(async () => { await product.stop(); });
+    before(async () => {
+      product = await startProduct(engine);
+    });
+    after(async () => {
+      await product.stop();
+    });
 
     it('when a CREATE event arrives, then GET /product/{id} answers the product with its serviceAddress', async () => {
       await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
@@ -24,7 +35,10 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
         return answer;
       });
       assert.equal(status, 200);
-      assert.deepEqual({ ...body, serviceAddress: undefined }, { productId: 1, name: 'name-1', weight: 1, serviceAddress: undefined });
+      assert.deepEqual(
+        { ...body, serviceAddress: undefined },
+        { productId: 1, name: 'name-1', weight: 1, serviceAddress: undefined },
+      );
       assert.match(String(body['serviceAddress']), /^.+\/[\d.]+:\d+$/);
     });
 
@@ -81,7 +95,10 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
         createEvent('CREATE', 7, { productId: 7, name: 'after', weight: 7 }),
       );
       await eventually(async () => assert.equal((await product.get('/product/7')).status, 200));
-      const reasons = product.deadLetters().slice(before).map((d) => d.reason);
+      const reasons = product
+        .deadLetters()
+        .slice(before)
+        .map((d) => d.reason);
       assert.equal(reasons.length, 5);
       assert.equal(reasons[0], 'Unknown event type: "UPDATE"');
       assert.match(reasons[1] ?? '', /^Invalid CREATE event: \/data\/name/);
@@ -90,17 +107,27 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
       assert.equal(reasons[4], 'Unknown event type: null');
     });
 
-    it('when /actuator/prometheus is scraped, then it counts GET /product/{productId} under its template, its consumer\'s events and its pool', () =>
+    it("when /actuator/prometheus is scraped, then it counts GET /product/{productId} under its template, its consumer's events and its pool", () =>
       assertServiceMetrics({
-        base: product.service.url, path: '/product/1', route: '/product/:productId', queue: { destination: 'products', group: 'productsGroup' },
-        engine, service: 'product', deadLetters: product.deadLetters().length,
+        base: product.service.url,
+        path: '/product/1',
+        route: '/product/:productId',
+        queue: { destination: 'products', group: 'productsGroup' },
+        engine,
+        service: 'product',
+        deadLetters: product.deadLetters().length,
       }));
   });
 }
 
 /** Changes the product test database behind the service's back, as an administrator would. */
 async function alterProducts(statement: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: testDatabaseName('product') });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: testDatabaseName('product'),
+  });
   await client.connect();
   try {
     await client.query(statement);
@@ -116,7 +143,9 @@ describe('product on postgres, when the database refuses what an event carries',
     // A column narrower than the schema allows, so a valid event still carries a value the server refuses.
     await alterProducts('ALTER TABLE products ALTER COLUMN name TYPE VARCHAR(5)');
   });
-  after(async () => { await product.stop(); });
+  after(async () => {
+    await product.stop();
+  });
 
   it('when the server refuses a value, then the event is dead-lettered with the reason and the next product is applied', async () => {
     await product.publish(
@@ -124,7 +153,10 @@ describe('product on postgres, when the database refuses what an event carries',
       createEvent('CREATE', 2, { productId: 2, name: 'fine', weight: 2 }),
     );
     await eventually(async () => assert.equal((await product.get('/product/2')).status, 200));
-    assert.deepEqual(product.deadLetters().map((d) => d.reason), ['Refused by the database: value too long for type character varying(5)']);
+    assert.deepEqual(
+      product.deadLetters().map((d) => d.reason),
+      ['Refused by the database: value too long for type character varying(5)'],
+    );
     assert.equal((await product.get('/product/1')).status, 404);
   });
 
@@ -134,15 +166,22 @@ describe('product on postgres, when the database refuses what an event carries',
       createEvent('CREATE', 4, { productId: 4, name: 'fine', weight: 4 }),
     );
     await eventually(async () => assert.equal((await product.get('/product/4')).status, 200));
-    assert.equal(product.deadLetters()[1]?.reason, 'Invalid CREATE event: /data/name contains U+0000 (NUL), which cannot be stored');
+    assert.equal(
+      product.deadLetters()[1]?.reason,
+      'Invalid CREATE event: /data/name contains U+0000 (NUL), which cannot be stored',
+    );
   });
 });
 
 describe('product readiness, when its consumer is held up by the infrastructure', () => {
   let product: Started;
   // Stuck as soon as it pauses, so the test waits for no clock.
-  before(async () => { product = await startProduct('postgres', { MESSAGING_STUCK_AFTER_MS: '0', MESSAGING_INFRA_RETRY_MAX_MS: '200' }); });
-  after(async () => { await product.stop(); });
+  before(async () => {
+    product = await startProduct('postgres', { MESSAGING_STUCK_AFTER_MS: '0', MESSAGING_INFRA_RETRY_MAX_MS: '200' });
+  });
+  after(async () => {
+    await product.stop();
+  });
 
   it('when the consumer cannot apply events although the database answers, then readiness is DOWN naming it, and UP once it recovers', async () => {
     assert.equal((await product.get('/actuator/health/readiness')).status, 200);
@@ -151,12 +190,18 @@ describe('product readiness, when its consumer is held up by the infrastructure'
     const down = await eventually(async () => {
       const answer = await product.get('/actuator/health/readiness');
       assert.equal(answer.status, 503);
-      return answer.body as { status: string; components: Record<string, { status: string; details: Record<string, unknown> }> };
+      return answer.body as {
+        status: string;
+        components: Record<string, { status: string; details: Record<string, unknown> }>;
+      };
     });
     assert.equal(down.status, 'DOWN');
     assert.equal(down.components['db']?.status, 'UP');
     assert.deepEqual(down.components['messaging']?.details['stuck'], ['products.productsGroup']);
-    assert.match(String(down.components['messaging']?.details['error']), /^consumer products\.productsGroup is held up by the infrastructure: relation "products" does not exist/);
+    assert.match(
+      String(down.components['messaging']?.details['error']),
+      /^consumer products\.productsGroup is held up by the infrastructure: relation "products" does not exist/,
+    );
     await alterProducts('ALTER TABLE products_away RENAME TO products');
     await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
     assert.equal((await product.get('/actuator/health/readiness')).status, 200);
@@ -171,7 +216,9 @@ describe('product HTTP contract', () => {
     await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
     await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
   });
-  after(async () => { await product.stop(); });
+  after(async () => {
+    await product.stop();
+  });
 
   const expectError = async (path: string, status: number, message: string | RegExp) => {
     const { status: actual, body } = await product.get(path);
@@ -193,7 +240,16 @@ describe('product HTTP contract', () => {
   });
 
   it('when productId is not a 32-bit integer, then 400 "Type mismatch."', async () => {
-    for (const id of ['invalidProductId', '1.5', '1e3', '0x10', '%20', '123456789012345678901234567890', '2147483648', '-2147483649']) {
+    for (const id of [
+      'invalidProductId',
+      '1.5',
+      '1e3',
+      '0x10',
+      '%20',
+      '123456789012345678901234567890',
+      '2147483648',
+      '-2147483649',
+    ]) {
       await expectError(`/product/${id}`, 400, 'Type mismatch.');
     }
   });
@@ -213,7 +269,8 @@ describe('product HTTP contract', () => {
     assert.equal((await product.get('/product/1?delay=1')).status, 200);
   });
 
-  it('when the path is unknown, then 404 in the same error shape', () => expectError('/nothing/here', 404, /No route for GET \/nothing\/here/));
+  it('when the path is unknown, then 404 in the same error shape', () =>
+    expectError('/nothing/here', 404, /No route for GET \/nothing\/here/));
 
   it('when asked for health, then liveness, readiness and the overall report with components answer UP', async () => {
     assert.deepEqual((await product.get('/actuator/health/liveness')).body, { status: 'UP' });
@@ -233,7 +290,9 @@ describe('product with fault injection disabled (the prod profile)', () => {
     const product = await startProduct('sqlite', { CONFIG_PROFILES: 'prod', LOGGING_LEVEL: 'silent' });
     try {
       await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'n', weight: 1 }));
-      await eventually(async () => assert.equal((await product.get('/product/1?faultPercent=100&delay=1000')).status, 200));
+      await eventually(async () =>
+        assert.equal((await product.get('/product/1?faultPercent=100&delay=1000')).status, 200),
+      );
     } finally {
       await product.stop();
     }

@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
-import { assertServiceMetrics, eventually, startForTest, type Engine, type TestService } from '@landscape/platform/testing';
+import {
+  assertServiceMetrics,
+  eventually,
+  startForTest,
+  type Engine,
+  type TestService,
+} from '@landscape/platform/testing';
 import { recommendationService } from './service.ts';
 
 const startRecommendation = (engine: Engine) =>
   startForTest(recommendationService, engine, { destination: 'recommendations', group: 'recommendationsGroup' });
 
-const recommendation = (productId: number, recommendationId: number, author = `author-${recommendationId}`) =>
-  ({ productId, recommendationId, author, rate: recommendationId, content: `content-${recommendationId}` });
+const recommendation = (productId: number, recommendationId: number, author = `author-${recommendationId}`) => ({
+  productId,
+  recommendationId,
+  author,
+  rate: recommendationId,
+  content: `content-${recommendationId}`,
+});
 
 const listed = async (service: TestService, productId: number, count: number) =>
   eventually(async () => {
@@ -22,19 +33,32 @@ const listed = async (service: TestService, productId: number, count: number) =>
 for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
   describe(`recommendation on ${engine}`, () => {
     let service: TestService;
-    before(async () => { service = await startRecommendation(engine); });
-    after(async () => { await service.stop(); });
+    before(async () => {
+      service = await startRecommendation(engine);
+    });
+    after(async () => {
+      await service.stop();
+    });
 
     it('when CREATE events arrive, then GET /recommendation lists them by recommendationId with serviceAddress', async () => {
       await service.publish(...[3, 1, 2].map((id) => createEvent('CREATE', 1, recommendation(1, id))));
       const list = await listed(service, 1, 3);
-      assert.deepEqual(list.map((r) => r['recommendationId']), [1, 2, 3]);
-      assert.deepEqual({ ...list[0], serviceAddress: undefined }, { ...recommendation(1, 1), serviceAddress: undefined });
+      assert.deepEqual(
+        list.map((r) => r['recommendationId']),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        { ...list[0], serviceAddress: undefined },
+        { ...recommendation(1, 1), serviceAddress: undefined },
+      );
       assert.equal(typeof list[0]?.['serviceAddress'], 'string');
     });
 
     it('when a CREATE is replayed, then nothing changes; when it conflicts, then it is dead-lettered as a duplicate key', async () => {
-      await service.publish(createEvent('CREATE', 1, recommendation(1, 1)), createEvent('CREATE', 1, recommendation(1, 1, 'someone else')));
+      await service.publish(
+        createEvent('CREATE', 1, recommendation(1, 1)),
+        createEvent('CREATE', 1, recommendation(1, 1, 'someone else')),
+      );
       const [dead] = await eventually(() => {
         assert.equal(service.deadLetters().length, 1);
         return service.deadLetters();
@@ -44,7 +68,11 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
     });
 
     it('when a DELETE arrives, then every recommendation of the product is gone, and repeating it changes nothing', async () => {
-      await service.publish(createEvent('CREATE', 2, recommendation(2, 1)), createEvent('DELETE', 1), createEvent('DELETE', 1));
+      await service.publish(
+        createEvent('CREATE', 2, recommendation(2, 1)),
+        createEvent('DELETE', 1),
+        createEvent('DELETE', 1),
+      );
       await listed(service, 1, 0);
       await listed(service, 2, 1);
     });
@@ -56,24 +84,36 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
         createEvent('CREATE', 3, recommendation(3, 2)),
       );
       await listed(service, 3, 1);
-      const reasons = service.deadLetters().slice(1).map((d) => d.reason);
+      const reasons = service
+        .deadLetters()
+        .slice(1)
+        .map((d) => d.reason);
       assert.equal(reasons.length, 2);
       assert.match(reasons[0] ?? '', /^Invalid CREATE event: \/data\/rate/);
       assert.match(reasons[1] ?? '', /^Invalid CREATE event/);
     });
 
-    it('when /actuator/prometheus is scraped, then it counts GET /recommendation, its consumer\'s events and its pool', () =>
+    it("when /actuator/prometheus is scraped, then it counts GET /recommendation, its consumer's events and its pool", () =>
       assertServiceMetrics({
-        base: service.service.url, path: '/recommendation?productId=1', route: '/recommendation', queue: { destination: 'recommendations', group: 'recommendationsGroup' },
-        engine, service: 'recommendation', deadLetters: service.deadLetters().length,
+        base: service.service.url,
+        path: '/recommendation?productId=1',
+        route: '/recommendation',
+        queue: { destination: 'recommendations', group: 'recommendationsGroup' },
+        engine,
+        service: 'recommendation',
+        deadLetters: service.deadLetters().length,
       }));
   });
 }
 
 describe('recommendation HTTP contract', () => {
   let service: TestService;
-  before(async () => { service = await startRecommendation('sqlite'); });
-  after(async () => { await service.stop(); });
+  before(async () => {
+    service = await startRecommendation('sqlite');
+  });
+  after(async () => {
+    await service.stop();
+  });
 
   const cases: Array<[string, number, string]> = [
     ['/recommendation', 400, "Required query parameter 'productId' is not present."],

@@ -2,14 +2,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import mysql from 'mysql2/promise';
-import { assertServiceMetrics, eventually, startForTest, testDatabaseName, type Engine, type TestService } from '@landscape/platform/testing';
+import {
+  assertServiceMetrics,
+  eventually,
+  startForTest,
+  testDatabaseName,
+  type Engine,
+  type TestService,
+} from '@landscape/platform/testing';
 import { reviewService } from './service.ts';
 
 const startReview = (engine: Engine) =>
   startForTest(reviewService, engine, { destination: 'reviews', group: 'reviewsGroup' });
 
-const review = (productId: number, reviewId: number, author = `author-${reviewId}`) =>
-  ({ productId, reviewId, author, subject: `subject-${reviewId}`, content: `content-${reviewId}` });
+const review = (productId: number, reviewId: number, author = `author-${reviewId}`) => ({
+  productId,
+  reviewId,
+  author,
+  subject: `subject-${reviewId}`,
+  content: `content-${reviewId}`,
+});
 
 const listed = async (service: TestService, productId: number, count: number) =>
   eventually(async () => {
@@ -23,19 +35,29 @@ const listed = async (service: TestService, productId: number, count: number) =>
 for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
   describe(`review on ${engine}`, () => {
     let service: TestService;
-    before(async () => { service = await startReview(engine); });
-    after(async () => { await service.stop(); });
+    before(async () => {
+      service = await startReview(engine);
+    });
+    after(async () => {
+      await service.stop();
+    });
 
     it('when CREATE events arrive, then GET /review lists them by reviewId with serviceAddress', async () => {
       await service.publish(...[3, 1, 2].map((id) => createEvent('CREATE', 1, review(1, id))));
       const list = await listed(service, 1, 3);
-      assert.deepEqual(list.map((r) => r['reviewId']), [1, 2, 3]);
+      assert.deepEqual(
+        list.map((r) => r['reviewId']),
+        [1, 2, 3],
+      );
       assert.deepEqual({ ...list[0], serviceAddress: undefined }, { ...review(1, 1), serviceAddress: undefined });
       assert.equal(typeof list[0]?.['serviceAddress'], 'string');
     });
 
     it('when a CREATE is replayed, then nothing changes; when it conflicts, then it is dead-lettered as a duplicate key', async () => {
-      await service.publish(createEvent('CREATE', 1, review(1, 1)), createEvent('CREATE', 1, review(1, 1, 'someone else')));
+      await service.publish(
+        createEvent('CREATE', 1, review(1, 1)),
+        createEvent('CREATE', 1, review(1, 1, 'someone else')),
+      );
       const [dead] = await eventually(() => {
         assert.equal(service.deadLetters().length, 1);
         return service.deadLetters();
@@ -57,16 +79,24 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
         createEvent('CREATE', 3, review(3, 2)),
       );
       await listed(service, 3, 1);
-      const reasons = service.deadLetters().slice(1).map((d) => d.reason);
+      const reasons = service
+        .deadLetters()
+        .slice(1)
+        .map((d) => d.reason);
       assert.equal(reasons.length, 2);
       assert.match(reasons[0] ?? '', /^Invalid CREATE event: \/data\/subject/);
       assert.match(reasons[1] ?? '', /^Invalid CREATE event/);
     });
 
-    it('when /actuator/prometheus is scraped, then it counts GET /review, its consumer\'s events and its pool', () =>
+    it("when /actuator/prometheus is scraped, then it counts GET /review, its consumer's events and its pool", () =>
       assertServiceMetrics({
-        base: service.service.url, path: '/review?productId=1', route: '/review', queue: { destination: 'reviews', group: 'reviewsGroup' },
-        engine, service: 'review', deadLetters: service.deadLetters().length,
+        base: service.service.url,
+        path: '/review?productId=1',
+        route: '/review',
+        queue: { destination: 'reviews', group: 'reviewsGroup' },
+        engine,
+        service: 'review',
+        deadLetters: service.deadLetters().length,
       }));
   });
 }
@@ -76,14 +106,21 @@ describe('review on mysql, when the database refuses what an event carries', () 
   before(async () => {
     service = await startReview('mysql');
     // A column narrower than the schema allows, so a valid event still carries a value the server refuses.
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: testDatabaseName('review') });
+    const connection = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: 3306,
+      user: 'root',
+      database: testDatabaseName('review'),
+    });
     try {
       await connection.query('ALTER TABLE reviews MODIFY subject VARCHAR(5) NOT NULL');
     } finally {
       await connection.end();
     }
   });
-  after(async () => { await service.stop(); });
+  after(async () => {
+    await service.stop();
+  });
 
   it('when the server refuses a value, then the event is dead-lettered with the reason and the next product is applied', async () => {
     await service.publish(
@@ -91,15 +128,22 @@ describe('review on mysql, when the database refuses what an event carries', () 
       createEvent('CREATE', 2, { ...review(2, 1), subject: 'fine' }),
     );
     await listed(service, 2, 1);
-    assert.deepEqual(service.deadLetters().map((d) => d.reason), ["Refused by the database: Data too long for column 'subject' at row 1"]);
+    assert.deepEqual(
+      service.deadLetters().map((d) => d.reason),
+      ["Refused by the database: Data too long for column 'subject' at row 1"],
+    );
     await listed(service, 1, 0);
   });
 });
 
 describe('review HTTP contract', () => {
   let service: TestService;
-  before(async () => { service = await startReview('sqlite'); });
-  after(async () => { await service.stop(); });
+  before(async () => {
+    service = await startReview('sqlite');
+  });
+  after(async () => {
+    await service.stop();
+  });
 
   const cases: Array<[string, number, string]> = [
     ['/review', 400, "Required query parameter 'productId' is not present."],

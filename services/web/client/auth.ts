@@ -22,11 +22,20 @@ export const redirectUri = (): string => `${location.origin}/store/`;
 export async function signIn(clientId: string): Promise<void> {
   const verifier = randomText(32);
   const state = randomText(16);
-  const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  const challenge = base64url(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))),
+  );
   sessionStorage.setItem(pendingKey, JSON.stringify({ state, verifier, returnTo: location.hash }));
   const query = new URLSearchParams({
-    client_id: clientId, response_type: 'code', response_mode: 'fragment', redirect_uri: redirectUri(), scope, state,
-    code_challenge: challenge, code_challenge_method: 'S256', ...(signedOut ? { prompt: 'login' } : {}),
+    client_id: clientId,
+    response_type: 'code',
+    response_mode: 'fragment',
+    redirect_uri: redirectUri(),
+    scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...(signedOut ? { prompt: 'login' } : {}),
   });
   location.assign(`/oauth/authorize?${query}`);
 }
@@ -53,29 +62,55 @@ export async function completeSignIn(clientId: string, issuer: string): Promise<
   }
   // RFC 9207: an answer naming another issuer comes from a server this page did not ask.
   const from = answer.get('iss');
-  if (from !== null && from !== issuer) throw new Error(`Sign-in refused: the answer comes from ${from}, not from ${issuer}.`);
+  if (from !== null && from !== issuer)
+    throw new Error(`Sign-in refused: the answer comes from ${from}, not from ${issuer}.`);
   const error = answer.get('error');
   if (error) throw new Error(`Sign-in did not complete: ${answer.get('error_description') ?? error}`);
   const response = await fetch('/oauth/token', {
     method: 'POST',
     body: new URLSearchParams({
-      grant_type: 'authorization_code', code: answer.get('code') ?? '', redirect_uri: redirectUri(), client_id: clientId, code_verifier: pending.verifier,
+      grant_type: 'authorization_code',
+      code: answer.get('code') ?? '',
+      redirect_uri: redirectUri(),
+      client_id: clientId,
+      code_verifier: pending.verifier,
     }),
   });
-  const body = await response.json().catch(() => ({})) as { access_token?: string; error?: string; error_description?: string };
-  if (!response.ok || !body.access_token) throw new Error(`Sign-in failed at the token endpoint (${response.status}): ${body.error_description ?? body.error ?? 'no token'}`);
+  const body = (await response.json().catch(() => ({}))) as {
+    access_token?: string;
+    error?: string;
+    error_description?: string;
+  };
+  if (!response.ok || !body.access_token)
+    throw new Error(
+      `Sign-in failed at the token endpoint (${response.status}): ${body.error_description ?? body.error ?? 'no token'}`,
+    );
   // Read for display only; the composite verifies the token itself.
-  const claims = JSON.parse(new TextDecoder().decode(fromBase64url(body.access_token.split('.')[1] ?? ''))) as { sub?: string; scope?: string };
-  session = { accessToken: body.access_token, user: claims.sub ?? 'unknown', scopes: (claims.scope ?? '').split(' ').filter(Boolean) };
+  const claims = JSON.parse(new TextDecoder().decode(fromBase64url(body.access_token.split('.')[1] ?? ''))) as {
+    sub?: string;
+    scope?: string;
+  };
+  session = {
+    accessToken: body.access_token,
+    user: claims.sub ?? 'unknown',
+    scopes: (claims.scope ?? '').split(' ').filter(Boolean),
+  };
   signedOut = false;
   return returnTo;
 }
 
 function readPending(): { state: string; verifier: string; returnTo: string } | undefined {
   try {
-    const value = JSON.parse(sessionStorage.getItem(pendingKey) ?? 'null') as { state?: unknown; verifier?: unknown; returnTo?: unknown } | null;
-    if (typeof value?.state === 'string' && typeof value.verifier === 'string') return { state: value.state, verifier: value.verifier, returnTo: String(value.returnTo ?? '') };
-  } catch { /* a damaged entry is no pending sign-in */ }
+    const value = JSON.parse(sessionStorage.getItem(pendingKey) ?? 'null') as {
+      state?: unknown;
+      verifier?: unknown;
+      returnTo?: unknown;
+    } | null;
+    if (typeof value?.state === 'string' && typeof value.verifier === 'string')
+      return { state: value.state, verifier: value.verifier, returnTo: String(value.returnTo ?? '') };
+  } catch {
+    /* a damaged entry is no pending sign-in */
+  }
   return undefined;
 }
 
@@ -84,7 +119,10 @@ function randomText(bytes: number): string {
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function fromBase64url(text: string): Uint8Array {

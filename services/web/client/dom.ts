@@ -1,6 +1,8 @@
 /** Elements built from text only (never HTML strings), so nothing an API returns can become markup. */
 export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K, attributes: Record<string, string> = {}, ...children: Array<Node | string>
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: Array<Node | string>
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
@@ -25,7 +27,8 @@ export function logLine(list: HTMLElement, text: string, kind: 'ok' | 'error' | 
 export function positiveInteger(form: HTMLFormElement, name: string, label: string): number {
   const raw = String(new FormData(form).get(name) ?? '').trim();
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 2147483647) throw new Error(`${label} must be a whole number from 1 to 2147483647 (got "${raw}")`);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 2147483647)
+    throw new Error(`${label} must be a whole number from 1 to 2147483647 (got "${raw}")`);
   return value;
 }
 

@@ -14,8 +14,11 @@ const showNotice = (text: string | undefined) => {
 };
 
 const operator = setUpOperatorView({
-  rows: byId('service-rows'), state: byId('breaker-state'), transitions: byId('transitions'),
-  form: byId<HTMLFormElement>('cycle-form'), log: byId('cycle-log'),
+  rows: byId('service-rows'),
+  state: byId('breaker-state'),
+  transitions: byId('transitions'),
+  form: byId<HTMLFormElement>('cycle-form'),
+  log: byId('cycle-log'),
 });
 setUpProductView(byId<HTMLFormElement>('product-form'), byId('product-result'));
 setUpManageView(byId<HTMLFormElement>('create-form'), byId<HTMLFormElement>('delete-form'), byId('manage-log'));
@@ -23,7 +26,7 @@ setUpManageView(byId<HTMLFormElement>('create-form'), byId<HTMLFormElement>('del
 /** The view named by the address's fragment (#product, #manage, #operator); the operator view polls only while shown. */
 function route(event?: Event): void {
   const named = location.hash.slice(1);
-  const view: View = (views as readonly string[]).includes(named) ? named as View : 'product';
+  const view: View = (views as readonly string[]).includes(named) ? (named as View) : 'product';
   for (const name of views) byId(`view-${name}`).hidden = name !== view;
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
     if (link.hash === `#${view}`) link.setAttribute('aria-current', 'page');
@@ -43,7 +46,7 @@ function showAccount(): void {
 }
 
 async function start(): Promise<void> {
-  const settings = await (await fetch('/store/api/settings')).json() as { clientId: string; issuer: string };
+  const settings = (await (await fetch('/store/api/settings')).json()) as { clientId: string; issuer: string };
   byId('sign-in').addEventListener('click', () => void signIn(settings.clientId));
   byId('sign-out').addEventListener('click', () => {
     signOut();

@@ -19,22 +19,49 @@ export function setUpManageView(createForm: HTMLFormElement, deleteForm: HTMLFor
       const count = (name: string) => Math.min(5, Math.max(0, Number(fields.get(name) ?? 0) || 0));
       const author = currentSession()?.user ?? 'storefront';
       const body = {
-        productId, name: String(fields.get('name') ?? '').trim(), weight,
-        recommendations: Array.from({ length: count('recommendations') }, (_, i) => ({ recommendationId: i + 1, author, rate: 5 - i, content: `Recommendation ${i + 1} from the storefront` })),
-        reviews: Array.from({ length: count('reviews') }, (_, i) => ({ reviewId: i + 1, author, subject: `Review ${i + 1}`, content: `Review ${i + 1} from the storefront` })),
+        productId,
+        name: String(fields.get('name') ?? '').trim(),
+        weight,
+        recommendations: Array.from({ length: count('recommendations') }, (_, i) => ({
+          recommendationId: i + 1,
+          author,
+          rate: 5 - i,
+          content: `Recommendation ${i + 1} from the storefront`,
+        })),
+        reviews: Array.from({ length: count('reviews') }, (_, i) => ({
+          reviewId: i + 1,
+          author,
+          subject: `Review ${i + 1}`,
+          content: `Review ${i + 1} from the storefront`,
+        })),
       };
-      logLine(log, `Creating product ${productId} with ${body.recommendations.length} recommendations and ${body.reviews.length} reviews…`);
+      logLine(
+        log,
+        `Creating product ${productId} with ${body.recommendations.length} recommendations and ${body.reviews.length} reviews…`,
+      );
       const answer = await call('POST', '/product-composite', body);
       if (answer.status !== 200) return logLine(log, explain(answer), 'error');
       logLine(log, `Accepted (${answer.status}): the events are published. Waiting for them to be applied…`);
       const applied = await until(async () => {
         const read = await call<Composite>('GET', `/product-composite/${productId}`);
-        return read.status === 200 && read.body.name === body.name && read.body.recommendations.length === body.recommendations.length
-          && read.body.reviews.length === body.reviews.length;
+        return (
+          read.status === 200 &&
+          read.body.name === body.name &&
+          read.body.recommendations.length === body.recommendations.length &&
+          read.body.reviews.length === body.reviews.length
+        );
       });
       return applied
-        ? logLine(log, `Events applied: product ${productId} "${body.name}" is readable with ${body.recommendations.length} recommendations and ${body.reviews.length} reviews.`, 'ok')
-        : logLine(log, `The events for product ${productId} were not all applied within ${applyWaitMs / 1000} s.`, 'error');
+        ? logLine(
+            log,
+            `Events applied: product ${productId} "${body.name}" is readable with ${body.recommendations.length} recommendations and ${body.reviews.length} reviews.`,
+            'ok',
+          )
+        : logLine(
+            log,
+            `The events for product ${productId} were not all applied within ${applyWaitMs / 1000} s.`,
+            'error',
+          );
     });
   });
 
@@ -54,7 +81,11 @@ export function setUpManageView(createForm: HTMLFormElement, deleteForm: HTMLFor
   });
 
   async function run(action: () => Promise<unknown>): Promise<void> {
-    try { await action(); } catch (error) { logLine(log, (error as Error).message, 'error'); }
+    try {
+      await action();
+    } catch (error) {
+      logLine(log, (error as Error).message, 'error');
+    }
   }
 }
 

@@ -6,7 +6,13 @@ interface Summary {
   circuitBreaker: { state: string; transitions: Array<{ stateTransition: string; creationTime: string }> };
 }
 
-interface Elements { rows: HTMLElement; state: HTMLElement; transitions: HTMLElement; form: HTMLFormElement; log: HTMLElement }
+interface Elements {
+  rows: HTMLElement;
+  state: HTMLElement;
+  transitions: HTMLElement;
+  form: HTMLFormElement;
+  log: HTMLElement;
+}
 
 /** Enough calls for any window the breaker may be configured with; the cycle stops as soon as it sees the state. */
 const maxCalls = 10;
@@ -18,22 +24,32 @@ export function setUpOperatorView(elements: Elements): { start(): void; stop(): 
   const refresh = async (): Promise<Summary | undefined> => {
     const answer = await call<Summary>('GET', '/store/api/operator').catch(() => undefined);
     if (answer?.status !== 200) {
-      elements.state.textContent = answer ? `unknown: ${explain(answer)}` : 'unknown (the operator summary did not answer)';
+      elements.state.textContent = answer
+        ? `unknown: ${explain(answer)}`
+        : 'unknown (the operator summary did not answer)';
       elements.rows.replaceChildren();
       elements.transitions.replaceChildren();
       return undefined;
     }
     const { services, circuitBreaker } = answer.body;
     const cell = (status: string) => h('td', { class: status }, status);
-    elements.rows.replaceChildren(...services.map((s) => h('tr', {}, h('th', { scope: 'row' }, s.name), cell(s.liveness), cell(s.readiness))));
+    elements.rows.replaceChildren(
+      ...services.map((s) => h('tr', {}, h('th', { scope: 'row' }, s.name), cell(s.liveness), cell(s.readiness))),
+    );
     elements.state.textContent = circuitBreaker.state;
-    elements.transitions.replaceChildren(...circuitBreaker.transitions.map((t) => h('li', {}, `${t.stateTransition} at ${t.creationTime}`)));
+    elements.transitions.replaceChildren(
+      ...circuitBreaker.transitions.map((t) => h('li', {}, `${t.stateTransition} at ${t.creationTime}`)),
+    );
     return answer.body;
   };
   const breakerState = async () => (await refresh())?.circuitBreaker.state;
 
   /** Calls until the breaker is in `state`; false when it never got there. */
-  const callUntil = async (state: string, path: string, describe: (answer: { status: number; body: unknown }) => string) => {
+  const callUntil = async (
+    state: string,
+    path: string,
+    describe: (answer: { status: number; body: unknown }) => string,
+  ) => {
     for (let i = 1; i <= maxCalls; i++) {
       if ((await breakerState()) === state) return true;
       const answer = await call<Composite>('GET', path);
@@ -53,12 +69,20 @@ export function setUpOperatorView(elements: Elements): { start(): void; stop(): 
         const id = positiveInteger(elements.form, 'productId', 'Product id for the cycle');
         const fault = new FormData(elements.form).get('fault') === 'delay' ? 'delay=3' : 'faultPercent=100';
         const initial = await breakerState();
-        if (initial !== 'CLOSED') throw new Error(`The breaker is ${initial ?? 'unknown'}; wait for it to be CLOSED before starting a cycle.`);
+        if (initial !== 'CLOSED')
+          throw new Error(`The breaker is ${initial ?? 'unknown'}; wait for it to be CLOSED before starting a cycle.`);
         logLine(elements.log, `Breaker CLOSED. Calling product ${id} with ${fault} until it opens…`, 'state');
-        const opened = await callUntil('OPEN', `/product-composite/${id}?${fault}`, (a) => a.status === 200 ? `200 ${(a.body as Composite).name}` : explain(a));
-        if (!opened) throw new Error('The breaker did not open: are faults enabled (faults.enabled) for this landscape?');
+        const opened = await callUntil('OPEN', `/product-composite/${id}?${fault}`, (a) =>
+          a.status === 200 ? `200 ${(a.body as Composite).name}` : explain(a),
+        );
+        if (!opened)
+          throw new Error('The breaker did not open: are faults enabled (faults.enabled) for this landscape?');
         const fallback = await call<Composite>('GET', `/product-composite/${id}`);
-        logLine(elements.log, `Breaker OPEN. A normal call now gets the fallback: ${fallback.status === 200 ? fallback.body.name : explain(fallback)}`, 'state');
+        logLine(
+          elements.log,
+          `Breaker OPEN. A normal call now gets the fallback: ${fallback.status === 200 ? fallback.body.name : explain(fallback)}`,
+          'state',
+        );
         logLine(elements.log, 'Waiting for the breaker to go HALF_OPEN…');
         const deadline = Date.now() + halfOpenWaitMs;
         while ((await breakerState()) !== 'HALF_OPEN') {
@@ -66,7 +90,9 @@ export function setUpOperatorView(elements: Elements): { start(): void; stop(): 
           await sleep(500);
         }
         logLine(elements.log, 'Breaker HALF_OPEN. Making normal calls until it closes…', 'state');
-        const closed = await callUntil('CLOSED', `/product-composite/${id}`, (a) => a.status === 200 ? `200 ${(a.body as Composite).name}` : explain(a));
+        const closed = await callUntil('CLOSED', `/product-composite/${id}`, (a) =>
+          a.status === 200 ? `200 ${(a.body as Composite).name}` : explain(a),
+        );
         if (!closed) throw new Error('The breaker did not close again.');
         logLine(elements.log, 'Breaker CLOSED again: the cycle is complete.', 'ok');
       } catch (error) {

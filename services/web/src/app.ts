@@ -14,8 +14,9 @@ export const basePath = '/store';
  * code arrives in the URL fragment, which no server or Referer sees.
  */
 export const securityHeaders: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -27,11 +28,19 @@ export const securityHeaders: Record<string, string> = {
 const otherMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, assets = loadAssets()): Promise<Built> {
-  const app = createHttpApp({ logger: deps.logger, health: deps.health, metrics: deps.metrics, tracing: deps.tracing, info: { app: { name: 'web' } } });
+  const app = createHttpApp({
+    logger: deps.logger,
+    health: deps.health,
+    metrics: deps.metrics,
+    tracing: deps.tracing,
+    info: { app: { name: 'web' } },
+  });
   const operatorSummary = createOperatorView(config.web);
   const verify = createTokenVerifier(config.security);
 
-  app.addHook('onSend', async (_request, reply) => { reply.headers(securityHeaders); });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(securityHeaders);
+  });
 
   const send = (request: FastifyRequest, reply: FastifyReply, asset: Asset, cache: string) => {
     const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
@@ -42,9 +51,13 @@ export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, as
   const page = (url: string, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) => {
     app.get(url, handler);
     app.route({
-      method: [...otherMethods], url,
-      handler: (request, reply) => reply.status(405).header('allow', 'GET, HEAD')
-        .send(errorBody(405, request.url, `${request.method} is not allowed here`, request.id)),
+      method: [...otherMethods],
+      url,
+      handler: (request, reply) =>
+        reply
+          .status(405)
+          .header('allow', 'GET, HEAD')
+          .send(errorBody(405, request.url, `${request.method} is not allowed here`, request.id)),
     });
   };
 

@@ -24,7 +24,10 @@ const types: Record<string, string> = {
  */
 export function loadAssets(dir: string = distDir): { index: Asset; files: Map<string, Asset> } {
   const indexFile = join(dir, 'index.html');
-  if (!existsSync(indexFile)) throw new Error(`${indexFile} is missing: build the storefront with npm run build -w @landscape/web (npm ci does it)`);
+  if (!existsSync(indexFile))
+    throw new Error(
+      `${indexFile} is missing: build the storefront with npm run build -w @landscape/web (npm ci does it)`,
+    );
   const read = (file: string): Asset => {
     const body = readFileSync(file);
     return { type: types[extname(file)] ?? 'application/octet-stream', body, gzip: gzipSync(body, { level: 9 }) };

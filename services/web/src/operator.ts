@@ -35,10 +35,12 @@ export function createOperatorView(settings: OperatorSettings, fetchFn: typeof f
 
   return async function summary(): Promise<OperatorSummary> {
     const [services, health, events] = await Promise.all([
-      Promise.all(Object.entries(settings.services).map(async ([name, base]) => {
-        const [liveness, readiness] = await Promise.all([probe(base, 'liveness'), probe(base, 'readiness')]);
-        return { name, liveness, readiness };
-      })),
+      Promise.all(
+        Object.entries(settings.services).map(async ([name, base]) => {
+          const [liveness, readiness] = await Promise.all([probe(base, 'liveness'), probe(base, 'readiness')]);
+          return { name, liveness, readiness };
+        }),
+      ),
       get(`${settings.compositeUrl}/actuator/health`),
       get(`${settings.compositeUrl}/actuator/circuitbreakerevents/product/STATE_TRANSITION`),
     ]);
@@ -47,7 +49,9 @@ export function createOperatorView(settings: OperatorSettings, fetchFn: typeof f
     const transitions = (Array.isArray(listed) ? listed : []).slice(-10).flatMap((event: unknown) => {
       const stateTransition = field(event, ['stateTransition']);
       const creationTime = field(event, ['creationTime']);
-      return typeof stateTransition === 'string' && typeof creationTime === 'string' ? [{ stateTransition, creationTime }] : [];
+      return typeof stateTransition === 'string' && typeof creationTime === 'string'
+        ? [{ stateTransition, creationTime }]
+        : [];
     });
     return { services, circuitBreaker: { state: typeof state === 'string' ? state : 'UNKNOWN', transitions } };
   };

@@ -12,14 +12,34 @@ import { webService } from './service.ts';
 function fakeLandscape(): Server {
   return createServer((request, response) => {
     const url = request.url ?? '/';
-    const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (url.startsWith('/review/actuator/health/readiness')) return json(503, { status: 'DOWN', components: { db: { status: 'DOWN', details: { error: 'secret detail' } } } });
-    if (url.endsWith('/actuator/health/liveness') || url.endsWith('/actuator/health/readiness')) return json(200, { status: 'UP', components: { db: { details: { database: 'postgres' } } } });
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.startsWith('/review/actuator/health/readiness'))
+      return json(503, { status: 'DOWN', components: { db: { status: 'DOWN', details: { error: 'secret detail' } } } });
+    if (url.endsWith('/actuator/health/liveness') || url.endsWith('/actuator/health/readiness'))
+      return json(200, { status: 'UP', components: { db: { details: { database: 'postgres' } } } });
     if (url === '/composite/actuator/health') {
-      return json(200, { status: 'UP', components: { circuitBreakers: { status: 'UP', details: { product: { status: 'CIRCUIT_OPEN', details: { state: 'OPEN', failedCalls: 3 } } } } } });
+      return json(200, {
+        status: 'UP',
+        components: {
+          circuitBreakers: {
+            status: 'UP',
+            details: { product: { status: 'CIRCUIT_OPEN', details: { state: 'OPEN', failedCalls: 3 } } },
+          },
+        },
+      });
     }
     if (url === '/composite/actuator/circuitbreakerevents/product/STATE_TRANSITION') {
-      return json(200, { circuitBreakerEvents: [{ circuitBreakerName: 'product', type: 'STATE_TRANSITION', creationTime: '2026-01-01T00:00:00.000Z', stateTransition: 'CLOSED_TO_OPEN' }] });
+      return json(200, {
+        circuitBreakerEvents: [
+          {
+            circuitBreakerName: 'product',
+            type: 'STATE_TRANSITION',
+            creationTime: '2026-01-01T00:00:00.000Z',
+            stateTransition: 'CLOSED_TO_OPEN',
+          },
+        ],
+      });
     }
     return json(404, {});
   });
@@ -30,13 +50,15 @@ function rawRequest(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.end(text));
     let answer = '';
-    socket.on('data', (chunk) => { answer += chunk.toString(); });
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
     socket.on('end', () => resolve(answer));
     socket.on('error', reject);
   });
 }
 
-describe('the storefront\'s web service', () => {
+describe("the storefront's web service", () => {
   let landscape: Server;
   let issuer: TestIssuer;
   let web: RunningService;
@@ -47,9 +69,18 @@ describe('the storefront\'s web service', () => {
     await new Promise<void>((resolve) => landscape.listen(0, '127.0.0.1', resolve));
     const fake = `http://127.0.0.1:${(landscape.address() as AddressInfo).port}`;
     issuer = await startTestIssuer();
-    const config = webService.loadConfig(testEnv('web', 'sqlite', { SECURITY_JWKS_URL: issuer.jwksUrl, SECURITY_ISSUER: ISSUER, SECURITY_AUDIENCE: AUDIENCE }));
+    const config = webService.loadConfig(
+      testEnv('web', 'sqlite', {
+        SECURITY_JWKS_URL: issuer.jwksUrl,
+        SECURITY_ISSUER: ISSUER,
+        SECURITY_AUDIENCE: AUDIENCE,
+      }),
+    );
     config.web.services = {
-      'product-composite': `${fake}/composite`, product: `${fake}/product`, review: `${fake}/review`, 'auth-server': `http://127.0.0.1:${await freePort()}`,
+      'product-composite': `${fake}/composite`,
+      product: `${fake}/product`,
+      review: `${fake}/review`,
+      'auth-server': `http://127.0.0.1:${await freePort()}`,
     };
     config.web.compositeUrl = `${fake}/composite`;
     web = await webService.start(config, { logger: createLogger('web-test', 'silent') });
@@ -112,11 +143,17 @@ describe('the storefront\'s web service', () => {
     assert.equal(response.headers.get('location'), '/store/');
   });
 
-  it('when a path or file does not exist, then 404 in the contract\'s shape; a write to a page is 405 with Allow', async () => {
-    for (const path of ['/store/assets/missing.js', '/store/assets/..%2Fpackage.json', '/store/assets/%2e%2e%2f%2e%2e%2fsrc%2fapp.ts', '/store/nothing', '/elsewhere']) {
+  it("when a path or file does not exist, then 404 in the contract's shape; a write to a page is 405 with Allow", async () => {
+    for (const path of [
+      '/store/assets/missing.js',
+      '/store/assets/..%2Fpackage.json',
+      '/store/assets/%2e%2e%2f%2e%2e%2fsrc%2fapp.ts',
+      '/store/nothing',
+      '/elsewhere',
+    ]) {
       const response = await fetch(`${base}${path}`);
       assert.equal(response.status, 404, path);
-      const body = await response.json() as { status: number; message: string };
+      const body = (await response.json()) as { status: number; message: string };
       assert.equal(body.status, 404);
       assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     }
@@ -124,14 +161,20 @@ describe('the storefront\'s web service', () => {
       const response = await fetch(`${base}/store/`, { method });
       assert.equal(response.status, 405, method);
       assert.equal(response.headers.get('allow'), 'GET, HEAD');
-      assert.equal((await response.json() as { message: string }).message, `${method} is not allowed here`);
+      assert.equal(((await response.json()) as { message: string }).message, `${method} is not allowed here`);
     }
   });
 
-  it('when a malformed request arrives, then a 400 in the contract\'s shape and the service keeps answering', async () => {
-    assert.match(await rawRequest(web.port, 'GET /store/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'), /^HTTP\/1\.1 400/);
+  it("when a malformed request arrives, then a 400 in the contract's shape and the service keeps answering", async () => {
+    assert.match(
+      await rawRequest(web.port, 'GET /store/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'),
+      /^HTTP\/1\.1 400/,
+    );
     assert.match(await rawRequest(web.port, 'NOT-HTTP\r\n\r\n'), /^HTTP\/1\.1 400/);
-    assert.match(await rawRequest(web.port, 'GET /store/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 (400|404)/);
+    assert.match(
+      await rawRequest(web.port, 'GET /store/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      /^HTTP\/1\.1 (400|404)/,
+    );
     assert.equal((await fetch(`${base}/store/`)).status, 200);
   });
 
@@ -139,8 +182,10 @@ describe('the storefront\'s web service', () => {
     assert.deepEqual(await (await fetch(`${base}/store/api/settings`)).json(), { clientId: 'store', issuer: ISSUER });
   });
 
-  it('when the operator summary is asked for, then each service\'s probes are UP, DOWN or UNREACHABLE with no component details, and the breaker\'s state and transitions', async () => {
-    const response = await fetch(`${base}/store/api/operator`, { headers: { authorization: `Bearer ${await issuer.reader()}` } });
+  it("when the operator summary is asked for, then each service's probes are UP, DOWN or UNREACHABLE with no component details, and the breaker's state and transitions", async () => {
+    const response = await fetch(`${base}/store/api/operator`, {
+      headers: { authorization: `Bearer ${await issuer.reader()}` },
+    });
     assert.equal(response.status, 200);
     const text = await response.text();
     assert.doesNotMatch(text, /secret detail|postgres|components/);
@@ -151,13 +196,18 @@ describe('the storefront\'s web service', () => {
         { name: 'review', liveness: 'UP', readiness: 'DOWN' },
         { name: 'auth-server', liveness: 'UNREACHABLE', readiness: 'UNREACHABLE' },
       ],
-      circuitBreaker: { state: 'OPEN', transitions: [{ stateTransition: 'CLOSED_TO_OPEN', creationTime: '2026-01-01T00:00:00.000Z' }] },
+      circuitBreaker: {
+        state: 'OPEN',
+        transitions: [{ stateTransition: 'CLOSED_TO_OPEN', creationTime: '2026-01-01T00:00:00.000Z' }],
+      },
     });
   });
 
   it('when the operator summary is asked for without a valid token or without product:read, then 401 or 403 and nothing of it', async () => {
     const cases: Array<[string | undefined, number]> = [
-      [undefined, 401], ['Bearer not-a-jwt', 401], [`Bearer ${await issuer.sign({ scope: 'product:read' }, {}, -10)}`, 401],
+      [undefined, 401],
+      ['Bearer not-a-jwt', 401],
+      [`Bearer ${await issuer.sign({ scope: 'product:read' }, {}, -10)}`, 401],
       [`Bearer ${await issuer.sign({ scope: 'other' })}`, 403],
     ];
     for (const [authorization, status] of cases) {
@@ -169,7 +219,7 @@ describe('the storefront\'s web service', () => {
     }
   });
 
-  it('when the service\'s own health is asked for, then the platform\'s actuator answers', async () => {
+  it("when the service's own health is asked for, then the platform's actuator answers", async () => {
     assert.equal((await fetch(`${base}/actuator/health/readiness`)).status, 200);
   });
 });

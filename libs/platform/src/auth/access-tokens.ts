@@ -24,7 +24,9 @@ export interface Principal {
 /** 401 with the RFC 6750 challenge, in the contract's error shape. */
 const unauthorized = (message: string, error?: string) =>
   new HttpError(401, message, {
-    'www-authenticate': error ? `Bearer error="${error}", error_description="${message.replace(/[^\x20-\x7e]|"/g, "'")}"` : 'Bearer',
+    'www-authenticate': error
+      ? `Bearer error="${error}", error_description="${message.replace(/[^\x20-\x7e]|"/g, "'")}"`
+      : 'Bearer',
   });
 
 /**
@@ -71,7 +73,11 @@ export function createTokenVerifier(settings: SecuritySettings, now: () => numbe
       }));
     } catch (error) {
       // The keys could not be had: the token may be fine, so this is not the client's fault.
-      if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+      if (
+        !(error instanceof errors.JOSEError) ||
+        error instanceof errors.JWKSTimeout ||
+        error instanceof errors.JWKSInvalid
+      ) {
         throw new HttpError(503, 'Token verification keys are unavailable, try again later');
       }
       throw unauthorized(`Invalid access token: ${describe(error)}`, 'invalid_token');
@@ -91,7 +97,9 @@ export function createTokenVerifier(settings: SecuritySettings, now: () => numbe
 /** A short reason without echoing the token back. */
 function describe(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? `${code.replace(/^ERR_/, '').toLowerCase()}: ${errorMessage(error)}` : 'could not be verified';
+  return typeof code === 'string'
+    ? `${code.replace(/^ERR_/, '').toLowerCase()}: ${errorMessage(error)}`
+    : 'could not be verified';
 }
 
 export function requireScope(principal: Principal, scope: string): void {

@@ -4,7 +4,13 @@ import { deliver, type RetryPolicy, type Wait } from './delivery.ts';
 import { EventRejectedError } from './errors.ts';
 import { testLogger } from './test-support.ts';
 
-const policy: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 500, multiplier: 2, maxIntervalMs: 1000, infraRetryMaxMs: 10000 };
+const policy: RetryPolicy = {
+  maxAttempts: 3,
+  initialIntervalMs: 500,
+  multiplier: 2,
+  maxIntervalMs: 1000,
+  infraRetryMaxMs: 10000,
+};
 
 /** Records the backoff asked for instead of sleeping. */
 function recordingWait(stopAfter = Infinity): { waits: number[]; wait: Wait; abort: AbortController } {
@@ -24,7 +30,14 @@ function recordingWait(stopAfter = Infinity): { waits: number[]; wait: Wait; abo
 describe('deliver (the retry and dead-letter decision shared by every bus)', () => {
   test('when the handler succeeds, then the event is handled on the first attempt', async () => {
     const { wait, waits, abort } = recordingWait();
-    const outcome = await deliver({ decode: () => 1, handler: async () => {}, policy, signal: abort.signal, log: testLogger(), wait });
+    const outcome = await deliver({
+      decode: () => 1,
+      handler: async () => {},
+      policy,
+      signal: abort.signal,
+      log: testLogger(),
+      wait,
+    });
     assert.deepEqual(outcome, { kind: 'handled', attempts: 1 });
     assert.deepEqual(waits, []);
   });
@@ -90,7 +103,12 @@ describe('deliver (the retry and dead-letter decision shared by every bus)', () 
 
   test('when infrastructure failures come between rejections, then only the rejections count as attempts', async () => {
     const { wait, abort } = recordingWait();
-    const failures = [new EventRejectedError('bad'), new Error('db down'), new Error('db down'), new EventRejectedError('bad')];
+    const failures = [
+      new EventRejectedError('bad'),
+      new Error('db down'),
+      new Error('db down'),
+      new EventRejectedError('bad'),
+    ];
     const outcome = await deliver({
       decode: () => ({}),
       handler: async () => {

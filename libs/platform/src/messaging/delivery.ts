@@ -28,25 +28,49 @@ export interface Pause {
 
 /** The pause after one more infrastructure failure; it dates from the first. */
 export function notePause(previous: Pause | undefined, error: Error, retries: number, now = Date.now()): Pause {
-  return { error: error.message, since: previous?.since ?? new Date(now).toISOString(), sinceMs: previous?.sinceMs ?? now, retries };
+  return {
+    error: error.message,
+    since: previous?.since ?? new Date(now).toISOString(),
+    sinceMs: previous?.sinceMs ?? now,
+    retries,
+  };
 }
 
 /** What health shows of one consumer's pause; stuck once it has lasted stuckAfterMs. */
-export function pauseHealth(pause: Pause, stuckAfterMs: number, now = Date.now()): { stuck: boolean; details: Record<string, unknown> } {
+export function pauseHealth(
+  pause: Pause,
+  stuckAfterMs: number,
+  now = Date.now(),
+): { stuck: boolean; details: Record<string, unknown> } {
   const pausedForMs = Math.max(0, now - pause.sinceMs);
   const stuck = pausedForMs >= stuckAfterMs;
-  return { stuck, details: { state: stuck ? 'stuck' : 'paused', error: pause.error, since: pause.since, retries: pause.retries, pausedForMs } };
+  return {
+    stuck,
+    details: {
+      state: stuck ? 'stuck' : 'paused',
+      error: pause.error,
+      since: pause.since,
+      retries: pause.retries,
+      pausedForMs,
+    },
+  };
 }
 
 /** The bus's status and details given its stuck consumers: any stuck one takes the service out of readiness. */
-export function withStuckConsumers(up: boolean, details: Record<string, unknown>, stuck: ReadonlyArray<{ name: string; error: string }>): BusHealth {
+export function withStuckConsumers(
+  up: boolean,
+  details: Record<string, unknown>,
+  stuck: ReadonlyArray<{ name: string; error: string }>,
+): BusHealth {
   if (stuck.length === 0) return { status: up ? 'UP' : 'DOWN', details };
   return {
     status: 'DOWN',
     details: {
       ...details,
       stuck: stuck.map((s) => s.name),
-      error: [details['error'], ...stuck.map((s) => `consumer ${s.name} is held up by the infrastructure: ${s.error}`)].filter(Boolean).join('; '),
+      error: [details['error'], ...stuck.map((s) => `consumer ${s.name} is held up by the infrastructure: ${s.error}`)]
+        .filter(Boolean)
+        .join('; '),
     },
   };
 }
@@ -120,7 +144,11 @@ async function observed(delivery: Delivery): Promise<DeliveryOutcome> {
 async function decide(delivery: Delivery): Promise<DeliveryOutcome> {
   const { policy, signal, log, observer } = delivery;
   const pause = delivery.wait ?? wait;
-  const rejectionBackoff = { initialMs: policy.initialIntervalMs, maxMs: policy.maxIntervalMs, multiplier: policy.multiplier };
+  const rejectionBackoff = {
+    initialMs: policy.initialIntervalMs,
+    maxMs: policy.maxIntervalMs,
+    multiplier: policy.multiplier,
+  };
   const infraBackoff = { ...rejectionBackoff, maxMs: policy.infraRetryMaxMs };
   let attempts = 0;
   let infraRetries = 0;

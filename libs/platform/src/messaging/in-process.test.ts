@@ -30,9 +30,15 @@ describe('in-process bus', () => {
     const recorder = orderRecorder();
     const { perKey } = recorder;
     await bus.subscribe('reviews', 'reviewsGroup', recorder.handler);
-    for (let seq = 0; seq < 60; seq += 1) await bus.publish([{ destination: 'reviews', payload: event('CREATE', seq % 4, seq) }]);
+    for (let seq = 0; seq < 60; seq += 1)
+      await bus.publish([{ destination: 'reviews', payload: event('CREATE', seq % 4, seq) }]);
     await waitFor(() => [...perKey.values()].flat().length === 60, 'all 60 events');
-    for (const [key, seqs] of perKey) assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
+    for (const [key, seqs] of perKey)
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `order of key ${key}`,
+      );
     assert.equal(recorder.maxRunning(), 1);
     await bus.close();
   });
@@ -60,7 +66,13 @@ describe('in-process bus', () => {
   });
 
   test('when the infrastructure fails, then the consumer shows as paused, nothing is dead-lettered, and the event is applied once it is back', async () => {
-    const bus = createInProcessBus(config({ retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 }, infraRetryMaxMs: 50 }), testLogger());
+    const bus = createInProcessBus(
+      config({
+        retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 },
+        infraRetryMaxMs: 50,
+      }),
+      testLogger(),
+    );
     let databaseUp = false;
     const applied: number[] = [];
     await bus.subscribe('products', 'productsGroup', async (payload) => {
@@ -75,7 +87,9 @@ describe('in-process bus', () => {
       const consumer = bus.health().details['consumers'] as Record<string, { state: string; retries?: number }>;
       return (consumer['products.productsGroup']?.retries ?? 0) >= 4;
     }, 'the consumer to be paused for a few retries');
-    const consumer = (bus.health().details['consumers'] as Record<string, Record<string, unknown>>)['products.productsGroup'];
+    const consumer = (bus.health().details['consumers'] as Record<string, Record<string, unknown>>)[
+      'products.productsGroup'
+    ];
     assert.equal(consumer?.['state'], 'paused');
     assert.match(String(consumer?.['error']), /ECONNREFUSED/);
     assert.deepEqual(applied, []);
@@ -83,12 +97,22 @@ describe('in-process bus', () => {
     await waitFor(() => applied.length === 2, 'both events once the database is back');
     assert.deepEqual(applied, [1, 2]);
     assert.deepEqual(bus.deadLetters('products', 'productsGroup'), []);
-    assert.equal((bus.health().details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state, 'consuming');
+    assert.equal(
+      (bus.health().details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state,
+      'consuming',
+    );
     await bus.close();
   });
 
   test('when a consumer stays paused on the infrastructure beyond stuckAfterMs, then the bus is DOWN naming it, and UP again once it recovers', async () => {
-    const bus = createInProcessBus(config({ retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 }, infraRetryMaxMs: 50, stuckAfterMs: 0 }), testLogger());
+    const bus = createInProcessBus(
+      config({
+        retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 },
+        infraRetryMaxMs: 50,
+        stuckAfterMs: 0,
+      }),
+      testLogger(),
+    );
     let databaseUp = false;
     const applied: number[] = [];
     await bus.subscribe('products', 'productsGroup', async (payload) => {
@@ -99,8 +123,14 @@ describe('in-process bus', () => {
     await waitFor(() => bus.health().status === 'DOWN', 'the stuck consumer to take the bus down');
     const health = bus.health();
     assert.deepEqual(health.details['stuck'], ['products.productsGroup']);
-    assert.match(String(health.details['error']), /^consumer products\.productsGroup is held up by the infrastructure: permission denied for table products$/);
-    assert.equal((health.details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state, 'stuck');
+    assert.match(
+      String(health.details['error']),
+      /^consumer products\.productsGroup is held up by the infrastructure: permission denied for table products$/,
+    );
+    assert.equal(
+      (health.details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state,
+      'stuck',
+    );
     databaseUp = true;
     await waitFor(() => applied.length === 1, 'the event once the table is usable');
     assert.equal(bus.health().status, 'UP');
@@ -109,19 +139,37 @@ describe('in-process bus', () => {
   });
 
   test('when a consumer is paused within stuckAfterMs, then the bus stays UP and shows it as paused', async () => {
-    const bus = createInProcessBus(config({ retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 }, infraRetryMaxMs: 50, stuckAfterMs: 3_600_000 }), testLogger());
+    const bus = createInProcessBus(
+      config({
+        retry: { maxAttempts: 3, initialIntervalMs: 20, multiplier: 2, maxIntervalMs: 40 },
+        infraRetryMaxMs: 50,
+        stuckAfterMs: 3_600_000,
+      }),
+      testLogger(),
+    );
     await bus.subscribe('products', 'productsGroup', async () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     });
     await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
-    await waitFor(() => ((bus.health().details['consumers'] as Record<string, { retries?: number }>)['products.productsGroup']?.retries ?? 0) >= 2, 'a few retries');
+    await waitFor(
+      () =>
+        ((bus.health().details['consumers'] as Record<string, { retries?: number }>)['products.productsGroup']
+          ?.retries ?? 0) >= 2,
+      'a few retries',
+    );
     assert.equal(bus.health().status, 'UP');
-    assert.equal((bus.health().details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state, 'paused');
+    assert.equal(
+      (bus.health().details['consumers'] as Record<string, { state: string }>)['products.productsGroup']?.state,
+      'paused',
+    );
     await bus.close();
   });
 
   test('when events are published before anyone subscribes to a required group, then they are applied once it subscribes', async () => {
-    const bus = createInProcessBus(config({ requiredGroups: { products: ['productsGroup', 'auditGroup'] } }), testLogger());
+    const bus = createInProcessBus(
+      config({ requiredGroups: { products: ['productsGroup', 'auditGroup'] } }),
+      testLogger(),
+    );
     await bus.publish([{ destination: 'products', payload: event('CREATE', 7) }]);
     const applied: number[] = [];
     await bus.subscribe('products', 'productsGroup', async (payload) => {
@@ -134,7 +182,8 @@ describe('in-process bus', () => {
 
   test('when events are published, then the audit keeps the latest auditMaxLength of them', async () => {
     const bus = createInProcessBus(config({ auditMaxLength: 3 }), testLogger());
-    for (let key = 1; key <= 5; key += 1) await bus.publish([{ destination: 'products', payload: event('CREATE', key) }]);
+    for (let key = 1; key <= 5; key += 1)
+      await bus.publish([{ destination: 'products', payload: event('CREATE', key) }]);
     assert.deepEqual(
       bus.audit('products').map((payload) => (payload as Event).key),
       [3, 4, 5],

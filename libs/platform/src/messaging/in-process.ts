@@ -1,8 +1,23 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AUDIT_GROUP, queueName, type BusHealth, type EventBus, type EventHandler, type OutgoingMessage } from './bus.ts';
+import {
+  AUDIT_GROUP,
+  queueName,
+  type BusHealth,
+  type EventBus,
+  type EventHandler,
+  type OutgoingMessage,
+} from './bus.ts';
 import type { MessagingConfig } from './config.ts';
-import { deliver, notePause, pauseHealth, retryPolicyOf, withStuckConsumers, type DeliveryObserver, type Pause } from './delivery.ts';
+import {
+  deliver,
+  notePause,
+  pauseHealth,
+  retryPolicyOf,
+  withStuckConsumers,
+  type DeliveryObserver,
+  type Pause,
+} from './delivery.ts';
 import { BusUnavailableError } from './errors.ts';
 
 export interface DeadLetter {
@@ -93,7 +108,10 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       queue.items.shift();
       if (outcome.kind === 'dead-letter') {
         queue.deadLetters.push({ payload: item?.payload, reason: outcome.reason });
-        log.warn({ queue: queue.name, reason: outcome.reason, attempts: outcome.attempts }, 'event moved to the dead-letter list');
+        log.warn(
+          { queue: queue.name, reason: outcome.reason, attempts: outcome.attempts },
+          'event moved to the dead-letter list',
+        );
       }
     }
   }
@@ -102,11 +120,18 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
     async publish(messages: ReadonlyArray<OutgoingMessage>): Promise<void> {
       if (closing) throw new BusUnavailableError('Message bus is closed');
       // Copy everything first so one payload that cannot be copied enqueues nothing.
-      const copies = messages.map((message) => ({ destination: message.destination, payload: structuredClone(message.payload), headers: { ...message.headers } }));
+      const copies = messages.map((message) => ({
+        destination: message.destination,
+        payload: structuredClone(message.payload),
+        headers: { ...message.headers },
+      }));
       const publishedAtMs = Date.now();
       for (const { destination, payload, headers } of copies) {
         let audit = audits.get(destination);
-        if (!audit) audits.set(destination, (audit = []));
+        if (!audit) {
+          audit = [];
+          audits.set(destination, audit);
+        }
         appendBounded(audit, payload);
         for (const queue of queues.values()) {
           if (queue.destination !== destination) continue;
@@ -118,7 +143,12 @@ export function createInProcessBus(config: MessagingConfig, logger: Logger): InP
       }
     },
 
-    async subscribe(destination: string, group: string, handler: EventHandler, observer?: DeliveryObserver): Promise<void> {
+    async subscribe(
+      destination: string,
+      group: string,
+      handler: EventHandler,
+      observer?: DeliveryObserver,
+    ): Promise<void> {
       if (closing) throw new BusUnavailableError('Message bus is closed');
       const queue = groupQueue(destination, group);
       if (queue.handler) throw new Error(`Already subscribed to ${queue.name}`);

@@ -8,7 +8,19 @@ import { createBus } from './index.ts';
 import { createRabbitBus } from './rabbitmq.ts';
 import { consumerMetrics, Metrics } from '../metrics/index.ts';
 import { parsePrometheusText } from '../testing/metrics.ts';
-import { brokerAdmin, event, orderRecorder, rabbitmqctl, testConfig, testLogger, uniqueDestination, waitFor, within, type BrokerAdmin, type TestEvent } from './test-support.ts';
+import {
+  brokerAdmin,
+  event,
+  orderRecorder,
+  rabbitmqctl,
+  testConfig,
+  testLogger,
+  uniqueDestination,
+  waitFor,
+  within,
+  type BrokerAdmin,
+  type TestEvent,
+} from './test-support.ts';
 
 type Event = TestEvent;
 
@@ -94,7 +106,13 @@ describe('RabbitMQ bus', () => {
     };
     await first.subscribe(products, GROUP, handler('first'));
     await second.subscribe(products, GROUP, handler('second'));
-    const publishBatch = (from: number) => publisher.publish(Array.from({ length: 50 }, (_, i) => ({ destination: products, payload: event('CREATE', (from + i) % 3, from + i) })));
+    const publishBatch = (from: number) =>
+      publisher.publish(
+        Array.from({ length: 50 }, (_, i) => ({
+          destination: products,
+          payload: event('CREATE', (from + i) % 3, from + i),
+        })),
+      );
     await publishBatch(1);
     await waitFor(() => handled.length === 50, 'the first 50 events');
     assert.equal(new Set(handled.map((h) => h.replica)).size, 1, 'a single replica was active');
@@ -102,10 +120,17 @@ describe('RabbitMQ bus', () => {
     await (active === 'first' ? first : second).close();
     await publishBatch(51);
     await waitFor(() => handled.length === 100, 'the next 50 events, on the standby');
-    assert.ok(handled.slice(50).every((h) => h.replica !== active), 'the standby took over');
+    assert.ok(
+      handled.slice(50).every((h) => h.replica !== active),
+      'the standby took over',
+    );
     for (const key of [0, 1, 2]) {
       const seqs = handled.filter((h) => h.key === key).map((h) => h.seq);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `order of key ${key}`,
+      );
     }
   });
 
@@ -125,7 +150,12 @@ describe('RabbitMQ bus', () => {
       await publisher.publish(messages);
     }
     await waitFor(() => [...perKey.values()].flat().length === 200, 'all 200 events');
-    for (const [key, seqs] of perKey) assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of key ${key}`);
+    for (const [key, seqs] of perKey)
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `order of key ${key}`,
+      );
     assert.equal(recorder.maxRunning(), 1);
   });
 
@@ -160,21 +190,26 @@ describe('RabbitMQ bus', () => {
     assert.equal(await admin.messageCount(queueName(products, GROUP)), 0);
   });
 
-  test('when events are handled, retried and dead-lettered through the broker, then the consumer\'s metrics count each, with the lag from the publish time', async () => {
+  test("when events are handled, retried and dead-lettered through the broker, then the consumer's metrics count each, with the lag from the publish time", async () => {
     const products = destination();
     const eventBus = await bus(testConfig({ retry: fastRetry, infraRetryMaxMs: 50 }));
     const metrics = new Metrics({ enabled: true });
     let databaseUp = false;
     const applied: number[] = [];
-    await eventBus.subscribe(products, GROUP, async (payload) => {
-      const { key } = payload as Event;
-      if (key === 1) throw new EventRejectedError('Duplicate key, Product Id: 1');
-      if (!databaseUp) {
-        databaseUp = true;
-        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      }
-      applied.push(key);
-    }, consumerMetrics(metrics)(products, GROUP));
+    await eventBus.subscribe(
+      products,
+      GROUP,
+      async (payload) => {
+        const { key } = payload as Event;
+        if (key === 1) throw new EventRejectedError('Duplicate key, Product Id: 1');
+        if (!databaseUp) {
+          databaseUp = true;
+          throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+        }
+        applied.push(key);
+      },
+      consumerMetrics(metrics)(products, GROUP),
+    );
     await eventBus.publish([1, 2, 3].map((key) => ({ destination: products, payload: event('CREATE', key) })));
     await waitFor(() => applied.length === 2, 'the two good events');
     const scraped = parsePrometheusText(await metrics.registry.metrics());
@@ -283,7 +318,8 @@ describe('RabbitMQ bus', () => {
   test('when events are published, then the audit queue receives each of them, bounded by auditMaxLength', async () => {
     const products = destination();
     const eventBus = await bus(testConfig({ auditMaxLength: 5 }));
-    for (let key = 1; key <= 8; key += 1) await eventBus.publish([{ destination: products, payload: event('CREATE', key) }]);
+    for (let key = 1; key <= 8; key += 1)
+      await eventBus.publish([{ destination: products, payload: event('CREATE', key) }]);
     const audit = queueName(products, 'auditGroup');
     assert.equal(await admin.messageCount(audit), 5);
     const oldest = await admin.get(audit);
@@ -316,76 +352,81 @@ describe('RabbitMQ bus', () => {
     assert.equal(finished, true);
     assert.equal(eventBus.health().status, 'DOWN');
     assert.equal(await admin.messageCount(queueName(products, GROUP)), 0);
-    await assert.rejects(eventBus.publish([{ destination: products, payload: event('CREATE', 2) }]), BusUnavailableError);
+    await assert.rejects(
+      eventBus.publish([{ destination: products, payload: event('CREATE', 2) }]),
+      BusUnavailableError,
+    );
   });
 
-  test(
-    'when RabbitMQ is stopped and restarted during a stream of 300 events, then publishes during the outage reject with BusUnavailableError and every confirmed event is stored',
-    { timeout: 90000 },
-    async () => {
-      const products = destination();
-      const config = testConfig({ requiredGroups: { [products]: [GROUP] } });
-      const config1500 = { ...config, rabbitmq: { ...config.rabbitmq!, confirmTimeoutMs: 1500 } };
-      const publisher = await bus(config1500);
-      const consumer = await bus(config1500);
-      const stored = new Set<number>();
-      await consumer.subscribe(products, GROUP, async (payload) => {
-        stored.add((payload as Event).key); // idempotent: a redelivery changes nothing
-      });
+  test('when RabbitMQ is stopped and restarted during a stream of 300 events, then publishes during the outage reject with BusUnavailableError and every confirmed event is stored', {
+    timeout: 90000,
+  }, async () => {
+    const products = destination();
+    const config = testConfig({ requiredGroups: { [products]: [GROUP] } });
+    const config1500 = { ...config, rabbitmq: { ...config.rabbitmq!, confirmTimeoutMs: 1500 } };
+    const publisher = await bus(config1500);
+    const consumer = await bus(config1500);
+    const stored = new Set<number>();
+    await consumer.subscribe(products, GROUP, async (payload) => {
+      stored.add((payload as Event).key); // idempotent: a redelivery changes nothing
+    });
 
-      const confirmed = new Set<number>();
-      let rejected = 0;
-      let markStopped: () => void = () => {};
-      const stopped = new Promise<void>((resolve) => (markStopped = resolve));
-      let outage: Promise<void> | undefined;
-      const streamDeadline = Date.now() + 60000;
-      try {
-        for (let key = 1; key <= 300; key += 1) {
-          if (key === 100) {
-            outage = (async () => {
-              await rabbitmqctl('stop_app');
-              markStopped();
-              const error = await within(
-                publisher.publish([{ destination: products, payload: event('CREATE', 100000) }]).then(
-                  () => undefined,
-                  (thrown: unknown) => thrown,
-                ),
-                10000,
-                'a publish while the broker is stopped',
-              );
-              assert.ok(error instanceof BusUnavailableError, `expected BusUnavailableError, got ${String(error)}`);
-              assert.match(error.message, /^Message broker unavailable: /);
-              assert.equal(publisher.health().status, 'DOWN');
-              assert.equal(consumer.health().status, 'DOWN');
-              await rabbitmqctl('start_app');
-            })();
-          }
-          // The outage must fall inside the stream, not after it.
-          if (key === 200) await within(stopped, 30000, 'rabbitmqctl stop_app');
-          for (;;) {
-            try {
-              await publisher.publish([{ destination: products, payload: event('CREATE', key) }]);
-              confirmed.add(key);
-              break;
-            } catch (error) {
-              if (!(error instanceof BusUnavailableError)) throw error;
-              rejected += 1;
-              if (Date.now() > streamDeadline) throw new Error(`the broker did not come back; last error: ${error.message}`);
-              await sleep(100); // as a client would after a 503
-            }
+    const confirmed = new Set<number>();
+    let rejected = 0;
+    let markStopped: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+    let outage: Promise<void> | undefined;
+    const streamDeadline = Date.now() + 60000;
+    try {
+      for (let key = 1; key <= 300; key += 1) {
+        if (key === 100) {
+          outage = (async () => {
+            await rabbitmqctl('stop_app');
+            markStopped();
+            const error = await within(
+              publisher.publish([{ destination: products, payload: event('CREATE', 100000) }]).then(
+                () => undefined,
+                (thrown: unknown) => thrown,
+              ),
+              10000,
+              'a publish while the broker is stopped',
+            );
+            assert.ok(error instanceof BusUnavailableError, `expected BusUnavailableError, got ${String(error)}`);
+            assert.match(error.message, /^Message broker unavailable: /);
+            assert.equal(publisher.health().status, 'DOWN');
+            assert.equal(consumer.health().status, 'DOWN');
+            await rabbitmqctl('start_app');
+          })();
+        }
+        // The outage must fall inside the stream, not after it.
+        if (key === 200) await within(stopped, 30000, 'rabbitmqctl stop_app');
+        for (;;) {
+          try {
+            await publisher.publish([{ destination: products, payload: event('CREATE', key) }]);
+            confirmed.add(key);
+            break;
+          } catch (error) {
+            if (!(error instanceof BusUnavailableError)) throw error;
+            rejected += 1;
+            if (Date.now() > streamDeadline)
+              throw new Error(`the broker did not come back; last error: ${error.message}`);
+            await sleep(100); // as a client would after a 503
           }
         }
-        await outage;
-        await waitFor(() => [...confirmed].every((key) => stored.has(key)), 'every confirmed event to be stored', 30000);
-        assert.equal(confirmed.size, 300);
-        assert.ok(rejected > 0, 'some publishes should have been rejected during the outage');
-        await waitFor(() => consumer.health().status === 'UP' && publisher.health().status === 'UP', 'both buses to reconnect');
-        assert.equal(consumerState(consumer, products).state, 'consuming');
-      } finally {
-        await outage?.catch(() => {});
-        // Leave the broker running whatever happened.
-        await rabbitmqctl('start_app');
       }
-    },
-  );
+      await outage;
+      await waitFor(() => [...confirmed].every((key) => stored.has(key)), 'every confirmed event to be stored', 30000);
+      assert.equal(confirmed.size, 300);
+      assert.ok(rejected > 0, 'some publishes should have been rejected during the outage');
+      await waitFor(
+        () => consumer.health().status === 'UP' && publisher.health().status === 'UP',
+        'both buses to reconnect',
+      );
+      assert.equal(consumerState(consumer, products).state, 'consuming');
+    } finally {
+      await outage?.catch(() => {});
+      // Leave the broker running whatever happened.
+      await rabbitmqctl('start_app');
+    }
+  });
 });

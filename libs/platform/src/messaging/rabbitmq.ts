@@ -12,7 +12,16 @@ import {
   type OutgoingMessage,
 } from './bus.ts';
 import type { MessagingConfig, RabbitConfig } from './config.ts';
-import { deliver, notePause, pauseHealth, retryPolicyOf, wait, withStuckConsumers, type DeliveryObserver, type Pause } from './delivery.ts';
+import {
+  deliver,
+  notePause,
+  pauseHealth,
+  retryPolicyOf,
+  wait,
+  withStuckConsumers,
+  type DeliveryObserver,
+  type Pause,
+} from './delivery.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { errorMessage } from '../errors.ts';
 import { backoffDelay, withTimeout } from '../timing.ts';
@@ -58,7 +67,11 @@ function publishedAtOf(message: ConsumeMessage): number | undefined {
 
 /** Resolves or rejects with the promise, or rejects with BusUnavailableError once the deadline passes. */
 function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-  return withTimeout(promise, deadline - Date.now(), () => new BusUnavailableError(`Message broker unavailable: ${what}`));
+  return withTimeout(
+    promise,
+    deadline - Date.now(),
+    () => new BusUnavailableError(`Message broker unavailable: ${what}`),
+  );
 }
 
 function confirmed(send: (callback: (err: unknown) => void) => void): Promise<void> {
@@ -91,7 +104,8 @@ function stringHeaders(headers: Record<string, unknown> | undefined): Record<str
 }
 
 export function rabbitConfigOf(config: MessagingConfig): RabbitConfig {
-  if (!config.rabbitmq) throw new Error('Missing configuration: messaging.rabbitmq is required when messaging.kind is rabbitmq');
+  if (!config.rabbitmq)
+    throw new Error('Missing configuration: messaging.rabbitmq is required when messaging.kind is rabbitmq');
   return config.rabbitmq;
 }
 
@@ -195,7 +209,9 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       durable: true,
       // Replicas of a consumer share its group's queue; one active consumer at a time (the others stand
       // by and take over if it goes) keeps each productId's events in publish order.
-      ...(group === AUDIT_GROUP ? { maxLength: config.auditMaxLength } : { arguments: { 'x-single-active-consumer': true } }),
+      ...(group === AUDIT_GROUP
+        ? { maxLength: config.auditMaxLength }
+        : { arguments: { 'x-single-active-consumer': true } }),
     });
     await channel.bindQueue(queue, destination, '#');
     return queue;
@@ -249,7 +265,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     return declaring;
   }
 
-  async function send(messages: ReadonlyArray<{ destination: string; content: Buffer; headers?: Readonly<Record<string, string>> }>, deadline: number): Promise<void> {
+  async function send(
+    messages: ReadonlyArray<{ destination: string; content: Buffer; headers?: Readonly<Record<string, string>> }>,
+    deadline: number,
+  ): Promise<void> {
     const channel = await publisherChannel(deadline);
     const publishedAtMs = Date.now();
     for (const destination of new Set(messages.map((message) => message.destination))) {
@@ -285,7 +304,11 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       if (json === undefined) throw new TypeError(`Payload for ${destination} cannot be serialised to JSON`);
       return { destination, content: Buffer.from(json), ...(headers ? { headers } : {}) };
     });
-    const attempt = beforeDeadline(send(encoded, deadline), deadline, `no confirmation within ${rabbit.confirmTimeoutMs} ms`);
+    const attempt = beforeDeadline(
+      send(encoded, deadline),
+      deadline,
+      `no confirmation within ${rabbit.confirmTimeoutMs} ms`,
+    );
     // close() waits for these, at most until their deadline.
     const tracked = attempt.then(noop, noop);
     publishing.add(tracked);
@@ -309,7 +332,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
 
   function scheduleRestart(subscription: Subscription): void {
     if (stop.signal.aborted || subscription.restartTimer) return;
-    const delay = backoffDelay(subscription.restarts, { initialMs: rabbit.reconnectInitialMs, maxMs: rabbit.reconnectMaxMs });
+    const delay = backoffDelay(subscription.restarts, {
+      initialMs: rabbit.reconnectInitialMs,
+      maxMs: rabbit.reconnectMaxMs,
+    });
     subscription.restarts += 1;
     log.info({ queue: subscription.queue, retryInMs: delay }, 'restarting consumer');
     subscription.restartTimer = setTimeout(() => {
@@ -342,9 +368,13 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       await declareDestination(channel, subscription.destination);
       await declareGroupQueue(channel, subscription.destination, subscription.group);
       await channel.assertQueue(deadLetterQueueName(subscription.destination, subscription.group), { durable: true });
-      const { consumerTag } = await channel.consume(subscription.queue, (message) => received(subscription, session, message), {
-        noAck: false,
-      });
+      const { consumerTag } = await channel.consume(
+        subscription.queue,
+        (message) => received(subscription, session, message),
+        {
+          noAck: false,
+        },
+      );
       session.consumerTag = consumerTag;
       subscription.consuming = true;
       subscription.restarts = 0;
@@ -366,9 +396,11 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       void session.channel?.close().catch(noop);
       return;
     }
-    subscription.chain = subscription.chain.then(() => handleMessage(subscription, session, message)).catch((err: unknown) => {
-      log.error({ err, queue: subscription.queue }, 'unexpected failure while handling a message');
-    });
+    subscription.chain = subscription.chain
+      .then(() => handleMessage(subscription, session, message))
+      .catch((err: unknown) => {
+        log.error({ err, queue: subscription.queue }, 'unexpected failure while handling a message');
+      });
   }
 
   async function handleMessage(subscription: Subscription, session: Session, message: ConsumeMessage): Promise<void> {
@@ -420,7 +452,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
           ),
         );
         await beforeDeadline(sent, Date.now() + rabbit.confirmTimeoutMs, 'dead-letter publish not confirmed');
-        messageLog.warn({ deadLetterQueue, reason: outcome.reason, attempts: outcome.attempts }, 'event moved to the dead-letter queue');
+        messageLog.warn(
+          { deadLetterQueue, reason: outcome.reason, attempts: outcome.attempts },
+          'event moved to the dead-letter queue',
+        );
       } catch (err) {
         // Unacknowledged and stuck behind prefetch 1: closing the channel hands it back to the broker.
         messageLog.error({ err, deadLetterQueue }, 'dead-letter publish failed; the event will be redelivered');
@@ -435,7 +470,12 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     }
   }
 
-  async function subscribe(destination: string, group: string, handler: EventHandler, observer?: DeliveryObserver): Promise<void> {
+  async function subscribe(
+    destination: string,
+    group: string,
+    handler: EventHandler,
+    observer?: DeliveryObserver,
+  ): Promise<void> {
     if (closing) throw new BusUnavailableError('Message bus is closed');
     const queue = queueName(destination, group);
     if (subscriptions.has(queue)) throw new Error(`Already subscribed to ${queue}`);
@@ -459,7 +499,8 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
     const stuck: Array<{ name: string; error: string }> = [];
     for (const subscription of subscriptions.values()) {
       const pause = subscription.paused && pauseHealth(subscription.paused, config.stuckAfterMs);
-      if (pause?.stuck && subscription.paused) stuck.push({ name: subscription.queue, error: subscription.paused.error });
+      if (pause?.stuck && subscription.paused)
+        stuck.push({ name: subscription.queue, error: subscription.paused.error });
       const state = subscription.consuming ? 'consuming' : 'stopped';
       consumers[subscription.queue] = {
         state,
@@ -468,7 +509,11 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
       };
     }
     const up = model !== undefined && !closing;
-    return withStuckConsumers(up, { broker, connected: model !== undefined, ...(up || !lastError ? {} : { error: lastError }), consumers }, closing ? [] : stuck);
+    return withStuckConsumers(
+      up,
+      { broker, connected: model !== undefined, ...(up || !lastError ? {} : { error: lastError }), consumers },
+      closing ? [] : stuck,
+    );
   }
 
   async function shutDown(): Promise<void> {
@@ -513,7 +558,10 @@ export async function createRabbitBus(config: MessagingConfig, logger: Logger): 
 }
 
 /** amqplib's connection and socket options from configuration: amqps with TLS options when tls is on. */
-export function brokerConnection(rabbit: RabbitConfig): { connectOptions: Options.Connect; socketOptions: Record<string, unknown> } {
+export function brokerConnection(rabbit: RabbitConfig): {
+  connectOptions: Options.Connect;
+  socketOptions: Record<string, unknown>;
+} {
   const tls = tlsOptions(rabbit.tls, rabbit.host, 'messaging.rabbitmq.tls');
   return {
     connectOptions: {

@@ -40,7 +40,11 @@ export function testConfig(overrides: Partial<MessagingConfig> = {}): MessagingC
 }
 
 /** Polls until the condition holds; the timeout is only a failure limit. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);

@@ -21,11 +21,14 @@ export function httpClientMetrics(metrics: Metrics): ClientCallRecorder {
     ['peer_service', 'http_request_method', 'http_response_status_code', 'error_type'],
   );
   return ({ peer, method, status, errorType, seconds }) => {
-    duration.observe({
-      peer_service: peer,
-      http_request_method: methodLabel(method),
-      http_response_status_code: status === undefined ? '' : String(status),
-      error_type: errorType ?? '',
-    }, seconds);
+    duration.observe(
+      {
+        peer_service: peer,
+        http_request_method: methodLabel(method),
+        http_response_status_code: status === undefined ? '' : String(status),
+        error_type: errorType ?? '',
+      },
+      seconds,
+    );
   };
 }

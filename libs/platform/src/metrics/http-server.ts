@@ -18,8 +18,21 @@ export function httpServerDuration(metrics: Metrics) {
   );
 }
 
-export function recordServerRequest(duration: HttpServerDuration, method: string | undefined, route: string | undefined, status: number, seconds: number): void {
-  duration.observe({ http_request_method: methodLabel(method), http_route: route ?? UNMATCHED_ROUTE, http_response_status_code: String(status) }, seconds);
+export function recordServerRequest(
+  duration: HttpServerDuration,
+  method: string | undefined,
+  route: string | undefined,
+  status: number,
+  seconds: number,
+): void {
+  duration.observe(
+    {
+      http_request_method: methodLabel(method),
+      http_route: route ?? UNMATCHED_ROUTE,
+      http_response_status_code: String(status),
+    },
+    seconds,
+  );
 }
 
 /**
@@ -33,7 +46,8 @@ export function instrumentHttpServer(app: FastifyInstance, metrics: Metrics): vo
     recordServerRequest(duration, request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.get(PROMETHEUS_PATH, { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await metrics.exposition()));
+    reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(await metrics.exposition()),
+  );
   app.route({
     method: ['POST', 'PUT', 'PATCH', 'DELETE'],
     url: PROMETHEUS_PATH,

@@ -1,10 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Type, type Static } from 'typebox';
 
-export const metricsConfigSchema = Type.Object({
-  /** Serves /actuator/prometheus and records the HTTP server's requests; off, the path answers 404. */
-  enabled: Type.Boolean({ default: true }),
-}, { default: {} });
+export const metricsConfigSchema = Type.Object(
+  {
+    /** Serves /actuator/prometheus and records the HTTP server's requests; off, the path answers 404. */
+    enabled: Type.Boolean({ default: true }),
+  },
+  { default: {} },
+);
 export type MetricsConfig = Static<typeof metricsConfigSchema>;
 
 /** The Prometheus text exposition format the original system's stack scraped. */
@@ -32,15 +35,34 @@ export class Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: Labels<L>, buckets = DURATION_BUCKETS): Histogram<L> {
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: Labels<L>,
+    buckets = DURATION_BUCKETS,
+  ): Histogram<L> {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   /** A gauge whose value is read when scraped, from the object that knows it. */
-  gauge<L extends string>(name: string, help: string, labelNames: Labels<L>, collect?: (gauge: Gauge<L>) => void): Gauge<L> {
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: Labels<L>,
+    collect?: (gauge: Gauge<L>) => void,
+  ): Gauge<L> {
     return new Gauge({
-      name, help, labelNames, registers: [this.registry],
-      ...(collect ? { collect(this: Gauge<L>) { collect(this); } } : {}),
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect
+        ? {
+            collect(this: Gauge<L>) {
+              collect(this);
+            },
+          }
+        : {}),
     });
   }
 

@@ -72,11 +72,15 @@ export function assertTestDatabase(config: DatabaseConfig): void {
     const file = config.file;
     if (file === ':memory:') return;
     if (file !== undefined && isInside(resolve(file), resolve(tmpdir()))) return;
-    throw new Error(`refusing to use sqlite database ${file ?? '(no file)'} in a test: use ':memory:' or a file under ${tmpdir()}`);
+    throw new Error(
+      `refusing to use sqlite database ${file ?? '(no file)'} in a test: use ':memory:' or a file under ${tmpdir()}`,
+    );
   }
   const name = config.database ?? '';
   if (name.endsWith('_test') && name.length > '_test'.length) return;
-  throw new Error(`refusing to use ${config.kind} database "${name}" in a test: test database names must end with _test`);
+  throw new Error(
+    `refusing to use ${config.kind} database "${name}" in a test: test database names must end with _test`,
+  );
 }
 
 function isInside(path: string, folder: string): boolean {

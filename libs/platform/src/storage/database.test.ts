@@ -44,7 +44,13 @@ interface Engine {
 }
 
 async function withPgAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 5000,
+  });
   await client.connect();
   try {
     return await use(client);
@@ -53,7 +59,9 @@ async function withPgAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T
   }
 }
 
-async function withMysqlAdmin<T>(use: (connection: Awaited<ReturnType<typeof createMysqlConnection>>) => Promise<T>): Promise<T> {
+async function withMysqlAdmin<T>(
+  use: (connection: Awaited<ReturnType<typeof createMysqlConnection>>) => Promise<T>,
+): Promise<T> {
   const connection = await createMysqlConnection({ host: '127.0.0.1', port: 3306, user: 'root', connectTimeout: 5000 });
   try {
     return await use(connection);
@@ -68,36 +76,67 @@ const restrictedUser = 'landscape_storage_test_user';
 const engines: Engine[] = [
   {
     kind: 'postgres',
-    config: { kind: 'postgres', host: '127.0.0.1', port: 5432, database: testDatabase, username: 'postgres', poolSize: 4, connectTimeoutMs: 3000 },
+    config: {
+      kind: 'postgres',
+      host: '127.0.0.1',
+      port: 5432,
+      database: testDatabase,
+      username: 'postgres',
+      poolSize: 4,
+      connectTimeoutMs: 3000,
+    },
     drop: (name) => withPgAdmin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
-    exists: (name) => withPgAdmin(async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1),
+    exists: (name) =>
+      withPgAdmin(async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1),
     restrictedUser: async () => {
       await withPgAdmin(async (c) => {
         await c.query(`DROP ROLE IF EXISTS ${restrictedUser}`);
         await c.query(`CREATE ROLE ${restrictedUser} LOGIN NOCREATEDB`);
       });
-      return { username: restrictedUser, remove: () => withPgAdmin(async (c) => void (await c.query(`DROP ROLE IF EXISTS ${restrictedUser}`))) };
+      return {
+        username: restrictedUser,
+        remove: () => withPgAdmin(async (c) => void (await c.query(`DROP ROLE IF EXISTS ${restrictedUser}`))),
+      };
     },
   },
   {
     kind: 'mysql',
-    config: { kind: 'mysql', host: '127.0.0.1', port: 3306, database: testDatabase, username: 'root', poolSize: 4, connectTimeoutMs: 3000 },
+    config: {
+      kind: 'mysql',
+      host: '127.0.0.1',
+      port: 3306,
+      database: testDatabase,
+      username: 'root',
+      poolSize: 4,
+      connectTimeoutMs: 3000,
+    },
     drop: (name) => withMysqlAdmin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS \`${name}\``))),
-    exists: (name) => withMysqlAdmin(async (c) => {
-      const [rows] = await c.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]);
-      return Array.isArray(rows) && rows.length === 1;
-    }),
+    exists: (name) =>
+      withMysqlAdmin(async (c) => {
+        const [rows] = await c.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+          name,
+        ]);
+        return Array.isArray(rows) && rows.length === 1;
+      }),
     restrictedUser: async () => {
       await withMysqlAdmin(async (c) => {
         await c.query(`DROP USER IF EXISTS '${restrictedUser}'@'%'`);
         await c.query(`CREATE USER '${restrictedUser}'@'%'`);
       });
-      return { username: restrictedUser, remove: () => withMysqlAdmin(async (c) => void (await c.query(`DROP USER IF EXISTS '${restrictedUser}'@'%'`))) };
+      return {
+        username: restrictedUser,
+        remove: () => withMysqlAdmin(async (c) => void (await c.query(`DROP USER IF EXISTS '${restrictedUser}'@'%'`))),
+      };
     },
   },
   {
     kind: 'sqlite',
-    config: { kind: 'sqlite', file: join(sqliteFolder, 'data', `${testDatabase}.db`), poolSize: 1, connectTimeoutMs: 3000 },
+    config: {
+      kind: 'sqlite',
+      file: join(sqliteFolder, 'data', `${testDatabase}.db`),
+      poolSize: 1,
+      connectTimeoutMs: 3000,
+    },
     // For SQLite the "database" is the data folder holding the file.
     drop: (name) => rm(join(sqliteFolder, 'data'), { recursive: true, force: true }).then(() => void name),
     exists: async () => existsSync(join(sqliteFolder, 'data')),
@@ -156,13 +195,22 @@ for (const engine of engines) {
       const database = await fresh();
       await migrate(database, fixtures, logger);
       const { db } = database;
-      await db.insertInto('items').values([
-        { product_id: 1, item_id: 2, code: 'a-2', name: 'second' },
-        { product_id: 1, item_id: 1, code: 'a-1', name: 'first' },
-        { product_id: 2, item_id: 1, code: 'b-1', name: 'other' },
-      ]).execute();
-      const ofProduct = compiledOnce(db, db.selectFrom('items').select(['item_id', 'name']).where('product_id', '=', 0).orderBy('item_id'));
-      assert.deepEqual(await ofProduct(1), [{ item_id: 1, name: 'first' }, { item_id: 2, name: 'second' }]);
+      await db
+        .insertInto('items')
+        .values([
+          { product_id: 1, item_id: 2, code: 'a-2', name: 'second' },
+          { product_id: 1, item_id: 1, code: 'a-1', name: 'first' },
+          { product_id: 2, item_id: 1, code: 'b-1', name: 'other' },
+        ])
+        .execute();
+      const ofProduct = compiledOnce(
+        db,
+        db.selectFrom('items').select(['item_id', 'name']).where('product_id', '=', 0).orderBy('item_id'),
+      );
+      assert.deepEqual(await ofProduct(1), [
+        { item_id: 1, name: 'first' },
+        { item_id: 2, name: 'second' },
+      ]);
       assert.deepEqual(await ofProduct(2), [{ item_id: 1, name: 'other' }]);
       assert.deepEqual(await ofProduct(3), []);
       await assert.rejects(ofProduct(1, 2), /takes 1 parameters, not 2/);
@@ -172,7 +220,10 @@ for (const engine of engines) {
       const database = await fresh();
       await migrate(database, fixtures, logger);
       const first = await database.db.selectFrom('schema_migrations').selectAll().orderBy('version').execute();
-      assert.deepEqual(first.map((m) => m.version), [1, 2]);
+      assert.deepEqual(
+        first.map((m) => m.version),
+        [1, 2],
+      );
       assert.equal(first[0]?.name, '001_create_items.sql');
       for (const m of first) assert.match(m.checksum, /^[0-9a-f]{64}$/);
 
@@ -187,8 +238,13 @@ for (const engine of engines) {
       const expected = { postgres: 'postgres override', mysql: 'portable', sqlite: 'sqlite override' }[engine.kind];
       const note = await database.db.selectFrom('engine_notes').select('written_by').executeTakeFirstOrThrow();
       assert.equal(note.written_by, expected);
-      const recorded = await database.db.selectFrom('schema_migrations').select('name').where('version', '=', 2).executeTakeFirstOrThrow();
-      const file = engine.kind === 'mysql' ? '002_create_engine_notes.sql' : `002_create_engine_notes.${engine.kind}.sql`;
+      const recorded = await database.db
+        .selectFrom('schema_migrations')
+        .select('name')
+        .where('version', '=', 2)
+        .executeTakeFirstOrThrow();
+      const file =
+        engine.kind === 'mysql' ? '002_create_engine_notes.sql' : `002_create_engine_notes.${engine.kind}.sql`;
       assert.equal(recorded.name, file);
     });
 
@@ -196,11 +252,14 @@ for (const engine of engines) {
       const database = await fresh();
       await migrate(database, fixtures, logger);
       const { db } = database;
-      await db.insertInto('items').values([
-        { product_id: 1, item_id: 1, code: 'a-1', name: 'first' },
-        { product_id: 1, item_id: 2, code: 'a-2', name: 'second' },
-        { product_id: 2, item_id: 1, code: 'b-1', name: 'third' },
-      ]).execute();
+      await db
+        .insertInto('items')
+        .values([
+          { product_id: 1, item_id: 1, code: 'a-1', name: 'first' },
+          { product_id: 1, item_id: 2, code: 'a-2', name: 'second' },
+          { product_id: 2, item_id: 1, code: 'b-1', name: 'third' },
+        ])
+        .execute();
 
       const rows = await db.selectFrom('items').selectAll().where('product_id', '=', 1).orderBy('item_id').execute();
       assert.deepEqual(rows, [
@@ -208,11 +267,19 @@ for (const engine of engines) {
         { product_id: 1, item_id: 2, code: 'a-2', name: 'second', version: 0 },
       ]);
 
-      const updated = await db.updateTable('items').set((eb) => ({ version: eb('version', '+', 1) }))
-        .where('product_id', '=', 1).where('item_id', '=', 2).where('version', '=', 0).executeTakeFirst();
+      const updated = await db
+        .updateTable('items')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('product_id', '=', 1)
+        .where('item_id', '=', 2)
+        .where('version', '=', 0)
+        .executeTakeFirst();
       assert.equal(updated.numUpdatedRows, 1n);
 
-      const { count } = await db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      const { count } = await db
+        .selectFrom('items')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
       assert.equal(count, 3);
 
       const deleted = await db.deleteFrom('items').where('product_id', '=', 1).executeTakeFirst();
@@ -227,9 +294,15 @@ for (const engine of engines) {
       const { db } = database;
       await db.insertInto('items').values({ product_id: 1, item_id: 1, code: 'a-1', name: 'first' }).execute();
 
-      const samePrimaryKey = db.insertInto('items').values({ product_id: 1, item_id: 1, code: 'other', name: 'again' }).execute();
+      const samePrimaryKey = db
+        .insertInto('items')
+        .values({ product_id: 1, item_id: 1, code: 'other', name: 'again' })
+        .execute();
       await assert.rejects(samePrimaryKey, (error) => isUniqueViolation(error));
-      const sameCode = db.insertInto('items').values({ product_id: 1, item_id: 2, code: 'a-1', name: 'again' }).execute();
+      const sameCode = db
+        .insertInto('items')
+        .values({ product_id: 1, item_id: 2, code: 'a-1', name: 'again' })
+        .execute();
       await assert.rejects(sameCode, (error) => isUniqueViolation(error));
 
       const missingName = sql`INSERT INTO items (product_id, item_id, code) VALUES (3, 3, 'c-3')`.execute(db);
@@ -247,7 +320,10 @@ for (const engine of engines) {
         return true;
       });
       const recorded = await database.db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-      assert.deepEqual(recorded.map((m) => m.version), [1, 2]);
+      assert.deepEqual(
+        recorded.map((m) => m.version),
+        [1, 2],
+      );
 
       const partial = sql`SELECT id FROM broken_partial`.execute(database.db);
       if (engine.kind === 'mysql') {
@@ -265,20 +341,28 @@ for (const engine of engines) {
         '001_create_items.sql': 'CREATE TABLE items (product_id INTEGER NOT NULL PRIMARY KEY);\n',
         '003_more.sql': 'CREATE TABLE more_items (id INTEGER NOT NULL PRIMARY KEY);\n',
       });
-      await assert.rejects(migrate(database, folder, logger), /migration 001_create_items\.sql was changed after it was applied/);
+      await assert.rejects(
+        migrate(database, folder, logger),
+        /migration 001_create_items\.sql was changed after it was applied/,
+      );
       const recorded = await database.db.selectFrom('schema_migrations').select('version').execute();
       assert.equal(recorded.length, 2, 'nothing after the changed migration was applied');
     });
 
     test('when a new migration is numbered below an applied one, then migrate refuses to run', async () => {
       const database = await fresh();
-      const later = await tempMigrations({ '005_later.sql': 'CREATE TABLE later_items (id INTEGER NOT NULL PRIMARY KEY);\n' });
+      const later = await tempMigrations({
+        '005_later.sql': 'CREATE TABLE later_items (id INTEGER NOT NULL PRIMARY KEY);\n',
+      });
       await migrate(database, later, logger);
       const earlier = await tempMigrations({
         '004_earlier.sql': 'CREATE TABLE earlier_items (id INTEGER NOT NULL PRIMARY KEY);\n',
         '005_later.sql': 'CREATE TABLE later_items (id INTEGER NOT NULL PRIMARY KEY);\n',
       });
-      await assert.rejects(migrate(database, earlier, logger), /migration 004_earlier\.sql is not applied but migration 5 already is/);
+      await assert.rejects(
+        migrate(database, earlier, logger),
+        /migration 004_earlier\.sql is not applied but migration 5 already is/,
+      );
     });
 
     if (engine.kind !== 'sqlite') {
@@ -286,8 +370,15 @@ for (const engine of engines) {
         await fresh();
         const replicas = [open(), open(), open()];
         await Promise.all(replicas.map((replica) => migrate(replica, fixtures, logger)));
-        const recorded = await replicas[0]!.db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-        assert.deepEqual(recorded.map((m) => m.version), [1, 2]);
+        const recorded = await replicas[0]!.db
+          .selectFrom('schema_migrations')
+          .select('version')
+          .orderBy('version')
+          .execute();
+        assert.deepEqual(
+          recorded.map((m) => m.version),
+          [1, 2],
+        );
       });
     }
 
@@ -315,9 +406,10 @@ for (const engine of engines) {
         const user = await makeUser();
         try {
           const denied = { ...config, database: missing, username: user.username };
-          const expected = engine.kind === 'postgres'
-            ? `CREATE DATABASE "${missing}" OWNER "${user.username}";`
-            : `CREATE DATABASE \`${missing}\` CHARACTER SET utf8mb4; GRANT ALL PRIVILEGES ON \`${missing}\`.* TO '${user.username}'@'%';`;
+          const expected =
+            engine.kind === 'postgres'
+              ? `CREATE DATABASE "${missing}" OWNER "${user.username}";`
+              : `CREATE DATABASE \`${missing}\` CHARACTER SET utf8mb4; GRANT ALL PRIVILEGES ON \`${missing}\`.* TO '${user.username}'@'%';`;
           await assert.rejects(ensureDatabase(denied, logger), (error: Error) => {
             assert.ok(error.message.includes(`user ${user.username} cannot create it`), error.message);
             assert.ok(error.message.includes(`ask an administrator to run: ${expected}`), error.message);
@@ -339,7 +431,10 @@ for (const engine of engines) {
       test('when nothing listens on the port, then ping fails naming the server', async () => {
         const database = open({ port: 1 });
         await assert.rejects(database.ping(), (error: Error) => {
-          assert.match(error.message, new RegExp(`^${engine.kind} 127\\.0\\.0\\.1:1/${testDatabase} is unreachable: \\S`));
+          assert.match(
+            error.message,
+            new RegExp(`^${engine.kind} 127\\.0\\.0\\.1:1/${testDatabase} is unreachable: \\S`),
+          );
           return true;
         });
       });
@@ -353,7 +448,10 @@ for (const engine of engines) {
         try {
           const database = open({ port: address.port, connectTimeoutMs: 200 });
           await assert.rejects(database.ping(), (error: Error) => {
-            assert.match(error.message, new RegExp(`^${engine.kind} 127\\.0\\.0\\.1:${address.port}/${testDatabase} is unreachable: `));
+            assert.match(
+              error.message,
+              new RegExp(`^${engine.kind} 127\\.0\\.0\\.1:${address.port}/${testDatabase} is unreachable: `),
+            );
             assert.match(error.message, /no answer within 200 ms|timeout|timed out/i);
             return true;
           });
@@ -379,14 +477,20 @@ for (const engine of engines) {
         const database = open({ file: ':memory:' });
         await ensureDatabase({ ...config, file: ':memory:' }, logger);
         await migrate(database, fixtures, logger);
-        await database.db.insertInto('items').values({ product_id: 1, item_id: 1, code: 'm', name: 'memory' }).execute();
+        await database.db
+          .insertInto('items')
+          .values({ product_id: 1, item_id: 1, code: 'm', name: 'memory' })
+          .execute();
         const rows = await database.db.selectFrom('items').select('name').execute();
         assert.deepEqual(rows, [{ name: 'memory' }]);
       });
 
       test('when the folder of the file does not exist, then openDatabase says ensureDatabase creates it', () => {
         const file = join(sqliteFolder, 'missing', 'deeper', 'x.db');
-        assert.throws(() => openDatabase({ ...config, file }), /^Error: cannot open sqlite .*x\.db: .*ensureDatabase creates its folder/);
+        assert.throws(
+          () => openDatabase({ ...config, file }),
+          /^Error: cannot open sqlite .*x\.db: .*ensureDatabase creates its folder/,
+        );
       });
     }
   });
@@ -395,19 +499,40 @@ for (const engine of engines) {
 describe('storage configuration and migration files', () => {
   test('when a required setting is missing, then openDatabase names the key', () => {
     const base = { poolSize: 1, connectTimeoutMs: 1000 };
-    assert.throws(() => openDatabase({ ...base, kind: 'postgres', database: 'x', username: 'u' }), /^Error: database\.host is required for postgres$/);
-    assert.throws(() => openDatabase({ ...base, kind: 'mysql', host: 'h', username: 'u' }), /^Error: database\.database is required for mysql$/);
-    assert.throws(() => openDatabase({ ...base, kind: 'postgres', host: 'h', database: 'x' }), /^Error: database\.username is required for postgres$/);
+    assert.throws(
+      () => openDatabase({ ...base, kind: 'postgres', database: 'x', username: 'u' }),
+      /^Error: database\.host is required for postgres$/,
+    );
+    assert.throws(
+      () => openDatabase({ ...base, kind: 'mysql', host: 'h', username: 'u' }),
+      /^Error: database\.database is required for mysql$/,
+    );
+    assert.throws(
+      () => openDatabase({ ...base, kind: 'postgres', host: 'h', database: 'x' }),
+      /^Error: database\.username is required for postgres$/,
+    );
     assert.throws(() => openDatabase({ ...base, kind: 'sqlite' }), /^Error: database\.file is required for sqlite$/);
   });
 
   test('assertTestDatabase accepts only _test names, in-memory SQLite and files under the temp folder', () => {
     const base = { poolSize: 1, connectTimeoutMs: 1000 };
-    assert.throws(() => assertTestDatabase({ ...base, kind: 'postgres', database: 'landscape' }), /refusing to use postgres database "landscape" in a test/);
-    assert.throws(() => assertTestDatabase({ ...base, kind: 'mysql', database: 'test_reviews' }), /must end with _test/);
+    assert.throws(
+      () => assertTestDatabase({ ...base, kind: 'postgres', database: 'landscape' }),
+      /refusing to use postgres database "landscape" in a test/,
+    );
+    assert.throws(
+      () => assertTestDatabase({ ...base, kind: 'mysql', database: 'test_reviews' }),
+      /must end with _test/,
+    );
     assert.throws(() => assertTestDatabase({ ...base, kind: 'mysql' }), /must end with _test/);
-    assert.throws(() => assertTestDatabase({ ...base, kind: 'sqlite', file: '/var/lib/landscape/product.db' }), /refusing to use sqlite database/);
-    assert.throws(() => assertTestDatabase({ ...base, kind: 'sqlite', file: join(tmpdir(), '..', 'product.db') }), /refusing/);
+    assert.throws(
+      () => assertTestDatabase({ ...base, kind: 'sqlite', file: '/var/lib/landscape/product.db' }),
+      /refusing to use sqlite database/,
+    );
+    assert.throws(
+      () => assertTestDatabase({ ...base, kind: 'sqlite', file: join(tmpdir(), '..', 'product.db') }),
+      /refusing/,
+    );
     assertTestDatabase({ ...base, kind: 'postgres', database: 'landscape_storage_test' });
     assertTestDatabase({ ...base, kind: 'sqlite', file: ':memory:' });
     assertTestDatabase({ ...base, kind: 'sqlite', file: join(tmpdir(), 'some-run', 'product.db') });
@@ -433,10 +558,16 @@ describe('storage configuration and migration files', () => {
 
   test('readMigrations orders by version and picks the file for the engine', async () => {
     const forMysql = await readMigrations(fixtures, 'mysql');
-    assert.deepEqual(forMysql.map((m) => m.fileName), ['001_create_items.sql', '002_create_engine_notes.sql']);
+    assert.deepEqual(
+      forMysql.map((m) => m.fileName),
+      ['001_create_items.sql', '002_create_engine_notes.sql'],
+    );
     assert.deepEqual(forMysql[0]?.statements.length, 2);
     const forSqlite = await readMigrations(fixtures, 'sqlite');
-    assert.deepEqual(forSqlite.map((m) => m.fileName), ['001_create_items.sql', '002_create_engine_notes.sqlite.sql']);
+    assert.deepEqual(
+      forSqlite.map((m) => m.fileName),
+      ['001_create_items.sql', '002_create_engine_notes.sqlite.sql'],
+    );
     assert.equal(forSqlite[0]?.checksum, forMysql[0]?.checksum);
   });
 
@@ -451,9 +582,21 @@ describe('storage configuration and migration files', () => {
       for (const [name, text] of Object.entries(files)) await writeFile(join(folder, name), text);
       return folder;
     };
-    await assert.rejects(readMigrations(await folderWith({ 'create_items.sql': '' }), 'sqlite'), /create_items\.sql .* is not named NNN_description\.sql/);
-    await assert.rejects(readMigrations(await folderWith({ '001_a.sql': '', '001_b.sql': '' }), 'sqlite'), /migrations 001_a\.sql and 001_b\.sql share version 1/);
-    await assert.rejects(readMigrations(await folderWith({ '001_a.postgres.sql': '' }), 'sqlite'), /001_a\.postgres\.sql has no portable 001_a\.sql/);
-    await assert.rejects(readMigrations(join(tmpdir(), 'no-such-migrations-folder'), 'sqlite'), /cannot read migrations folder/);
+    await assert.rejects(
+      readMigrations(await folderWith({ 'create_items.sql': '' }), 'sqlite'),
+      /create_items\.sql .* is not named NNN_description\.sql/,
+    );
+    await assert.rejects(
+      readMigrations(await folderWith({ '001_a.sql': '', '001_b.sql': '' }), 'sqlite'),
+      /migrations 001_a\.sql and 001_b\.sql share version 1/,
+    );
+    await assert.rejects(
+      readMigrations(await folderWith({ '001_a.postgres.sql': '' }), 'sqlite'),
+      /001_a\.postgres\.sql has no portable 001_a\.sql/,
+    );
+    await assert.rejects(
+      readMigrations(join(tmpdir(), 'no-such-migrations-folder'), 'sqlite'),
+      /cannot read migrations folder/,
+    );
   });
 });

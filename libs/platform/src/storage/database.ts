@@ -50,7 +50,10 @@ interface MysqlPoolInternals {
  * Opens a connection pool (or the SQLite file) for the configured engine. Server connections are
  * made on first use; a missing setting throws at once, naming the key.
  */
-export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Logger; tracing?: Tracing } = {}): Database<DB> {
+export function openDatabase<DB>(
+  config: DatabaseConfig,
+  options: { logger?: Logger; tracing?: Tracing } = {},
+): Database<DB> {
   const target = describeTarget(config);
   const { dialect, closeFile, pool } = createDialect(config, target, options.logger);
   const log = options.tracing && queryTracer(options.tracing, config);
@@ -62,7 +65,11 @@ export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Log
     async ping() {
       // A plain timer rather than Kysely's abort signal, which reports late failures on console.error.
       try {
-        await withTimeout(sql`select 1`.execute(db), config.connectTimeoutMs, () => new PingTimeout(config.connectTimeoutMs));
+        await withTimeout(
+          sql`select 1`.execute(db),
+          config.connectTimeoutMs,
+          () => new PingTimeout(config.connectTimeoutMs),
+        );
       } catch (error) {
         const reason = isTimeout(error) ? `no answer within ${config.connectTimeoutMs} ms` : errorMessage(error);
         throw new Error(`${target} is unreachable: ${reason}`, { cause: error });
@@ -81,19 +88,33 @@ export function openDatabase<DB>(config: DatabaseConfig, options: { logger?: Log
   };
 }
 
-function createDialect(config: DatabaseConfig, target: string, logger: Logger | undefined): { dialect: Dialect; closeFile?: () => void; pool?: () => PoolStats } {
+function createDialect(
+  config: DatabaseConfig,
+  target: string,
+  logger: Logger | undefined,
+): { dialect: Dialect; closeFile?: () => void; pool?: () => PoolStats } {
   switch (config.kind) {
     case 'postgres': {
-      const pool = new (drivers.pg().Pool)({ ...postgresOptions(config, serverSettings(config)), max: config.poolSize });
+      const pool = new (drivers.pg().Pool)({
+        ...postgresOptions(config, serverSettings(config)),
+        max: config.poolSize,
+      });
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
       return {
         dialect: new PostgresDialect({ pool }),
-        pool: () => ({ max: config.poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+        pool: () => ({
+          max: config.poolSize,
+          total: pool.totalCount,
+          idle: pool.idleCount,
+          waiting: pool.waitingCount,
+        }),
       };
     }
     case 'mysql': {
-      const pool = drivers.mysql().createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
+      const pool = drivers
+        .mysql()
+        .createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
       const internals = pool as unknown as MysqlPoolInternals;
       return {
         dialect: new MysqlDialect({ pool }),
@@ -111,7 +132,9 @@ function createDialect(config: DatabaseConfig, target: string, logger: Logger | 
       try {
         sqlite = new NodeSqliteDatabase(file, { busyTimeoutMs: config.connectTimeoutMs });
       } catch (error) {
-        throw new Error(`cannot open ${target}: ${errorMessage(error)} (ensureDatabase creates its folder)`, { cause: error });
+        throw new Error(`cannot open ${target}: ${errorMessage(error)} (ensureDatabase creates its folder)`, {
+          cause: error,
+        });
       }
       // Kysely closes the file only if it ran a query; close() makes sure it is closed either way.
       return { dialect: new SqliteDialect({ database: sqlite }), closeFile: () => sqlite.close() };
@@ -123,7 +146,9 @@ function createDialect(config: DatabaseConfig, target: string, logger: Logger | 
 const INT8_OID = 20;
 const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? parseInt8 : drivers.pg().types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : drivers.pg().types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 function parseInt8(text: string): number {
@@ -188,7 +213,10 @@ export async function ensureDatabase(config: DatabaseConfig, logger: Logger): Pr
       try {
         await mkdir(folder, { recursive: true });
       } catch (error) {
-        throw new Error(`cannot create folder ${folder} for ${describeTarget(config)}: ${errorMessage(error)}; create it and make it writable`, { cause: error });
+        throw new Error(
+          `cannot create folder ${folder} for ${describeTarget(config)}: ${errorMessage(error)}; create it and make it writable`,
+          { cause: error },
+        );
       }
     }
   }
@@ -212,7 +240,10 @@ async function ensurePostgres(config: DatabaseConfig, settings: ServerSettings, 
     const code = errorCode(error);
     // Another instance created it at the same moment.
     if (code === '42P04' || code === '23505') return;
-    throw new Error(`${describeTarget(config)} does not exist and user ${settings.username} cannot create it (${errorMessage(error)}); ${askAdmin}`, { cause: error });
+    throw new Error(
+      `${describeTarget(config)} does not exist and user ${settings.username} cannot create it (${errorMessage(error)}); ${askAdmin}`,
+      { cause: error },
+    );
   }
 }
 
@@ -245,7 +276,8 @@ async function ensureMysql(config: DatabaseConfig, settings: ServerSettings, log
     const connection = await drivers.mysqlPromise().createConnection(serverOnly);
     try {
       const [result] = await connection.query(`CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4`);
-      if (isObject(result) && result['warningStatus'] === 0) logger.info({ database: settings.database }, 'created database');
+      if (isObject(result) && result['warningStatus'] === 0)
+        logger.info({ database: settings.database }, 'created database');
     } finally {
       await connection.end();
     }
@@ -291,4 +323,3 @@ function isTimeout(error: unknown): boolean {
   }
   return false;
 }
-

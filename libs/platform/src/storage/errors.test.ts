@@ -9,16 +9,39 @@ const logger = pino({ level: 'silent' });
 const database = testDatabaseName('storage_errors');
 
 const configs: Record<DatabaseConfig['kind'], DatabaseConfig> = {
-  postgres: { kind: 'postgres', host: '127.0.0.1', port: 5432, database, username: 'postgres', poolSize: 2, connectTimeoutMs: 3000 },
-  mysql: { kind: 'mysql', host: '127.0.0.1', port: 3306, database, username: 'root', poolSize: 2, connectTimeoutMs: 3000 },
+  postgres: {
+    kind: 'postgres',
+    host: '127.0.0.1',
+    port: 5432,
+    database,
+    username: 'postgres',
+    poolSize: 2,
+    connectTimeoutMs: 3000,
+  },
+  mysql: {
+    kind: 'mysql',
+    host: '127.0.0.1',
+    port: 3306,
+    database,
+    username: 'root',
+    poolSize: 2,
+    connectTimeoutMs: 3000,
+  },
   // STRICT, so SQLite refuses a wrong type as the servers do; its VARCHAR lengths are never enforced.
   sqlite: { kind: 'sqlite', file: ':memory:', poolSize: 1, connectTimeoutMs: 3000 },
 };
 
 const tables: Record<DatabaseConfig['kind'], string[]> = {
-  postgres: ['CREATE TABLE things (id INTEGER PRIMARY KEY, name VARCHAR(5) NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0))'],
-  mysql: ['CREATE TABLE things (id INTEGER PRIMARY KEY, name VARCHAR(5) NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0)) CHARACTER SET utf8mb4', 'CREATE TABLE dated (d DATE NOT NULL)'],
-  sqlite: ['CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0)) STRICT'],
+  postgres: [
+    'CREATE TABLE things (id INTEGER PRIMARY KEY, name VARCHAR(5) NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0))',
+  ],
+  mysql: [
+    'CREATE TABLE things (id INTEGER PRIMARY KEY, name VARCHAR(5) NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0)) CHARACTER SET utf8mb4',
+    'CREATE TABLE dated (d DATE NOT NULL)',
+  ],
+  sqlite: [
+    'CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0)) STRICT',
+  ],
 };
 
 /** The error the real server raises for a statement, so the classification is checked against what drivers really throw. */
@@ -38,7 +61,7 @@ const refusals: Record<DatabaseConfig['kind'], Array<[string, Statement]>> = {
     // What the driver sends for a JavaScript string holding U+0000.
     ['U+0000 in text (22021)', sql`INSERT INTO things VALUES (1, ${'a\u0000b'}, 1)`],
     ['a value too long for its column (22001)', "INSERT INTO things VALUES (1, 'toolong', 1)"],
-    ['an integer out of range (22003)', 'INSERT INTO things VALUES (1, \'n\', 2147483648)'],
+    ['an integer out of range (22003)', "INSERT INTO things VALUES (1, 'n', 2147483648)"],
     ['text where a number belongs (22P02)', "INSERT INTO things VALUES (1, 'n', CAST('x' AS INTEGER))"],
     ['a null in a NOT NULL column (23502)', 'INSERT INTO things VALUES (1, NULL, 1)'],
     ['a failed CHECK (23514)', "INSERT INTO things VALUES (1, 'n', -1)"],
@@ -55,7 +78,10 @@ const refusals: Record<DatabaseConfig['kind'], Array<[string, Statement]>> = {
   sqlite: [
     ['a null in a NOT NULL column (SQLITE_CONSTRAINT_NOTNULL)', 'INSERT INTO things VALUES (1, NULL, 1)'],
     ['a failed CHECK (SQLITE_CONSTRAINT_CHECK)', "INSERT INTO things VALUES (1, 'n', -1)"],
-    ['text where a number belongs in a STRICT table (SQLITE_CONSTRAINT_DATATYPE)', "INSERT INTO things VALUES (1, 'n', 'x')"],
+    [
+      'text where a number belongs in a STRICT table (SQLITE_CONSTRAINT_DATATYPE)',
+      "INSERT INTO things VALUES (1, 'n', 'x')",
+    ],
   ],
 };
 
@@ -68,7 +94,9 @@ for (const kind of ['postgres', 'mysql', 'sqlite'] as const) {
       for (const statement of tables[kind]) await sql.raw(statement).execute(db.db);
       await sql.raw("INSERT INTO things VALUES (100, 'n', 1)").execute(db.db);
     });
-    after(async () => { await db.close(); });
+    after(async () => {
+      await db.close();
+    });
 
     for (const [what, statement] of refusals[kind]) {
       it(`when the server refuses ${what}, then it is a data error (the event's fault)`, async () => {

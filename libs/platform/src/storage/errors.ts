@@ -55,8 +55,10 @@ export function isDataError(error: unknown): boolean {
     const code = e['code'];
     // pg's DatabaseError carries the SQLSTATE; connection errors carry Node codes such as ECONNREFUSED.
     if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
-    if (typeof e['sqlState'] === 'string' && typeof e['errno'] === 'number' && MYSQL_DATA_ERRORS.has(e['errno'])) return true;
-    if (code === 'ERR_SQLITE_ERROR' && typeof e['errcode'] === 'number' && SQLITE_DATA_ERRORS.has(e['errcode'] & 0xff)) return true;
+    if (typeof e['sqlState'] === 'string' && typeof e['errno'] === 'number' && MYSQL_DATA_ERRORS.has(e['errno']))
+      return true;
+    if (code === 'ERR_SQLITE_ERROR' && typeof e['errcode'] === 'number' && SQLITE_DATA_ERRORS.has(e['errcode'] & 0xff))
+      return true;
   }
   return false;
 }

@@ -38,16 +38,21 @@ export async function migrate<DB>(database: Database<DB>, migrationsDir: string,
   await database.db.connection().execute(async (connection) => {
     await lock(connection, kind);
     try {
-      await sql.raw(
-        `CREATE TABLE IF NOT EXISTS schema_migrations (
+      await sql
+        .raw(
+          `CREATE TABLE IF NOT EXISTS schema_migrations (
           version INTEGER NOT NULL PRIMARY KEY,
           name VARCHAR(255) NOT NULL,
           checksum VARCHAR(64) NOT NULL,
           applied_at ${appliedAtType[kind]} NOT NULL
         )`,
-      ).execute(connection);
-      const applied = (await sql<AppliedMigration>`SELECT version, name, checksum FROM schema_migrations ORDER BY version`
-        .execute(connection)).rows;
+        )
+        .execute(connection);
+      const applied = (
+        await sql<AppliedMigration>`SELECT version, name, checksum FROM schema_migrations ORDER BY version`.execute(
+          connection,
+        )
+      ).rows;
       const pending = pendingMigrations(migrations, applied, logger);
       for (const migration of pending) {
         await apply(connection, kind, migration);
@@ -57,7 +62,8 @@ export async function migrate<DB>(database: Database<DB>, migrationsDir: string,
       logger.info({ version, applied: pending.map((m) => m.fileName) }, 'database schema is up to date');
     } finally {
       await unlock(connection, kind).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not release the migration lock; it is released when the connection closes'));
+        logger.warn({ err: error }, 'could not release the migration lock; it is released when the connection closes'),
+      );
     }
   });
 }
@@ -82,7 +88,9 @@ function pendingMigrations(migrations: Migration[], applied: AppliedMigration[],
   const pending = migrations.filter((m) => !appliedVersions.has(m.version));
   const late = pending.find((m) => m.version < latest);
   if (late) {
-    throw new Error(`migration ${late.fileName} is not applied but migration ${latest} already is; renumber it above ${latest}`);
+    throw new Error(
+      `migration ${late.fileName} is not applied but migration ${latest} already is; renumber it above ${latest}`,
+    );
   }
   return pending;
 }
@@ -96,10 +104,14 @@ async function apply<DB>(connection: Kysely<DB>, kind: DatabaseKind, migration: 
       } catch (error) {
         // MySQL commits each DDL statement as it runs, so the earlier ones cannot be rolled back.
         const earlier = index === 1 ? 'statement 1' : `statements 1-${index}`;
-        const partial = kind === 'mysql' && index > 0
-          ? `; ${earlier} stayed applied (MySQL cannot roll back DDL) and must be undone by hand before the next start`
-          : '';
-        throw new Error(`migration ${migration.fileName} failed at statement ${index + 1} of ${total}: ${errorMessage(error)}${partial}`, { cause: error });
+        const partial =
+          kind === 'mysql' && index > 0
+            ? `; ${earlier} stayed applied (MySQL cannot roll back DDL) and must be undone by hand before the next start`
+            : '';
+        throw new Error(
+          `migration ${migration.fileName} failed at statement ${index + 1} of ${total}: ${errorMessage(error)}${partial}`,
+          { cause: error },
+        );
       }
     }
     await sql`INSERT INTO schema_migrations (version, name, checksum, applied_at)
@@ -119,8 +131,9 @@ async function lock<DB>(connection: Kysely<DB>, kind: DatabaseKind): Promise<voi
   if (kind === 'postgres') {
     await sql`SELECT pg_advisory_lock(${sql.lit(postgresLockKey)})`.execute(connection);
   } else if (kind === 'mysql') {
-    const { rows } = await sql<{ acquired: number | null }>`SELECT GET_LOCK(${mysqlLockName}, ${sql.lit(mysqlLockWaitSeconds)}) AS acquired`
-      .execute(connection);
+    const { rows } = await sql<{
+      acquired: number | null;
+    }>`SELECT GET_LOCK(${mysqlLockName}, ${sql.lit(mysqlLockWaitSeconds)}) AS acquired`.execute(connection);
     if (rows[0]?.acquired !== 1) {
       throw new Error(`another instance has been migrating this database for ${mysqlLockWaitSeconds} s; giving up`);
     }
@@ -149,7 +162,9 @@ export async function readMigrations(migrationsDir: string, kind: DatabaseKind):
     if (!name.endsWith('.sql')) continue;
     const match = fileNamePattern.exec(name);
     if (!match) {
-      throw new Error(`migration file ${name} in ${migrationsDir} is not named NNN_description.sql or NNN_description.<${databaseKinds.join('|')}>.sql`);
+      throw new Error(
+        `migration file ${name} in ${migrationsDir} is not named NNN_description.sql or NNN_description.<${databaseKinds.join('|')}>.sql`,
+      );
     }
     const [, digits = '', description = '', engine] = match;
     const version = Number(digits);
@@ -164,7 +179,9 @@ export async function readMigrations(migrationsDir: string, kind: DatabaseKind):
   const migrations: Migration[] = [];
   for (const [version, group] of [...groups].sort(([a], [b]) => a - b)) {
     if (!group.portable) {
-      throw new Error(`migration ${group.first} has no portable ${group.first.replace(/\.[a-z]+\.sql$/, '.sql')} for the other engines`);
+      throw new Error(
+        `migration ${group.first} has no portable ${group.first.replace(/\.[a-z]+\.sql$/, '.sql')} for the other engines`,
+      );
     }
     const fileName = group.override ?? group.portable;
     const text = (await readFile(join(migrationsDir, fileName), 'utf8')).replace(/\r\n?/g, '\n');

@@ -37,7 +37,8 @@ export class NodeSqliteDatabase implements SqliteDatabase {
       this.#statements.delete(sql);
     } else {
       statement = new NodeSqliteStatement(this.#db.prepare(sql));
-      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE)
+        this.#statements.delete(this.#statements.keys().next().value as string);
     }
     this.#statements.set(sql, statement);
     return statement;
@@ -84,7 +85,8 @@ class NodeSqliteStatement implements SqliteStatement {
  */
 function bind(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   return parameters.map((value, index) => {
-    if (value === null || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+    if (value === null || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string')
+      return value;
     if (value === undefined) return null;
     if (typeof value === 'boolean') return value ? 1 : 0;
     if (value instanceof Date) return value.toISOString();

@@ -24,7 +24,12 @@ export type Engine = 'sqlite' | 'postgres' | 'mysql';
 export function testEnv(service: string, engine: Engine, extra: Record<string, string> = {}): Record<string, string> {
   const database: Record<Engine, Record<string, string>> = {
     sqlite: { DATABASE_KIND: 'sqlite', DATABASE_FILE: ':memory:' },
-    postgres: { DATABASE_KIND: 'postgres', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '5432', DATABASE_USERNAME: 'postgres' },
+    postgres: {
+      DATABASE_KIND: 'postgres',
+      DATABASE_HOST: '127.0.0.1',
+      DATABASE_PORT: '5432',
+      DATABASE_USERNAME: 'postgres',
+    },
     mysql: { DATABASE_KIND: 'mysql', DATABASE_HOST: '127.0.0.1', DATABASE_PORT: '3306', DATABASE_USERNAME: 'root' },
   };
   return {
@@ -74,7 +79,13 @@ export async function resetTestDatabase(config: DatabaseConfig, logger: Logger):
   assertTestDatabase(config);
   const name = config.database ?? '';
   if (config.kind === 'postgres') {
-    const client = new pg.Client({ host: config.host, port: config.port, user: config.username, password: config.password, database: 'postgres' });
+    const client = new pg.Client({
+      host: config.host,
+      port: config.port,
+      user: config.username,
+      password: config.password,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -82,7 +93,12 @@ export async function resetTestDatabase(config: DatabaseConfig, logger: Logger):
       await client.end();
     }
   } else if (config.kind === 'mysql') {
-    const connection = await mysql.createConnection({ host: config.host, port: config.port, user: config.username, password: config.password ?? '' });
+    const connection = await mysql.createConnection({
+      host: config.host,
+      port: config.port,
+      user: config.username,
+      password: config.password ?? '',
+    });
     try {
       await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
     } finally {
@@ -105,7 +121,11 @@ export interface TestService {
  * its own process would (configuration from config-repo, migrations, consumers, HTTP on a free port).
  */
 export async function startForTest(
-  definition: { name: string; loadConfig(env: Record<string, string>): ServiceConfig; start(config: ServiceConfig, options: { bus: EventBus; logger: Logger }): Promise<RunningService> },
+  definition: {
+    name: string;
+    loadConfig(env: Record<string, string>): ServiceConfig;
+    start(config: ServiceConfig, options: { bus: EventBus; logger: Logger }): Promise<RunningService>;
+  },
   engine: Engine,
   queue: { destination: string; group: string },
   extra: Record<string, string> = {},
@@ -144,37 +164,79 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface LoadResult { answered: number; failed: number; refused: number }
+export interface LoadResult {
+  answered: number;
+  failed: number;
+  refused: number;
+}
 
 /**
  * HTTPS (or, with `tls: false`, plain HTTP) clients that each keep one connection alive and send the next request as soon as the last is
  * answered, for testing a graceful shutdown. A client stops when it is told `Connection: close` or a new
  * connection is refused (nothing was sent); a request that was sent and got no answer is a failure.
  */
-export function keepAliveLoad(options: { clients: number; port: number; path: string; headers?: Record<string, string>; tls?: boolean }) {
+export function keepAliveLoad(options: {
+  clients: number;
+  port: number;
+  path: string;
+  headers?: Record<string, string>;
+  tls?: boolean;
+}) {
   const plain = options.tls === false;
   const result: LoadResult = { answered: 0, failed: 0, refused: 0 };
   const errors: string[] = [];
-  const runs = Array.from({ length: options.clients }, () => new Promise<void>((done) => {
-    const agent = plain ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-    const stop = () => { agent.destroy(); done(); };
-    const next = () => {
-      (plain ? httpGet : get)({ host: '127.0.0.1', port: options.port, path: options.path, headers: { host: 'localhost', ...options.headers }, agent }, (response) => {
-        response.resume();
-        response.on('end', () => {
-          result.answered++;
-          if (response.headers.connection === 'close') stop();
-          else next();
-        });
-        response.on('error', (error) => { result.failed++; errors.push(error.message); stop(); });
-      }).on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ECONNREFUSED') result.refused++;
-        else { result.failed++; errors.push(`${error.code ?? ''} ${error.message}`); }
-        stop();
-      });
-    };
-    next();
-  }));
+  const runs = Array.from(
+    { length: options.clients },
+    () =>
+      new Promise<void>((done) => {
+        const agent = plain
+          ? new HttpAgent({ keepAlive: true, maxSockets: 1 })
+          : new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+        const stop = () => {
+          agent.destroy();
+          done();
+        };
+        const next = () => {
+          (plain ? httpGet : get)(
+            {
+              host: '127.0.0.1',
+              port: options.port,
+              path: options.path,
+              headers: { host: 'localhost', ...options.headers },
+              agent,
+            },
+            (response) => {
+              response.resume();
+              response.on('end', () => {
+                result.answered++;
+                if (response.headers.connection === 'close') stop();
+                else next();
+              });
+              response.on('error', (error) => {
+                result.failed++;
+                errors.push(error.message);
+                stop();
+              });
+            },
+          ).on('error', (error: NodeJS.ErrnoException) => {
+            if (error.code === 'ECONNREFUSED') result.refused++;
+            else {
+              result.failed++;
+              errors.push(`${error.code ?? ''} ${error.message}`);
+            }
+            stop();
+          });
+        };
+        next();
+      }),
+  );
   return { result, errors, finished: Promise.all(runs).then(() => result) };
 }
-export { assertServiceMetrics, parsePrometheusText, requestCount, scrape, type Sample, type Scrape } from './metrics.ts';
+export {
+  assertServiceMetrics,
+  parsePrometheusText,
+  requestCount,
+  scrape,
+  type Sample,
+  type Scrape,
+} from './metrics.ts';

@@ -34,12 +34,19 @@ export function parsePrometheusText(text: string): Scrape {
     const sample = SAMPLE.exec(line);
     assert.ok(sample, `not a Prometheus text line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, name, value] of (sample[2] ?? '').matchAll(LABEL)) labels[name as string] = (value as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const [, name, value] of (sample[2] ?? '').matchAll(LABEL))
+      labels[name as string] = (value as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     samples.push({ name: sample[1] as string, labels, value: Number(sample[3]) });
   }
   const series = (name: string, labels: Record<string, string> = {}) =>
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  return { text, families, samples, series, value: (name, labels) => series(name, labels).reduce((sum, s) => sum + s.value, 0) };
+  return {
+    text,
+    families,
+    samples,
+    series,
+    value: (name, labels) => series(name, labels).reduce((sum, s) => sum + s.value, 0),
+  };
 }
 
 /** GET /actuator/prometheus of a service at that base URL, checked for its status and content type. */
@@ -69,14 +76,23 @@ export async function assertServiceMetrics(options: {
   deadLetters: number;
 }): Promise<void> {
   const { base, path, route, queue, engine } = options;
-  const before = requestCount(await scrape(base), route, { http_request_method: 'GET', http_response_status_code: '200' });
+  const before = requestCount(await scrape(base), route, {
+    http_request_method: 'GET',
+    http_response_status_code: '200',
+  });
   for (let i = 0; i < 3; i += 1) assert.equal((await fetch(`${base}${path}`)).status, 200, path);
   const scraped = await scrape(base);
-  assert.equal(requestCount(scraped, route, { http_request_method: 'GET', http_response_status_code: '200' }), before + 3);
+  assert.equal(
+    requestCount(scraped, route, { http_request_method: 'GET', http_response_status_code: '200' }),
+    before + 3,
+  );
   const labels = { messaging_destination_name: queue.destination, messaging_consumer_group_name: queue.group };
   assert.ok(scraped.value('messaging_process_total', labels) > 0, 'events processed');
   assert.equal(scraped.value('messaging_process_dead_lettered_total', labels), options.deadLetters);
-  assert.ok(scraped.value('messaging_process_retried_total', { ...labels, reason: 'rejected' }) >= options.deadLetters * 2, 'each dead letter was retried');
+  assert.ok(
+    scraped.value('messaging_process_retried_total', { ...labels, reason: 'rejected' }) >= options.deadLetters * 2,
+    'each dead letter was retried',
+  );
   const pool = { db_client_connection_pool_name: options.service };
   if (engine === 'sqlite') {
     assert.equal(scraped.families.has('db_client_connection_count'), false, 'SQLite has no pool');

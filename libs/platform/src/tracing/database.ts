@@ -21,10 +21,11 @@ export function summariseQuery(text: string): { operation: string; collection?: 
  */
 export function queryTracer(tracing: Tracing, config: DatabaseConfig): ((event: LogEvent) => void) | undefined {
   if (!tracing.enabled) return undefined;
-  const server = config.kind === 'sqlite'
-    ? {}
-    : { 'server.address': config.host ?? '', 'server.port': config.port ?? (config.kind === 'mysql' ? 3306 : 5432) };
-  const namespace = config.kind === 'sqlite' ? config.file ?? '' : config.database ?? '';
+  const server =
+    config.kind === 'sqlite'
+      ? {}
+      : { 'server.address': config.host ?? '', 'server.port': config.port ?? (config.kind === 'mysql' ? 3306 : 5432) };
+  const namespace = config.kind === 'sqlite' ? (config.file ?? '') : (config.database ?? '');
   return (event) => {
     if (!trace.getSpan(context.active())) return;
     const text = event.query.sql;
@@ -44,7 +45,14 @@ export function queryTracer(tracing: Tracing, config: DatabaseConfig): ((event: 
     });
     if (event.level === 'error') {
       const error = event.error;
-      span.setAttribute('error.type', (error as { code?: unknown } | null)?.code !== undefined ? String((error as { code: unknown }).code) : error instanceof Error ? error.name : 'Error');
+      span.setAttribute(
+        'error.type',
+        (error as { code?: unknown } | null)?.code !== undefined
+          ? String((error as { code: unknown }).code)
+          : error instanceof Error
+            ? error.name
+            : 'Error',
+      );
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     }
     span.end();

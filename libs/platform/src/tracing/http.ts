@@ -1,5 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { Tracing } from './tracing.ts';
 
@@ -27,19 +36,23 @@ export function tracedListener(tracing: Tracing, scheme: 'http' | 'https', liste
     const host = request.headers.host ?? '';
     const target = request.url ?? '/';
     const query = target.indexOf('?');
-    const span = tracing.tracer.startSpan(method, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': method,
-        'url.path': query < 0 ? target : target.slice(0, query),
-        'url.scheme': scheme,
-        'server.address': host.replace(/:\d+$/, ''),
-        'server.port': portOf(host, scheme),
-        'network.protocol.version': request.httpVersion,
-        ...(request.headers['user-agent'] ? { 'user_agent.original': request.headers['user-agent'] } : {}),
-        ...(request.socket.remoteAddress ? { 'client.address': request.socket.remoteAddress } : {}),
+    const span = tracing.tracer.startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': method,
+          'url.path': query < 0 ? target : target.slice(0, query),
+          'url.scheme': scheme,
+          'server.address': host.replace(/:\d+$/, ''),
+          'server.port': portOf(host, scheme),
+          'network.protocol.version': request.httpVersion,
+          ...(request.headers['user-agent'] ? { 'user_agent.original': request.headers['user-agent'] } : {}),
+          ...(request.socket.remoteAddress ? { 'client.address': request.socket.remoteAddress } : {}),
+        },
       },
-    }, parent);
+      parent,
+    );
     const active = trace.setSpan(parent, span);
     requestContexts.set(request, active);
     response.once('close', () => endServerSpan(span, response));
@@ -109,19 +122,29 @@ const untraced: ClientCall = { headers: {}, end: () => {}, fail: () => {} };
  * A CLIENT span for one outgoing HTTP call, child of the active span. `template` is the URL's pattern
  * (`/product/{productId}`) that names the span without its variable parts.
  */
-export function startClientCall(tracing: Tracing, method: string, server: URL, href: string, template: string): ClientCall {
+export function startClientCall(
+  tracing: Tracing,
+  method: string,
+  server: URL,
+  href: string,
+  template: string,
+): ClientCall {
   if (!tracing.enabled) return untraced;
   const parent = context.active();
-  const span = tracing.tracer.startSpan(`${method} ${template}`, {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      'http.request.method': method,
-      'server.address': server.hostname,
-      'server.port': Number(server.port) || (server.protocol === 'https:' ? 443 : 80),
-      'url.full': href,
-      'url.template': template,
+  const span = tracing.tracer.startSpan(
+    `${method} ${template}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': method,
+        'server.address': server.hostname,
+        'server.port': Number(server.port) || (server.protocol === 'https:' ? 443 : 80),
+        'url.full': href,
+        'url.template': template,
+      },
     },
-  }, parent);
+    parent,
+  );
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(parent, span), headers);
   let ended = false;

@@ -20,15 +20,19 @@ export function tracedBus(bus: EventBus, tracing: Tracing, system: string): Even
       const parent = context.active();
       const spans: Span[] = [];
       const traced = messages.map((message) => {
-        const span = tracer.startSpan(`send ${message.destination}`, {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            'messaging.system': system,
-            'messaging.destination.name': message.destination,
-            'messaging.operation.type': 'send',
-            'messaging.operation.name': 'send',
+        const span = tracer.startSpan(
+          `send ${message.destination}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': system,
+              'messaging.destination.name': message.destination,
+              'messaging.operation.type': 'send',
+              'messaging.operation.name': 'send',
+            },
           },
-        }, parent);
+          parent,
+        );
         spans.push(span);
         const headers: Record<string, string> = { ...message.headers };
         propagation.inject(trace.setSpan(parent, span), headers);
@@ -45,27 +49,36 @@ export function tracedBus(bus: EventBus, tracing: Tracing, system: string): Even
     },
 
     subscribe(destination, group, handler, observer) {
-      return bus.subscribe(destination, group, async (payload, delivered) => {
-        const parent = propagation.extract(ROOT_CONTEXT, delivered?.headers ?? {});
-        const span = tracer.startSpan(`process ${destination}`, {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            'messaging.system': system,
-            'messaging.destination.name': destination,
-            'messaging.consumer.group.name': group,
-            'messaging.operation.type': 'process',
-            'messaging.operation.name': 'process',
-          },
-        }, parent);
-        try {
-          await context.with(trace.setSpan(parent, span), () => handler(payload, delivered));
-        } catch (error) {
-          failed(span, error);
-          throw error;
-        } finally {
-          span.end();
-        }
-      }, observer);
+      return bus.subscribe(
+        destination,
+        group,
+        async (payload, delivered) => {
+          const parent = propagation.extract(ROOT_CONTEXT, delivered?.headers ?? {});
+          const span = tracer.startSpan(
+            `process ${destination}`,
+            {
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'messaging.system': system,
+                'messaging.destination.name': destination,
+                'messaging.consumer.group.name': group,
+                'messaging.operation.type': 'process',
+                'messaging.operation.name': 'process',
+              },
+            },
+            parent,
+          );
+          try {
+            await context.with(trace.setSpan(parent, span), () => handler(payload, delivered));
+          } catch (error) {
+            failed(span, error);
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+        observer,
+      );
     },
 
     health: () => bus.health(),

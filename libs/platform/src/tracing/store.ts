@@ -35,8 +35,11 @@ export interface SpanStoreLimits {
 }
 
 const KINDS: Record<number, StoredSpan['kind']> = {
-  [SpanKind.INTERNAL]: 'INTERNAL', [SpanKind.SERVER]: 'SERVER', [SpanKind.CLIENT]: 'CLIENT',
-  [SpanKind.PRODUCER]: 'PRODUCER', [SpanKind.CONSUMER]: 'CONSUMER',
+  [SpanKind.INTERNAL]: 'INTERNAL',
+  [SpanKind.SERVER]: 'SERVER',
+  [SpanKind.CLIENT]: 'CLIENT',
+  [SpanKind.PRODUCER]: 'PRODUCER',
+  [SpanKind.CONSUMER]: 'CONSUMER',
 };
 
 export const kindName = (kind: number): StoredSpan['kind'] => KINDS[kind] ?? 'INTERNAL';
@@ -75,7 +78,10 @@ export class SpanStore {
 
   /** The newest traces first. */
   list(limit = 100): TraceSummary[] {
-    return [...this.#traces.entries()].reverse().slice(0, limit).map(([traceId, spans]) => summarise(traceId, spans));
+    return [...this.#traces.entries()]
+      .reverse()
+      .slice(0, limit)
+      .map(([traceId, spans]) => summarise(traceId, spans));
   }
 
   clear(): void {

@@ -11,7 +11,8 @@ import { tracedBus } from './messaging.ts';
 import { processSpanStore } from './store.ts';
 import { createTracing, traceFields } from './tracing.ts';
 
-const config = (overrides: Partial<TracingConfig> = {}) => Value.Default(tracingConfigSchema, { enabled: true, ...overrides }) as TracingConfig;
+const config = (overrides: Partial<TracingConfig> = {}) =>
+  Value.Default(tracingConfigSchema, { enabled: true, ...overrides }) as TracingConfig;
 
 const recorded = (env: Record<string, string>, overrides: Partial<TracingConfig> = {}) => {
   const tracing = createTracing('sampled', config(overrides), env);
@@ -37,7 +38,7 @@ describe('tracing configuration', () => {
 });
 
 describe('log correlation', () => {
-  it('when a line is logged inside a span, then it carries that span\'s trace_id and span_id; outside, none', () => {
+  it("when a line is logged inside a span, then it carries that span's trace_id and span_id; outside, none", () => {
     const tracing = createTracing('logs', config(), {});
     const span = tracing.tracer.startSpan('work');
     const fields = context.with(trace.setSpan(context.active(), span), () => traceFields());
@@ -48,7 +49,7 @@ describe('log correlation', () => {
 });
 
 describe('events', () => {
-  it('when an event is published inside a span, then its consumer\'s span is a child of the producer\'s, in the same trace', async () => {
+  it("when an event is published inside a span, then its consumer's span is a child of the producer's, in the same trace", async () => {
     const tracing = createTracing('bus-test', config(), {});
     const inner = createInProcessBus(testConfig({ kind: 'in-process' }), testLogger());
     const bus = tracedBus(inner, tracing, 'in-process');
@@ -58,13 +59,19 @@ describe('events', () => {
       if (active) seen.push({ traceId: active.traceId, spanId: active.spanId, headers: { ...delivered?.headers } });
     });
     const request = tracing.tracer.startSpan('request', { kind: SpanKind.SERVER });
-    await context.with(trace.setSpan(context.active(), request), () => bus.publish([{ destination: 'things', payload: { n: 1 } }]));
+    await context.with(trace.setSpan(context.active(), request), () =>
+      bus.publish([{ destination: 'things', payload: { n: 1 } }]),
+    );
     request.end();
     for (let i = 0; i < 50 && seen.length === 0; i += 1) await new Promise((done) => setTimeout(done, 10));
     await inner.close();
     const traceId = request.spanContext().traceId;
     assert.equal(seen[0]?.traceId, traceId);
-    assert.match(seen[0]?.headers['traceparent'] ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'the context travels in the message headers');
+    assert.match(
+      seen[0]?.headers['traceparent'] ?? '',
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+      'the context travels in the message headers',
+    );
     const spans = processSpanStore().trace(traceId) ?? [];
     const producer = spans.find((s) => s.kind === 'PRODUCER');
     const consumer = spans.find((s) => s.kind === 'CONSUMER');
@@ -75,12 +82,17 @@ describe('events', () => {
 });
 
 describe('OTLP export', () => {
-  it('when OTEL_EXPORTER_OTLP_ENDPOINT is set, then finished spans reach that collector over OTLP/HTTP with the service\'s name', async () => {
+  it("when OTEL_EXPORTER_OTLP_ENDPOINT is set, then finished spans reach that collector over OTLP/HTTP with the service's name", async () => {
     const bodies: Array<{ path: string; body: string }> = [];
     const collector = createServer((request, response) => {
       let body = '';
-      request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      request.on('end', () => { bodies.push({ path: request.url ?? '', body }); response.writeHead(200, { 'content-type': 'application/json' }).end('{}'); });
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        bodies.push({ path: request.url ?? '', body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
     });
     await new Promise<void>((done) => collector.listen(0, '127.0.0.1', done));
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
@@ -96,7 +108,9 @@ describe('OTLP export', () => {
       assert.equal(bodies[0]?.path, '/v1/traces');
       const sent = JSON.parse(bodies[0]?.body ?? '{}');
       const resource = sent.resourceSpans[0];
-      assert.deepEqual(resource.resource.attributes.find((a: { key: string }) => a.key === 'service.name').value, { stringValue: 'exported' });
+      assert.deepEqual(resource.resource.attributes.find((a: { key: string }) => a.key === 'service.name').value, {
+        stringValue: 'exported',
+      });
       assert.equal(resource.scopeSpans[0].spans[0].traceId, traceId);
       assert.equal(resource.scopeSpans[0].spans[0].name, 'GET /thing');
     } finally {

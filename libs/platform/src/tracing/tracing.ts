@@ -4,8 +4,14 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler,
-  type Sampler, type SpanProcessor,
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from './config.ts';
 import { processSpanStore, storeProcessor } from './store.ts';
@@ -22,7 +28,10 @@ export interface Tracing {
 type Env = Record<string, string | undefined>;
 
 export const disabledTracing = (service: string): Tracing => ({
-  enabled: false, service, tracer: trace.getTracer(service), shutdown: async () => {},
+  enabled: false,
+  service,
+  tracer: trace.getTracer(service),
+  shutdown: async () => {},
 });
 
 let contextInstalled = false;
@@ -44,13 +53,19 @@ export function samplerOf(ratio: number, env: Env): Sampler {
   const argument = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
   const given = argument >= 0 && argument <= 1 ? argument : ratio;
   switch (env['OTEL_TRACES_SAMPLER']) {
-    case 'always_on': return new AlwaysOnSampler();
-    case 'always_off': return new AlwaysOffSampler();
-    case 'traceidratio': return new TraceIdRatioBasedSampler(given);
-    case 'parentbased_always_on': return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(given);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     // parentbased_traceidratio, and what the configuration asks for when nothing is set.
-    default: return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(given) });
+    default:
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(given) });
   }
 }
 
@@ -76,7 +91,9 @@ export function createTracing(service: string, config: TracingConfig, env: Env =
   if (config.store.maxTraces > 0) spanProcessors.push(storeProcessor(processSpanStore(config.store)));
   // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) and the batch OTEL_BSP_* itself.
   if (exportsOtlp(env)) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-  const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': service }));
+  const resource = detectResources({ detectors: [envDetector] }).merge(
+    resourceFromAttributes({ 'service.name': service }),
+  );
   const provider = new BasicTracerProvider({ resource, sampler: samplerOf(config.sampleRatio, env), spanProcessors });
   return {
     enabled: true,

@@ -7,7 +7,8 @@ const TRACE_ID = /^[0-9a-f]{32}$/i;
 const OTLP_BODY_LIMIT = 4 * 1024 * 1024;
 
 // The page's script and styles are files of their own, so the policy allows no inline code at all.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const asset = (name: string) => readFileSync(new URL(`./viewer/${name}`, import.meta.url));
 const ASSETS: Record<string, { type: string; body: Buffer }> = {
@@ -38,7 +39,8 @@ const json = (response: ServerResponse, status: number, body: unknown) =>
  */
 export function traceRoutes(store: SpanStore) {
   return (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
-    const ours = path === '/v1/traces' || path === '/traces' || path.startsWith('/traces/') || ASSETS[path] !== undefined;
+    const ours =
+      path === '/v1/traces' || path === '/traces' || path.startsWith('/traces/') || ASSETS[path] !== undefined;
     if (ours) answer(request, response, path, store);
     return ours;
   };
@@ -56,7 +58,8 @@ function answer(request: IncomingMessage, response: ServerResponse, path: string
   if (page) return send(response, 200, page.type, page.body);
   if (path === '/traces') return json(response, 200, { traces: store.list() });
   const id = path.slice('/traces/'.length).toLowerCase();
-  if (!TRACE_ID.test(id)) return json(response, 400, errorBody(400, path, 'Invalid trace id: 32 hexadecimal digits expected'));
+  if (!TRACE_ID.test(id))
+    return json(response, 400, errorBody(400, path, 'Invalid trace id: 32 hexadecimal digits expected'));
   const spans = store.trace(id);
   if (!spans) return json(response, 404, errorBody(404, path, `No trace ${id} here (unknown, or no longer kept)`));
   json(response, 200, { traceId: id, spans });
@@ -79,7 +82,8 @@ function receiveOtlp(request: IncomingMessage, response: ServerResponse, store: 
     if (size <= OTLP_BODY_LIMIT) chunks.push(chunk);
   });
   request.on('end', () => {
-    if (size > OTLP_BODY_LIMIT) return json(response, 413, errorBody(413, path, `Body larger than ${OTLP_BODY_LIMIT} bytes`));
+    if (size > OTLP_BODY_LIMIT)
+      return json(response, 413, errorBody(413, path, `Body larger than ${OTLP_BODY_LIMIT} bytes`));
     let spans: StoredSpan[];
     try {
       spans = fromOtlp(JSON.parse(Buffer.concat(chunks).toString('utf8')));
@@ -91,20 +95,40 @@ function receiveOtlp(request: IncomingMessage, response: ServerResponse, store: 
   });
 }
 
-interface OtlpValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
-interface OtlpAttribute { key: string; value?: OtlpValue }
-interface OtlpSpan {
-  traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number;
-  startTimeUnixNano: string | number; endTimeUnixNano: string | number;
-  attributes?: OtlpAttribute[]; status?: { code?: number; message?: string };
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
 }
-interface OtlpBody { resourceSpans?: Array<{ resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: Array<{ spans?: OtlpSpan[] }> }> }
+interface OtlpAttribute {
+  key: string;
+  value?: OtlpValue;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind?: number;
+  startTimeUnixNano: string | number;
+  endTimeUnixNano: string | number;
+  attributes?: OtlpAttribute[];
+  status?: { code?: number; message?: string };
+}
+interface OtlpBody {
+  resourceSpans?: Array<{ resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: Array<{ spans?: OtlpSpan[] }> }>;
+}
 
 function attributesOf(list: OtlpAttribute[] | undefined): StoredSpan['attributes'] {
   const out: StoredSpan['attributes'] = {};
   for (const { key, value } of list ?? []) {
     if (typeof key !== 'string' || !value) continue;
-    const v = value.stringValue ?? value.boolValue ?? value.doubleValue ?? (value.intValue === undefined ? undefined : Number(value.intValue));
+    const v =
+      value.stringValue ??
+      value.boolValue ??
+      value.doubleValue ??
+      (value.intValue === undefined ? undefined : Number(value.intValue));
     if (v !== undefined) out[key] = v;
   }
   return out;

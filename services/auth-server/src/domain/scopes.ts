@@ -6,7 +6,11 @@ export type ScopeDecision =
  * Which scopes a request gets: every requested scope must be one the server knows and the client may
  * ask for; a request naming none gets all the client may ask for.
  */
-export function decideScopes(requested: string | undefined, allowed: readonly string[], known: ReadonlySet<string>): ScopeDecision {
+export function decideScopes(
+  requested: string | undefined,
+  allowed: readonly string[],
+  known: ReadonlySet<string>,
+): ScopeDecision {
   const names = [...new Set((requested ?? '').split(' ').filter(Boolean))];
   if (names.length === 0) return { ok: true, scopes: [...allowed] };
   for (const scope of names) {

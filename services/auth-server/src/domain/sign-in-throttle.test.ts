@@ -31,7 +31,7 @@ describe('sign-in throttle', () => {
     assert.equal(throttle.retryAfter({ client: 'reader', user: 'magnus' }), 0);
   });
 
-  it('when a user signs in successfully, then that user\'s failures are forgotten but the client\'s are not', () => {
+  it("when a user signs in successfully, then that user's failures are forgotten but the client's are not", () => {
     const throttle = createSignInThrottle(settings, () => 0);
     for (let i = 0; i < 2; i++) throttle.failed({ client: 'writer', user: 'magnus' });
     throttle.succeeded({ client: 'writer', user: 'magnus' });

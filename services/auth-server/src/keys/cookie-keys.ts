@@ -20,7 +20,7 @@ export function loadCookieKeys(config: CookieKeyConfig, logger: Logger): string[
   if (!config.generate) {
     throw new ConfigError(
       `Missing configuration key: auth.cookies.keys (set ${envName('auth.cookies.keys')} to one or more comma-separated random keys, ` +
-      `the same on every replica, or auth.cookies.file (${envName('auth.cookies.file')}) to a file holding a JSON list of them; ${file} does not exist)`,
+        `the same on every replica, or auth.cookies.file (${envName('auth.cookies.file')}) to a file holding a JSON list of them; ${file} does not exist)`,
     );
   }
   const keys = [randomBytes(32).toString('base64url')];
@@ -30,7 +30,9 @@ export function loadCookieKeys(config: CookieKeyConfig, logger: Logger): string[
     writeFileSync(temporary, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
     renameSync(temporary, file);
   } catch (error) {
-    throw new ConfigError(`Invalid configuration key auth.cookies.file: cannot create ${file} (${(error as Error).message})`);
+    throw new ConfigError(
+      `Invalid configuration key auth.cookies.file: cannot create ${file} (${(error as Error).message})`,
+    );
   }
   logger.info({ file }, 'created a cookie-signing key');
   return keys;
@@ -53,6 +55,9 @@ function parseFile(file: string): string[] {
 function checked(keys: string[], source: string): string[] {
   if (keys.length === 0) throw new ConfigError(`Invalid cookie keys in ${source}: at least one key is needed`);
   const short = keys.findIndex((key) => key.length < MIN_KEY_LENGTH);
-  if (short !== -1) throw new ConfigError(`Invalid cookie keys in ${source}: key ${short} is shorter than ${MIN_KEY_LENGTH} characters`);
+  if (short !== -1)
+    throw new ConfigError(
+      `Invalid cookie keys in ${source}: key ${short} is shorter than ${MIN_KEY_LENGTH} characters`,
+    );
   return keys;
 }

@@ -38,7 +38,7 @@ export async function loadSigningKeys(config: SigningKeyConfig, logger: Logger):
   if (!config.generate) {
     throw new ConfigError(
       `Missing configuration key: auth.keys.jwks (no token-signing key: set ${envName('auth.keys.jwks')} to a private JWK set, ` +
-      `or auth.keys.file (${envName('auth.keys.file')}) to a file holding one; ${file} does not exist)`,
+        `or auth.keys.file (${envName('auth.keys.file')}) to a file holding one; ${file} does not exist)`,
     );
   }
   const key = await generateSigningKey();
@@ -75,11 +75,14 @@ function parseKeySet(text: string, source: string): SigningKey[] {
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) {
-    throw new ConfigError(`Invalid token-signing keys in ${source}: expected a JWK set {"keys": [...]} with at least one key`);
+    throw new ConfigError(
+      `Invalid token-signing keys in ${source}: expected a JWK set {"keys": [...]} with at least one key`,
+    );
   }
   const parsedKeys = keys.map((key: unknown, i) => toSigningKey(key, `${source}, key ${i}`));
   const kids = new Set(parsedKeys.map((k) => k.kid));
-  if (kids.size !== parsedKeys.length) throw new ConfigError(`Invalid token-signing keys in ${source}: kid values must be unique`);
+  if (kids.size !== parsedKeys.length)
+    throw new ConfigError(`Invalid token-signing keys in ${source}: kid values must be unique`);
   return parsedKeys;
 }
 
@@ -100,16 +103,26 @@ function toSigningKey(value: unknown, source: string): SigningKey {
   } catch {
     throw fail('not a usable RSA private key');
   }
-  if (bits === undefined || bits < MIN_MODULUS_BITS) throw fail(`the modulus must have at least ${MIN_MODULUS_BITS} bits`);
+  if (bits === undefined || bits < MIN_MODULUS_BITS)
+    throw fail(`the modulus must have at least ${MIN_MODULUS_BITS} bits`);
   const [n, e] = [jwk['n'] as string, jwk['e'] as string];
   const kid = typeof jwk['kid'] === 'string' && jwk['kid'] !== '' ? jwk['kid'] : thumbprint(n, e);
-  const [d, p, q, dp, dq, qi] = PRIVATE_PARTS.map((part) => jwk[part] as string) as [string, string, string, string, string, string];
+  const [d, p, q, dp, dq, qi] = PRIVATE_PARTS.map((part) => jwk[part] as string) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return { kty: 'RSA', kid, alg: 'RS256', use: 'sig', n, e, d, p, q, dp, dq, qi };
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order. */
 function thumbprint(n: string, e: string): string {
-  return createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
 }
 
 /** Written next to the target, then renamed, so a crash never leaves half a key file. */

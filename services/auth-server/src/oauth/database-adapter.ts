@@ -23,22 +23,46 @@ export interface AuthDatabase {
  * sign-ins the others started. Expired rows are never returned; each write deletes its kind's expired
  * rows, and a kind that has more than `maxEntriesPerKind` rows loses those nearest their end.
  */
-export function createDatabaseStore(database: Database<AuthDatabase>, options: { maxEntriesPerKind: number; now?: () => number }): PayloadStore {
+export function createDatabaseStore(
+  database: Database<AuthDatabase>,
+  options: { maxEntriesPerKind: number; now?: () => number },
+): PayloadStore {
   const { db } = database;
   const now = options.now ?? Date.now;
   const table = 'oidc_payloads' as const;
 
-  const live = (kind: string) => db.selectFrom(table).select(['payload', 'consumed_at']).where('kind', '=', kind).where('expires_at', '>', now());
-  const read = (row: { payload: string; consumed_at: number | null } | undefined) => parsePayload(row?.payload, row?.consumed_at);
+  const live = (kind: string) =>
+    db.selectFrom(table).select(['payload', 'consumed_at']).where('kind', '=', kind).where('expires_at', '>', now());
+  const read = (row: { payload: string; consumed_at: number | null } | undefined) =>
+    parsePayload(row?.payload, row?.consumed_at);
 
   const keepWithinCap = async (kind: string, written: string) => {
-    const { count } = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).where('kind', '=', kind).executeTakeFirstOrThrow();
+    const { count } = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
     const excess = Number(count) - options.maxEntriesPerKind;
     if (excess <= 0) return;
     // Two steps: MySQL takes no LIMIT inside an IN subquery.
-    const victims = await db.selectFrom(table).select('id').where('kind', '=', kind).where('id', '!=', written)
-      .orderBy('expires_at').limit(excess).execute();
-    if (victims.length > 0) await db.deleteFrom(table).where('kind', '=', kind).where('id', 'in', victims.map((v) => v.id)).execute();
+    const victims = await db
+      .selectFrom(table)
+      .select('id')
+      .where('kind', '=', kind)
+      .where('id', '!=', written)
+      .orderBy('expires_at')
+      .limit(excess)
+      .execute();
+    if (victims.length > 0)
+      await db
+        .deleteFrom(table)
+        .where('kind', '=', kind)
+        .where(
+          'id',
+          'in',
+          victims.map((v) => v.id),
+        )
+        .execute();
   };
 
   const adapter = (kind: string): Adapter => ({
@@ -70,7 +94,12 @@ export function createDatabaseStore(database: Database<AuthDatabase>, options: {
       return read(await live(kind).where('user_code', '=', userCode).executeTakeFirst());
     },
     async consume(id) {
-      await db.updateTable(table).set({ consumed_at: Math.floor(now() / 1000) }).where('kind', '=', kind).where('id', '=', id).execute();
+      await db
+        .updateTable(table)
+        .set({ consumed_at: Math.floor(now() / 1000) })
+        .where('kind', '=', kind)
+        .where('id', '=', id)
+        .execute();
     },
     async destroy(id) {
       await db.deleteFrom(table).where('kind', '=', kind).where('id', '=', id).execute();
@@ -83,7 +112,11 @@ export function createDatabaseStore(database: Database<AuthDatabase>, options: {
   return {
     adapter,
     async size(kind) {
-      const { count } = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).where('kind', '=', kind).executeTakeFirstOrThrow();
+      const { count } = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('kind', '=', kind)
+        .executeTakeFirstOrThrow();
       return Number(count);
     },
     // The database belongs to the service, which closes it.

@@ -33,7 +33,10 @@ export function createMemoryAdapter(options: { maxEntriesPerKind: number; now?: 
 
   const keysOf = (model: string) => {
     let keys = byModel.get(model);
-    if (!keys) byModel.set(model, (keys = new Set()));
+    if (!keys) {
+      keys = new Set();
+      byModel.set(model, keys);
+    }
     return keys;
   };
 

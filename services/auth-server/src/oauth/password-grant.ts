@@ -7,7 +7,10 @@ import type { ResourcePolicy } from './provider.ts';
  * The legacy resource-owner password grant (RFC 6749 §4.3), kept for the original walkthrough and
  * registered only where configuration enables it. The client has already been authenticated.
  */
-export function passwordGrant(provider: Provider, deps: { users: UserDirectory; throttle: SignInThrottle; policy: ResourcePolicy }) {
+export function passwordGrant(
+  provider: Provider,
+  deps: { users: UserDirectory; throttle: SignInThrottle; policy: ResourcePolicy },
+) {
   return async function handle(ctx: KoaContextWithOIDC): Promise<void> {
     const { client } = ctx.oidc;
     const { username, password, scope } = ctx.oidc.params ?? {};
@@ -21,7 +24,10 @@ export function passwordGrant(provider: Provider, deps: { users: UserDirectory; 
     if (wait > 0) {
       // Not checked at all while throttled, so a guess that happens to be right tells nothing either.
       ctx.set('Retry-After', String(wait));
-      throw Object.assign(new errors.CustomOIDCProviderError('invalid_grant', 'too many failed attempts, try again later'), { status: 429, statusCode: 429 });
+      throw Object.assign(
+        new errors.CustomOIDCProviderError('invalid_grant', 'too many failed attempts, try again later'),
+        { status: 429, statusCode: 429 },
+      );
     }
     const accountId = deps.users.authenticate(username, password);
     if (accountId === undefined) {

@@ -11,7 +11,10 @@ export function expiryOf(expiresIn: number | undefined, now: number): number {
  * A stored payload read back: JSON of an object, or nothing. A row or key that is not (written by
  * something else, cut short) reads as absent, which oidc-provider treats as an ended sign-in.
  */
-export function parsePayload(text: string | null | undefined, consumed: number | null | undefined): AdapterPayload | undefined {
+export function parsePayload(
+  text: string | null | undefined,
+  consumed: number | null | undefined,
+): AdapterPayload | undefined {
   if (typeof text !== 'string') return undefined;
   let parsed: unknown;
   try {

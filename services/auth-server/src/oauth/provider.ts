@@ -1,5 +1,11 @@
 import type { EventEmitter } from 'node:events';
-import Provider, { errors, type Client, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, {
+  errors,
+  type Client,
+  type ClientMetadata,
+  type KoaContextWithOIDC,
+  type ResourceServer,
+} from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuthSettings, ClientSettings } from '../config.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
@@ -46,7 +52,9 @@ export function createResourcePolicy(settings: AuthSettings): ResourcePolicy {
       const decision = decideScopes(requested, ['openid', ...allowedFor(clientId)], known);
       if (!decision.ok) {
         throw new errors.InvalidScope(
-          decision.reason === 'unknown' ? `requested scope ${decision.scope} is not supported` : `requested scope ${decision.scope} is not allowed for this client`,
+          decision.reason === 'unknown'
+            ? `requested scope ${decision.scope} is not supported`
+            : `requested scope ${decision.scope} is not allowed for this client`,
           decision.scope,
         );
       }
@@ -72,7 +80,11 @@ function clientMetadata(client: ClientSettings, grants: { password: boolean }): 
   return {
     client_id: client.id,
     client_secret: client.secret,
-    grant_types: ['client_credentials', ...(browser ? ['authorization_code'] : []), ...(grants.password ? ['password'] : [])],
+    grant_types: [
+      'client_credentials',
+      ...(browser ? ['authorization_code'] : []),
+      ...(grants.password ? ['password'] : []),
+    ],
     response_types: browser ? ['code'] : [],
     redirect_uris: client.redirectUris,
     scope: ['openid', ...client.scopes].join(' '),
@@ -87,11 +99,20 @@ function clientMetadata(client: ClientSettings, grants: { password: boolean }): 
  */
 export function createProvider(
   settings: AuthSettings,
-  deps: { keys: SigningKey[]; cookieKeys: string[]; users: UserDirectory; store: PayloadStore; throttle: SignInThrottle; logger: Logger },
+  deps: {
+    keys: SigningKey[];
+    cookieKeys: string[];
+    users: UserDirectory;
+    store: PayloadStore;
+    throttle: SignInThrottle;
+    logger: Logger;
+  },
 ): Provider {
   const policy = createResourcePolicy(settings);
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number | undefined } | undefined }) =>
-    token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds;
+  const accessTokenTtl = (
+    _ctx: KoaContextWithOIDC,
+    token: { resourceServer?: { accessTokenTTL?: number | undefined } | undefined },
+  ) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds;
 
   const provider = new Provider(settings.issuer, {
     adapter: deps.store.adapter,
@@ -99,7 +120,8 @@ export function createProvider(
     // `none` only when a public client is configured; each client is held to its own one method.
     clientAuthMethods: ['client_secret_basic', ...(settings.clients.some((c) => c.public) ? ['none' as const] : [])],
     // Browser clients may call the token endpoint from the origins they are redirected to.
-    clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     claims: { openid: ['sub'] },
     // Signed session and interaction cookies: every replica has the same keys, so any of them can read them.
     cookies: { keys: deps.cookieKeys },
@@ -187,10 +209,16 @@ export function createProvider(
   });
 
   if (settings.passwordGrant) {
-    provider.registerGrantType('password', passwordGrant(provider, { users: deps.users, throttle: deps.throttle, policy }), ['username', 'password', 'scope']);
+    provider.registerGrantType(
+      'password',
+      passwordGrant(provider, { users: deps.users, throttle: deps.throttle, policy }),
+      ['username', 'password', 'scope'],
+    );
   }
 
-  provider.on('server_error', (ctx, error) => deps.logger.error({ err: error, path: ctx.path }, 'oauth request failed'));
+  provider.on('server_error', (ctx, error) =>
+    deps.logger.error({ err: error, path: ctx.path }, 'oauth request failed'),
+  );
   // Koa's own event (the types list only oidc-provider's): an error no middleware handled.
   (provider as EventEmitter).on('error', (error: unknown) => deps.logger.error({ err: error }, 'oauth request failed'));
   return provider;

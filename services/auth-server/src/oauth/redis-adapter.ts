@@ -29,12 +29,17 @@ export async function createRedisStore(
     },
     disableOfflineQueue: true,
   });
-  client.on('error', (error: unknown) => { if (connected) options.logger.warn({ err: error }, 'redis connection failed'); });
+  client.on('error', (error: unknown) => {
+    if (connected) options.logger.warn({ err: error }, 'redis connection failed');
+  });
   try {
     await client.connect();
     connected = true;
   } catch (error) {
-    throw new Error(`cannot connect to redis at ${config.redis.url} (auth.store.redis.url): ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `cannot connect to redis at ${config.redis.url} (auth.store.redis.url): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const prefix = config.redis.keyPrefix;
   const entryKey = (kind: string, id: string) => `${prefix}${kind}:${id}`;
@@ -43,12 +48,18 @@ export async function createRedisStore(
   const userCodeKey = (kind: string, code: string) => `${prefix}userCode:${kind}:${code}`;
   const grantKey = (grantId: string) => `${prefix}grant:${grantId}`;
 
-  const read = async (key: string | null, matches: (payload: AdapterPayload) => boolean = () => true): Promise<AdapterPayload | undefined> => {
+  const read = async (
+    key: string | null,
+    matches: (payload: AdapterPayload) => boolean = () => true,
+  ): Promise<AdapterPayload | undefined> => {
     if (key === null) return undefined;
     const entry = await client.hGetAll(key);
     // Redis expires on its own clock; the entry's own expiry keeps every store's answer the same.
     if (!(Number(entry['expiresAt']) > now())) return undefined;
-    const payload = parsePayload(entry['payload'], entry['consumed'] === undefined ? undefined : Number(entry['consumed']));
+    const payload = parsePayload(
+      entry['payload'],
+      entry['consumed'] === undefined ? undefined : Number(entry['consumed']),
+    );
     // A pointer outlives a rewrite of its entry with another uid or user code: then it points nowhere.
     return payload && matches(payload) ? payload : undefined;
   };
@@ -58,7 +69,11 @@ export async function createRedisStore(
     if (excess <= 0) return;
     const victims = (await client.zRange(kindIndex(kind), 0, excess)).filter((id) => id !== written).slice(0, excess);
     if (victims.length === 0) return;
-    await client.multi().zRem(kindIndex(kind), victims).del(victims.map((id) => entryKey(kind, id))).exec();
+    await client
+      .multi()
+      .zRem(kindIndex(kind), victims)
+      .del(victims.map((id) => entryKey(kind, id)))
+      .exec();
   };
 
   const adapter = (kind: string): Adapter => ({
@@ -66,7 +81,8 @@ export async function createRedisStore(
       const at = now();
       const expiresAt = expiryOf(expiresIn, at);
       const key = entryKey(kind, id);
-      const write = client.multi()
+      const write = client
+        .multi()
         .zRemRangeByScore(kindIndex(kind), '-inf', at)
         .del(key)
         .hSet(key, { payload: JSON.stringify(payload), expiresAt: String(expiresAt) })
@@ -76,10 +92,14 @@ export async function createRedisStore(
         payload.uid !== undefined ? uidKey(kind, payload.uid) : undefined,
         typeof payload.userCode === 'string' ? userCodeKey(kind, payload.userCode) : undefined,
       ];
-      for (const pointer of pointers) if (pointer !== undefined) write.set(pointer, key, { expiration: { type: 'PXAT', value: expiresAt } });
+      for (const pointer of pointers)
+        if (pointer !== undefined) write.set(pointer, key, { expiration: { type: 'PXAT', value: expiresAt } });
       if (payload.grantId !== undefined) {
         // The grant's index lives as long as its longest-lived entry.
-        write.sAdd(grantKey(payload.grantId), key).pExpireAt(grantKey(payload.grantId), expiresAt, 'GT').pExpireAt(grantKey(payload.grantId), expiresAt, 'NX');
+        write
+          .sAdd(grantKey(payload.grantId), key)
+          .pExpireAt(grantKey(payload.grantId), expiresAt, 'GT')
+          .pExpireAt(grantKey(payload.grantId), expiresAt, 'NX');
       }
       await write.exec();
       await keepWithinCap(kind, id);

@@ -39,7 +39,9 @@ async function sqlSubject(config: DatabaseConfig): Promise<Subject> {
       return createDatabaseStore(await open(), { maxEntriesPerKind: MAX, now });
     },
     async corrupt(kind, id, expiresAt) {
-      await sql`insert into oidc_payloads (kind, id, payload, expires_at) values (${kind}, ${id}, ${'{"cut short'}, ${expiresAt})`.execute(first.db);
+      await sql`insert into oidc_payloads (kind, id, payload, expires_at) values (${kind}, ${id}, ${'{"cut short'}, ${expiresAt})`.execute(
+        first.db,
+      );
     },
     async cleanUp() {
       for (const database of databases) await database.close();
@@ -51,7 +53,10 @@ async function redisSubject(): Promise<Subject> {
   const config: StoreConfig = {
     kind: 'redis',
     maxEntriesPerKind: MAX,
-    redis: { url: 'redis://127.0.0.1:6379', keyPrefix: `auth-server-test:${testDatabaseName('store')}:${randomUUID()}:` },
+    redis: {
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: `auth-server-test:${testDatabaseName('store')}:${randomUUID()}:`,
+    },
   };
   const admin = createClient({ url: config.redis.url });
   await admin.connect();
@@ -63,11 +68,15 @@ async function redisSubject(): Promise<Subject> {
       return store;
     },
     async corrupt(kind, id, expiresAt) {
-      await admin.hSet(`${config.redis.keyPrefix}${kind}:${id}`, { payload: '{"cut short', expiresAt: String(expiresAt) });
+      await admin.hSet(`${config.redis.keyPrefix}${kind}:${id}`, {
+        payload: '{"cut short',
+        expiresAt: String(expiresAt),
+      });
     },
     async cleanUp() {
       for (const store of stores) await store.close();
-      for await (const keys of admin.scanIterator({ MATCH: `${config.redis.keyPrefix}*` })) if (keys.length > 0) await admin.del(keys);
+      for await (const keys of admin.scanIterator({ MATCH: `${config.redis.keyPrefix}*` }))
+        if (keys.length > 0) await admin.del(keys);
       await admin.close();
     },
   };
@@ -77,10 +86,23 @@ const folder = temporaryFolder();
 after(() => folder.remove());
 
 const subjects: Array<[string, () => Promise<Subject>]> = [
-  ['PostgreSQL', () => sqlSubject({
-    kind: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', database: testDatabaseName('auth_store'), poolSize: 2, connectTimeoutMs: 5000,
-  })],
-  ['SQLite', () => sqlSubject({ kind: 'sqlite', file: join(folder.path, 'store.db'), poolSize: 1, connectTimeoutMs: 5000 })],
+  [
+    'PostgreSQL',
+    () =>
+      sqlSubject({
+        kind: 'postgres',
+        host: '127.0.0.1',
+        port: 5432,
+        username: 'postgres',
+        database: testDatabaseName('auth_store'),
+        poolSize: 2,
+        connectTimeoutMs: 5000,
+      }),
+  ],
+  [
+    'SQLite',
+    () => sqlSubject({ kind: 'sqlite', file: join(folder.path, 'store.db'), poolSize: 1, connectTimeoutMs: 5000 }),
+  ],
   ['Redis', redisSubject],
 ];
 
@@ -107,14 +129,23 @@ for (const [name, make] of subjects) {
     it('when another instance writes an entry, then this one finds it (replicas share the store)', async () => {
       const other = await subject.open(now);
       await other.adapter('Session').upsert('shared', { accountId: 'magnus', uid: 'shared-uid' }, 3600);
-      assert.deepEqual(await store.adapter('Session').findByUid('shared-uid'), { accountId: 'magnus', uid: 'shared-uid' });
+      assert.deepEqual(await store.adapter('Session').findByUid('shared-uid'), {
+        accountId: 'magnus',
+        uid: 'shared-uid',
+      });
     });
 
     it('when a session is looked up by its uid and a device code by its user code, then each is found', async () => {
       await store.adapter('Session').upsert('s1', { uid: 'session-uid', accountId: 'magnus' }, 3600);
       await store.adapter('DeviceCode').upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g-device' }, 600);
-      assert.deepEqual(await store.adapter('Session').findByUid('session-uid'), { uid: 'session-uid', accountId: 'magnus' });
-      assert.deepEqual(await store.adapter('DeviceCode').findByUserCode('ABCD-EFGH'), { userCode: 'ABCD-EFGH', grantId: 'g-device' });
+      assert.deepEqual(await store.adapter('Session').findByUid('session-uid'), {
+        uid: 'session-uid',
+        accountId: 'magnus',
+      });
+      assert.deepEqual(await store.adapter('DeviceCode').findByUserCode('ABCD-EFGH'), {
+        userCode: 'ABCD-EFGH',
+        grantId: 'g-device',
+      });
       assert.equal(await store.adapter('Session').findByUid('no-such-uid'), undefined);
       assert.equal(await store.adapter('DeviceCode').findByUserCode('NONE-NONE'), undefined);
     });
@@ -129,7 +160,10 @@ for (const [name, make] of subjects) {
     it('when a code is consumed, then it is still found, marked with the time it was consumed; consuming an unknown id does nothing', async () => {
       await store.adapter('AuthorizationCode').upsert('c1', { grantId: 'g1' }, 60);
       await store.adapter('AuthorizationCode').consume('c1');
-      assert.deepEqual(await store.adapter('AuthorizationCode').find('c1'), { grantId: 'g1', consumed: Math.floor(clock / 1000) });
+      assert.deepEqual(await store.adapter('AuthorizationCode').find('c1'), {
+        grantId: 'g1',
+        consumed: Math.floor(clock / 1000),
+      });
       await store.adapter('AuthorizationCode').consume('never-written');
       assert.equal(await store.adapter('AuthorizationCode').find('never-written'), undefined);
     });
@@ -179,7 +213,8 @@ for (const [name, make] of subjects) {
       }
       assert.equal(await store.size('Interaction'), MAX);
       assert.equal(await store.adapter('Interaction').find('flood0'), undefined);
-      for (let i = 2 * MAX; i < 3 * MAX; i++) assert.deepEqual(await store.adapter('Interaction').find(`flood${i}`), { i });
+      for (let i = 2 * MAX; i < 3 * MAX; i++)
+        assert.deepEqual(await store.adapter('Interaction').find(`flood${i}`), { i });
       assert.equal(await store.size('Session'), sessions);
     });
 

@@ -26,11 +26,21 @@ export async function openStore(
       return { adapter: store.adapter, size: async (kind) => store.size(kind), close: async () => {} };
     }
     case 'database':
-      if (!deps.database) throw new ConfigError('Missing configuration key: database (auth.store.kind is database; set database.kind and its settings, or choose another auth.store.kind)');
+      if (!deps.database)
+        throw new ConfigError(
+          'Missing configuration key: database (auth.store.kind is database; set database.kind and its settings, or choose another auth.store.kind)',
+        );
       return createDatabaseStore(deps.database, { maxEntriesPerKind: config.maxEntriesPerKind, ...clock });
     case 'redis': {
       const store = await createRedisStore(config, { logger: deps.logger, ...clock });
-      deps.health.add({ name: 'redis', readiness: true, check: async () => (await store.ping(), { status: 'UP' }) });
+      deps.health.add({
+        name: 'redis',
+        readiness: true,
+        check: async () => {
+          await store.ping();
+          return { status: 'UP' };
+        },
+      });
       return store;
     }
   }

@@ -24,19 +24,34 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   const { provider, users, throttle } = deps;
   const base = `${oauthPaths.interaction}/:uid`;
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
-    done(null, parseForm(String(body)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_LIMIT },
+    (_request, body, done) => {
+      done(null, parseForm(String(body)));
+    },
+  );
 
   // These are browser pages, so their errors are pages too; an expired or replayed step is the common one.
-  app.setErrorHandler((error: Error & { statusCode?: number; error?: string; error_description?: string }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'sign-in step failed');
-    const description = error instanceof errors.OIDCProviderError
-      ? 'This sign-in request has expired or was already completed.'
-      : status === 500 ? 'Something went wrong.' : error.message;
-    void reply.status(status).headers(pageHeaders).send(errorPage(error.error ?? (status === 500 ? 'server_error' : 'invalid_request'), description));
-  });
+  app.setErrorHandler(
+    (error: Error & { statusCode?: number; error?: string; error_description?: string }, request, reply) => {
+      const status =
+        typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 500;
+      if (status === 500) request.log.error({ err: error }, 'sign-in step failed');
+      const description =
+        error instanceof errors.OIDCProviderError
+          ? 'This sign-in request has expired or was already completed.'
+          : status === 500
+            ? 'Something went wrong.'
+            : error.message;
+      void reply
+        .status(status)
+        .headers(pageHeaders)
+        .send(errorPage(error.error ?? (status === 500 ? 'server_error' : 'invalid_request'), description));
+    },
+  );
 
   /** The interaction this browser is in, checked against the one the URL names. */
   const current = async (request: FastifyRequest, reply: FastifyReply, prompt?: string): Promise<Interaction> => {
@@ -47,7 +62,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     }
     return details;
   };
-  const page = (reply: FastifyReply, status: number, html: string) => reply.status(status).headers(pageHeaders).send(html);
+  const page = (reply: FastifyReply, status: number, html: string) =>
+    reply.status(status).headers(pageHeaders).send(html);
   const urls = (uid: string) => ({
     login: `${oauthPaths.interaction}/${uid}/login`,
     confirm: `${oauthPaths.interaction}/${uid}/confirm`,
@@ -60,18 +76,32 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const { uid } = details;
     if (details.prompt.name === 'login') {
       const hint = details.params['login_hint'];
-      return page(reply, 200, loginPage({
-        action: urls(uid).login, abort: urls(uid).abort, clientId: clientOf(details),
-        ...(typeof hint === 'string' ? { username: hint } : {}),
-      }));
+      return page(
+        reply,
+        200,
+        loginPage({
+          action: urls(uid).login,
+          abort: urls(uid).abort,
+          clientId: clientOf(details),
+          ...(typeof hint === 'string' ? { username: hint } : {}),
+        }),
+      );
     }
     if (details.prompt.name === 'consent') {
-      const requested = String(details.params['scope'] ?? '').split(' ').filter((s) => s in deps.scopes);
-      return page(reply, 200, consentPage({
-        action: urls(uid).confirm, abort: urls(uid).abort, clientId: clientOf(details),
-        username: details.session?.accountId ?? '',
-        scopes: requested.map((name) => ({ name, description: deps.scopes[name] ?? name })),
-      }));
+      const requested = String(details.params['scope'] ?? '')
+        .split(' ')
+        .filter((s) => s in deps.scopes);
+      return page(
+        reply,
+        200,
+        consentPage({
+          action: urls(uid).confirm,
+          abort: urls(uid).abort,
+          clientId: clientOf(details),
+          username: details.session?.accountId ?? '',
+          scopes: requested.map((name) => ({ name, description: deps.scopes[name] ?? name })),
+        }),
+      );
     }
     throw new errors.SessionNotFound(`unsupported prompt ${details.prompt.name}`);
   });
@@ -80,9 +110,18 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const details = await current(request, reply, 'login');
     const form = formOf(request.body);
     const attempt = { client: clientOf(details), user: form('username') };
-    const refuse = (status: number, error: string) => page(reply, status, loginPage({
-      action: urls(details.uid).login, abort: urls(details.uid).abort, clientId: clientOf(details), username: form('username'), error,
-    }));
+    const refuse = (status: number, error: string) =>
+      page(
+        reply,
+        status,
+        loginPage({
+          action: urls(details.uid).login,
+          abort: urls(details.uid).abort,
+          clientId: clientOf(details),
+          username: form('username'),
+          error,
+        }),
+      );
     const wait = throttle.retryAfter(attempt);
     if (wait > 0) {
       void reply.header('retry-after', String(wait));
@@ -94,7 +133,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       return refuse(401, 'Invalid username or password.');
     }
     throttle.succeeded(attempt);
-    const returnTo = await provider.interactionResult(request.raw, reply.raw, { login: { accountId } }, { mergeWithLastSubmission: false });
+    const returnTo = await provider.interactionResult(
+      request.raw,
+      reply.raw,
+      { login: { accountId } },
+      { mergeWithLastSubmission: false },
+    );
     return reply.redirect(returnTo, 303);
   });
 
@@ -102,8 +146,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const details = await current(request, reply, 'consent');
     const accountId = details.session?.accountId;
     if (accountId === undefined) throw new errors.SessionNotFound('no signed-in user');
-    const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined)
-      ?? new provider.Grant({ accountId, clientId: clientOf(details) });
+    const grant =
+      (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
+      new provider.Grant({ accountId, clientId: clientOf(details) });
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];
       missingOIDCClaims?: string[];
@@ -122,7 +167,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   app.post(`${base}/abort`, async (request, reply) => {
     await current(request, reply);
     const returnTo = await provider.interactionResult(
-      request.raw, reply.raw,
+      request.raw,
+      reply.raw,
       { error: 'access_denied', error_description: 'the user cancelled the sign-in or denied access' },
       { mergeWithLastSubmission: false },
     );

@@ -43,15 +43,20 @@ export async function oauthRoutes(app: FastifyInstance, options: { provider: Pro
   // client_secret in the body, so a request that authenticates both ways would pass. It is refused.
   await app.register(async (token) => {
     token.removeAllContentTypeParsers();
-    token.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TOKEN_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    token.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TOKEN_BODY_LIMIT }, (_request, body, done) =>
+      done(null, body),
+    );
     token.route({
       method: ['POST', 'OPTIONS'],
       url: oauthPaths.token,
       handler: async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : undefined;
         if (body === undefined) return forward(request, reply);
-        if (request.headers.authorization !== undefined && FORM.test(request.headers['content-type'] ?? '')
-          && Object.hasOwn(parseForm(body.toString('utf8')), 'client_secret')) {
+        if (
+          request.headers.authorization !== undefined &&
+          FORM.test(request.headers['content-type'] ?? '') &&
+          Object.hasOwn(parseForm(body.toString('utf8')), 'client_secret')
+        ) {
           return reply.status(400).header('cache-control', 'no-store').send({
             error: 'invalid_request',
             error_description: 'client authentication must only be provided using one mechanism',

@@ -54,8 +54,16 @@ ${body}
 `;
 }
 
-export function loginPage(page: { action: string; abort: string; clientId: string; username?: string; error?: string }): string {
-  return layout('Sign in', `<h1>Sign in</h1>
+export function loginPage(page: {
+  action: string;
+  abort: string;
+  clientId: string;
+  username?: string;
+  error?: string;
+}): string {
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>
 <p>to continue to <strong>${escapeHtml(page.clientId)}</strong></p>
 ${page.error ? `<div class="error" role="alert">${escapeHtml(page.error)}</div>` : ''}
 <form method="post" action="${escapeHtml(page.action)}">
@@ -65,7 +73,8 @@ ${page.error ? `<div class="error" role="alert">${escapeHtml(page.error)}</div>`
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-<form method="post" action="${escapeHtml(page.abort)}"><button class="secondary" type="submit">Cancel</button></form>`);
+<form method="post" action="${escapeHtml(page.abort)}"><button class="secondary" type="submit">Cancel</button></form>`,
+  );
 }
 
 export function consentPage(page: {
@@ -78,18 +87,24 @@ export function consentPage(page: {
   const items = page.scopes
     .map((s) => `<li>${escapeHtml(s.description)}<br><code>${escapeHtml(s.name)}</code></li>`)
     .join('\n');
-  return layout('Allow access', `<h1>Allow access</h1>
+  return layout(
+    'Allow access',
+    `<h1>Allow access</h1>
 <p><strong>${escapeHtml(page.clientId)}</strong> asks to act for <strong>${escapeHtml(page.username)}</strong>:</p>
 <ul>
 ${items}
 </ul>
 <form method="post" action="${escapeHtml(page.action)}"><button type="submit">Allow</button></form>
-<form method="post" action="${escapeHtml(page.abort)}"><button class="secondary" type="submit">Deny</button></form>`);
+<form method="post" action="${escapeHtml(page.abort)}"><button class="secondary" type="submit">Deny</button></form>`,
+  );
 }
 
 export function errorPage(error: string, description: string | undefined): string {
-  return layout('Sign-in problem', `<h1>Sign-in problem</h1>
+  return layout(
+    'Sign-in problem',
+    `<h1>Sign-in problem</h1>
 <p>${escapeHtml(description ?? 'The request could not be completed.')}</p>
 <p><code>${escapeHtml(error)}</code></p>
-<p>Go back to the application and start again.</p>`);
+<p>Go back to the application and start again.</p>`,
+  );
 }

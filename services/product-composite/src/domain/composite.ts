@@ -11,7 +11,10 @@ export interface ProductAggregate {
   reviews?: Array<Omit<Review, 'productId'>>;
 }
 
-export interface Faults { delay?: number; faultPercent?: number }
+export interface Faults {
+  delay?: number;
+  faultPercent?: number;
+}
 
 /** The fault parameters to pass on to product, parsed only where fault injection is on (product checks their range). */
 export function faultsFrom(query: Record<string, unknown>, enabled: boolean): Faults {
@@ -37,7 +40,12 @@ export function checkAggregate(aggregate: ProductAggregate): void {
 
 /** product is required; recommendations and reviews that fail or are missing leave their part empty. */
 export async function getComposite(
-  deps: { getProduct: ProductCaller; client: CoreClient; serviceAddress: () => string; onPartialFailure: (part: string, error: unknown) => void },
+  deps: {
+    getProduct: ProductCaller;
+    client: CoreClient;
+    serviceAddress: () => string;
+    onPartialFailure: (part: string, error: unknown) => void;
+  },
   productId: number,
   faults: Faults,
 ) {
@@ -72,11 +80,20 @@ export function createEvents(aggregate: ProductAggregate): OutgoingMessage[] {
   const product: Product = { productId, name: aggregate.name, weight: aggregate.weight };
   return [
     { destination: 'products', payload: createEvent('CREATE', productId, product) },
-    ...(aggregate.recommendations ?? []).map((r) => ({ destination: 'recommendations', payload: createEvent('CREATE', productId, { productId, ...r }) })),
-    ...(aggregate.reviews ?? []).map((r) => ({ destination: 'reviews', payload: createEvent('CREATE', productId, { productId, ...r }) })),
+    ...(aggregate.recommendations ?? []).map((r) => ({
+      destination: 'recommendations',
+      payload: createEvent('CREATE', productId, { productId, ...r }),
+    })),
+    ...(aggregate.reviews ?? []).map((r) => ({
+      destination: 'reviews',
+      payload: createEvent('CREATE', productId, { productId, ...r }),
+    })),
   ];
 }
 
 export function deleteEvents(productId: number): OutgoingMessage[] {
-  return ['products', 'recommendations', 'reviews'].map((destination) => ({ destination, payload: createEvent('DELETE', productId) }));
+  return ['products', 'recommendations', 'reviews'].map((destination) => ({
+    destination,
+    payload: createEvent('DELETE', productId),
+  }));
 }

@@ -24,14 +24,17 @@ describe('the client of the core services', () => {
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    client = createCoreClient({ productUrl: `${base}/base/`, recommendationUrl: base, reviewUrl: base }, { timeoutMs: 2000 });
+    client = createCoreClient(
+      { productUrl: `${base}/base/`, recommendationUrl: base, reviewUrl: base },
+      { timeoutMs: 2000 },
+    );
   });
   after(async () => {
     await client.close();
     server.close();
   });
 
-  it('when a core service answers its contract, then the answer is returned, and a base URL\'s path is kept', async () => {
+  it("when a core service answers its contract, then the answer is returned, and a base URL's path is kept", async () => {
     assert.deepEqual(await client.getProduct(1), { productId: 1, name: 'p', weight: 1, serviceAddress: 'h/1:1' });
     assert.deepEqual(await client.getRecommendations(1), []);
     assert.deepEqual(seen.slice(0, 2), ['/base/product/1', '/recommendation?productId=1']);
@@ -47,6 +50,10 @@ describe('the client of the core services', () => {
   });
 
   it('when a core service answers 4xx, then its status and message are passed on', async () => {
-    await assert.rejects(client.getProduct(3), (error: unknown) => error instanceof HttpError && error.status === 404 && error.message === 'No product found for productId: 3');
+    await assert.rejects(
+      client.getProduct(3),
+      (error: unknown) =>
+        error instanceof HttpError && error.status === 404 && error.message === 'No product found for productId: 3',
+    );
   });
 });

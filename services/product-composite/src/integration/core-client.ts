@@ -1,14 +1,33 @@
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
-import { disabledTracing, HttpError, startClientCall, type ClientCall, type ClientCallRecorder, type Tracing } from '@landscape/platform';
+import {
+  disabledTracing,
+  HttpError,
+  startClientCall,
+  type ClientCall,
+  type ClientCallRecorder,
+  type Tracing,
+} from '@landscape/platform';
 
-interface Core { peer: string; url: URL; origin: string; prefix: string; host: string }
-interface Call { core: Core; path: string; template: string }
+interface Core {
+  peer: string;
+  url: URL;
+  origin: string;
+  prefix: string;
+  host: string;
+}
+interface Call {
+  core: Core;
+  path: string;
+  template: string;
+}
 
 /** A compiled contract check. */
-interface Checker<T> { Check(value: unknown): value is T }
+interface Checker<T> {
+  Check(value: unknown): value is T;
+}
 
 export interface CoreUrls {
   productUrl: string;
@@ -19,7 +38,9 @@ export interface CoreUrls {
 /** A call that got no answer within its time limit; the message is the one the original system gave. */
 export class CallTimeoutError extends Error {
   constructor(timeoutMs: number) {
-    super(`Did not observe any item or terminal signal within ${timeoutMs}ms in 'onErrorResume' (and no fallback has been configured)`);
+    super(
+      `Did not observe any item or terminal signal within ${timeoutMs}ms in 'onErrorResume' (and no fallback has been configured)`,
+    );
     this.name = 'CallTimeoutError';
   }
 }
@@ -37,7 +58,10 @@ const answers = {
  * Calls to the core services over one pooled keep-alive agent. A core service's 4xx and 5xx answers
  * become HttpErrors with its status and message, so the composite can pass them on.
  */
-export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder; tracing?: Tracing }) {
+export function createCoreClient(
+  urls: CoreUrls,
+  options: { timeoutMs: number; connections?: number; record?: ClientCallRecorder; tracing?: Tracing },
+) {
   const agent = new Agent({ keepAliveTimeout: 30000, connections: options.connections ?? 64 });
   const tracing = options.tracing ?? disabledTracing('product-composite');
   // Each core service's URL parsed once; a call names its origin and path, so nothing is parsed per call.
@@ -51,7 +75,11 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
 
   /** One call in a CLIENT span named after its URL template, which sends the span's traceparent along. */
   async function getJson<T>(target: Call, schema: Checker<T>): Promise<T> {
-    const { core: { peer, url, origin, prefix }, path, template } = target;
+    const {
+      core: { peer, url, origin, prefix },
+      path,
+      template,
+    } = target;
     const call = startClientCall(tracing, 'GET', url, `${origin}${prefix}${path}`, template);
     // A timer cleared on completion: AbortSignal.timeout() would keep one alive per call for its full span.
     const controller = new AbortController();
@@ -68,16 +96,31 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       throw error;
     } finally {
       clearTimeout(timer);
-      options.record?.({ peer, method: 'GET', seconds: (performance.now() - startedAt) / 1000, ...callResult(answer.status, failure) });
+      options.record?.({
+        peer,
+        method: 'GET',
+        seconds: (performance.now() - startedAt) / 1000,
+        ...callResult(answer.status, failure),
+      });
     }
   }
 
   async function fetchJson<T>(
-    { core: { origin, prefix, host }, path }: Call, schema: Checker<T>, signal: AbortSignal, answer: { status?: number }, call: ClientCall,
+    { core: { origin, prefix, host }, path }: Call,
+    schema: Checker<T>,
+    signal: AbortSignal,
+    answer: { status?: number },
+    call: ClientCall,
   ): Promise<T> {
-    let response;
+    let response: Dispatcher.ResponseData;
     try {
-      response = await agent.request({ origin, path: `${prefix}${path}`, method: 'GET', signal, headers: call.headers });
+      response = await agent.request({
+        origin,
+        path: `${prefix}${path}`,
+        method: 'GET',
+        signal,
+        headers: call.headers,
+      });
     } catch (error) {
       if (signal.aborted) throw new CallTimeoutError(options.timeoutMs);
       throw new HttpError(502, `${host} unreachable: ${(error as Error).message}`);
@@ -93,7 +136,10 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
     }
     if (response.statusCode >= 400) {
       const message = (body as { message?: unknown } | null)?.message;
-      throw new HttpError(response.statusCode, typeof message === 'string' ? message : `${host} answered ${response.statusCode}`);
+      throw new HttpError(
+        response.statusCode,
+        typeof message === 'string' ? message : `${host} answered ${response.statusCode}`,
+      );
     }
     // A core service answering something else than its contract is a bad gateway, not our crash.
     if (!schema.Check(body)) throw new HttpError(502, `${host} answered a body that does not match its contract`);
@@ -106,10 +152,16 @@ export function createCoreClient(urls: CoreUrls, options: { timeoutMs: number; c
       if (faults.delay !== undefined) query.set('delay', String(faults.delay));
       if (faults.faultPercent !== undefined) query.set('faultPercent', String(faults.faultPercent));
       const suffix = query.size > 0 ? `?${query}` : '';
-      return getJson({ core: product, path: `/product/${productId}${suffix}`, template: '/product/{productId}' }, answers.product);
+      return getJson(
+        { core: product, path: `/product/${productId}${suffix}`, template: '/product/{productId}' },
+        answers.product,
+      );
     },
     getRecommendations(productId: number): Promise<RecommendationResponse[]> {
-      return getJson({ core: recommendation, path: `/recommendation?productId=${productId}`, template: '/recommendation' }, answers.recommendations);
+      return getJson(
+        { core: recommendation, path: `/recommendation?productId=${productId}`, template: '/recommendation' },
+        answers.recommendations,
+      );
     },
     getReviews(productId: number): Promise<ReviewResponse[]> {
       return getJson({ core: review, path: `/review?productId=${productId}`, template: '/review' }, answers.reviews);

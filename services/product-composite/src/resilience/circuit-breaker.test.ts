@@ -2,21 +2,44 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CallNotPermittedError, CircuitBreaker, type Outcome } from './circuit-breaker.ts';
 
-const settings = { windowSize: 5, failureRateThreshold: 50, waitInOpenMs: 10000, halfOpenCalls: 3, eventBufferSize: 10 };
+const settings = {
+  windowSize: 5,
+  failureRateThreshold: 50,
+  waitInOpenMs: 10000,
+  halfOpenCalls: 3,
+  eventBufferSize: 10,
+};
 
 class NotFound extends Error {}
 
 function fixture() {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const heard: string[] = [];
-  const breaker = new CircuitBreaker('product', settings, () => now, (from, to) => heard.push(`${from}>${to}`));
+  const breaker = new CircuitBreaker(
+    'product',
+    settings,
+    () => now,
+    (from, to) => heard.push(`${from}>${to}`),
+  );
   const classify = (error: unknown): Outcome => (error instanceof NotFound ? 'ignored' : 'failure');
   return {
     breaker,
-    advance: (ms: number) => { now += ms; },
+    advance: (ms: number) => {
+      now += ms;
+    },
     ok: () => breaker.run(async () => 'ok', classify),
-    fail: () => breaker.run(async () => { throw new Error('boom'); }, classify).catch((e: unknown) => e),
-    notFound: () => breaker.run(async () => { throw new NotFound(); }, classify).catch((e: unknown) => e),
+    fail: () =>
+      breaker
+        .run(async () => {
+          throw new Error('boom');
+        }, classify)
+        .catch((e: unknown) => e),
+    notFound: () =>
+      breaker
+        .run(async () => {
+          throw new NotFound();
+        }, classify)
+        .catch((e: unknown) => e),
     transitions: () => breaker.events.map((e) => e.stateTransition),
     heard,
   };
@@ -41,20 +64,34 @@ describe('circuit breaker', () => {
 
   it('when the failure rate of the last 5 calls reaches 50 %, then it opens and rejects calls without running them', async () => {
     const f = fixture();
-    await f.ok(); await f.ok();
-    await f.fail(); await f.fail();
+    await f.ok();
+    await f.ok();
+    await f.fail();
+    await f.fail();
     assert.equal(f.breaker.state, 'CLOSED');
     await f.fail();
     assert.equal(f.breaker.state, 'OPEN');
     let ran = false;
-    await assert.rejects(f.breaker.run(async () => { ran = true; }, () => 'failure'), CallNotPermittedError);
+    await assert.rejects(
+      f.breaker.run(
+        async () => {
+          ran = true;
+        },
+        () => 'failure',
+      ),
+      CallNotPermittedError,
+    );
     assert.equal(ran, false);
     assert.deepEqual(f.transitions(), ['CLOSED_TO_OPEN']);
   });
 
   it('when 2 of the last 5 calls failed, then it stays CLOSED (40 % is below the threshold)', async () => {
     const f = fixture();
-    await f.fail(); await f.fail(); await f.ok(); await f.ok(); await f.ok();
+    await f.fail();
+    await f.fail();
+    await f.ok();
+    await f.ok();
+    await f.ok();
     assert.equal(f.breaker.state, 'CLOSED');
     assert.equal(f.breaker.metrics().failureRate, 40);
   });
@@ -63,7 +100,10 @@ describe('circuit breaker', () => {
     const f = fixture();
     for (let i = 0; i < 10; i++) await f.notFound();
     assert.equal(f.breaker.metrics().bufferedCalls, 0);
-    await f.ok(); await f.ok(); await f.fail(); await f.fail();
+    await f.ok();
+    await f.ok();
+    await f.fail();
+    await f.fail();
     for (let i = 0; i < 5; i++) await f.notFound();
     await f.fail();
     assert.equal(f.breaker.state, 'OPEN');
@@ -77,9 +117,20 @@ describe('circuit breaker', () => {
     f.advance(1);
     assert.equal(f.breaker.state, 'HALF_OPEN');
     const pending: Array<() => void> = [];
-    const trials = [0, 1, 2].map(() => f.breaker.run(() => new Promise<void>((resolve) => pending.push(resolve)), () => 'failure'));
-    await assert.rejects(f.breaker.run(async () => undefined, () => 'failure'), CallNotPermittedError);
-    pending.forEach((resolve) => resolve());
+    const trials = [0, 1, 2].map(() =>
+      f.breaker.run(
+        () => new Promise<void>((resolve) => pending.push(resolve)),
+        () => 'failure',
+      ),
+    );
+    await assert.rejects(
+      f.breaker.run(
+        async () => undefined,
+        () => 'failure',
+      ),
+      CallNotPermittedError,
+    );
+    for (const resolve of pending) resolve();
     await Promise.all(trials);
     assert.equal(f.breaker.state, 'CLOSED');
     assert.deepEqual(f.transitions(), ['CLOSED_TO_OPEN', 'OPEN_TO_HALF_OPEN', 'HALF_OPEN_TO_CLOSED']);
@@ -89,7 +140,9 @@ describe('circuit breaker', () => {
     const f = fixture();
     for (let i = 0; i < 5; i++) await f.fail();
     f.advance(10000);
-    await f.fail(); await f.ok(); await f.fail();
+    await f.fail();
+    await f.ok();
+    await f.fail();
     assert.equal(f.breaker.state, 'OPEN');
     assert.deepEqual(f.transitions(), ['CLOSED_TO_OPEN', 'OPEN_TO_HALF_OPEN', 'HALF_OPEN_TO_OPEN']);
     f.advance(10000);
@@ -100,8 +153,11 @@ describe('circuit breaker', () => {
     const f = fixture();
     for (let i = 0; i < 5; i++) await f.fail();
     f.advance(10000);
-    await f.notFound(); await f.notFound();
-    await f.ok(); await f.ok(); await f.ok();
+    await f.notFound();
+    await f.notFound();
+    await f.ok();
+    await f.ok();
+    await f.ok();
     assert.equal(f.breaker.state, 'CLOSED');
   });
 
@@ -109,7 +165,9 @@ describe('circuit breaker', () => {
     const f = fixture();
     for (let i = 0; i < 5; i++) await f.fail();
     f.advance(10000);
-    await f.ok(); await f.ok(); await f.ok();
+    await f.ok();
+    await f.ok();
+    await f.ok();
     for (let i = 0; i < 4; i++) await f.fail();
     assert.equal(f.breaker.state, 'CLOSED');
     await f.fail();
@@ -121,7 +179,9 @@ describe('circuit breaker', () => {
     for (let cycle = 0; cycle < 6; cycle++) {
       for (let i = 0; i < 5; i++) await f.fail();
       f.advance(10000);
-      await f.ok(); await f.ok(); await f.ok();
+      await f.ok();
+      await f.ok();
+      await f.ok();
     }
     assert.equal(f.breaker.events.length, 10);
     assert.equal(f.breaker.events.at(-1)?.stateTransition, 'HALF_OPEN_TO_CLOSED');

@@ -40,7 +40,12 @@ export class CircuitBreaker {
   readonly #events: TransitionEvent[] = [];
   readonly #onTransition: ((from: State, to: State) => void) | undefined;
 
-  constructor(name: string, settings: BreakerSettings, now: () => number = Date.now, onTransition?: (from: State, to: State) => void) {
+  constructor(
+    name: string,
+    settings: BreakerSettings,
+    now: () => number = Date.now,
+    onTransition?: (from: State, to: State) => void,
+  ) {
     this.name = name;
     this.#settings = settings;
     this.#now = now;
@@ -64,7 +69,8 @@ export class CircuitBreaker {
     const failed = this.#window.filter((ok) => !ok).length;
     return {
       state: this.state,
-      failureRate: this.#window.length < this.#windowSize() ? -1 : Math.round((failed / this.#window.length) * 1000) / 10,
+      failureRate:
+        this.#window.length < this.#windowSize() ? -1 : Math.round((failed / this.#window.length) * 1000) / 10,
       bufferedCalls: this.#window.length,
       failedCalls: failed,
     };

@@ -5,7 +5,13 @@ import { CallTimeoutError, type CoreClient } from '../integration/core-client.ts
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { createProductCaller } from './product-caller.ts';
 
-const settings = { windowSize: 5, failureRateThreshold: 50, waitInOpenMs: 10000, halfOpenCalls: 3, eventBufferSize: 10 };
+const settings = {
+  windowSize: 5,
+  failureRateThreshold: 50,
+  waitInOpenMs: 10000,
+  halfOpenCalls: 3,
+  eventBufferSize: 10,
+};
 const product = { productId: 1, name: 'p', weight: 1, serviceAddress: 'x' };
 
 /** A product client that answers with the given outcomes in turn, counting calls and waits. */
@@ -22,7 +28,9 @@ function fixture(outcomes: Array<'ok' | 500 | 404 | 422 | 'timeout'>) {
     },
   } as unknown as CoreClient;
   const breaker = new CircuitBreaker('product', settings, () => 0);
-  const getProduct = createProductCaller(client, breaker, { maxAttempts: 3, waitMs: 1000 }, async (ms: number) => { waits.push(ms); });
+  const getProduct = createProductCaller(client, breaker, { maxAttempts: 3, waitMs: 1000 }, async (ms: number) => {
+    waits.push(ms);
+  });
   return { getProduct: (id = 1) => getProduct(id, {}), calls: () => calls, waits, breaker };
 }
 
@@ -61,6 +69,9 @@ describe('calls to product', () => {
   it('when the breaker is open, then productId 13 is not in the fallback cache: 404', async () => {
     const f = fixture(['timeout']);
     for (let i = 0; i < 5; i++) await f.getProduct().catch(() => undefined);
-    await assert.rejects(f.getProduct(13), (e: HttpError) => e.status === 404 && e.message === 'Product Id: 13 not found in fallback cache!');
+    await assert.rejects(
+      f.getProduct(13),
+      (e: HttpError) => e.status === 404 && e.message === 'Product Id: 13 not found in fallback cache!',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProductResponse } from '@landscape/api';
 import { HttpError, notFound } from '@landscape/platform';
-import { CallNotPermittedError, CircuitBreaker, type Outcome } from './circuit-breaker.ts';
+import { CallNotPermittedError, type CircuitBreaker, type Outcome } from './circuit-breaker.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 
 export interface RetrySettings {
@@ -21,8 +21,16 @@ const isServerError = (error: unknown) => error instanceof HttpError && error.st
  */
 export type ProductCaller = ReturnType<typeof createProductCaller>;
 
-export function createProductCaller(client: CoreClient, breaker: CircuitBreaker, retry: RetrySettings, sleepFor: (ms: number) => Promise<unknown> = sleep) {
-  return async function getProduct(productId: number, faults: { delay?: number; faultPercent?: number }): Promise<ProductResponse> {
+export function createProductCaller(
+  client: CoreClient,
+  breaker: CircuitBreaker,
+  retry: RetrySettings,
+  sleepFor: (ms: number) => Promise<unknown> = sleep,
+) {
+  return async function getProduct(
+    productId: number,
+    faults: { delay?: number; faultPercent?: number },
+  ): Promise<ProductResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await breaker.run(() => client.getProduct(productId, faults), classify);

@@ -15,8 +15,9 @@ export function circuitBreakerRoutes(untyped: FastifyInstance, breakers: Circuit
     return breaker;
   };
   app.get('/actuator/circuitbreakerevents', async () => ({ circuitBreakerEvents: breakers.flatMap((b) => b.events) }));
-  app.get('/actuator/circuitbreakerevents/:name', { schema: { params: ByName } }, async (request) =>
-    ({ circuitBreakerEvents: find(request.params.name).events }));
+  app.get('/actuator/circuitbreakerevents/:name', { schema: { params: ByName } }, async (request) => ({
+    circuitBreakerEvents: find(request.params.name).events,
+  }));
   app.get('/actuator/circuitbreakerevents/:name/:type', { schema: { params: ByNameAndType } }, async (request) => {
     const { name, type } = request.params;
     return { circuitBreakerEvents: find(name).events.filter((e) => e.type === type) };

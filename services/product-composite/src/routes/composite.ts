@@ -1,7 +1,22 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorResponse, FaultQuery, findUnstorableText, ProductAggregate, ProductAggregateResponse, ProductIdParams } from '@landscape/api';
-import { badRequest, BusUnavailableError, type EventBus, HttpError, parseProductId, rejectUnknownQuery, typedRoutes } from '@landscape/platform';
+import {
+  ErrorResponse,
+  FaultQuery,
+  findUnstorableText,
+  ProductAggregate,
+  ProductAggregateResponse,
+  ProductIdParams,
+} from '@landscape/api';
+import {
+  badRequest,
+  BusUnavailableError,
+  type EventBus,
+  HttpError,
+  parseProductId,
+  rejectUnknownQuery,
+  typedRoutes,
+} from '@landscape/platform';
 import { checkAggregate, createEvents, deleteEvents, faultsFrom, getComposite } from '../domain/composite.ts';
 import type { CoreClient } from '../integration/core-client.ts';
 import { CallTimeoutError } from '../integration/core-client.ts';
@@ -33,67 +48,86 @@ export function compositeRoutes(untyped: FastifyInstance, deps: CompositeRouteDe
       await deps.bus.publish(messages);
     } catch (error) {
       if (error instanceof BusUnavailableError) {
-        throw new HttpError(503, 'The message broker did not confirm the events, so the request was not accepted; it is safe to repeat it');
+        throw new HttpError(
+          503,
+          'The message broker did not confirm the events, so the request was not accepted; it is safe to repeat it',
+        );
       }
       throw error;
     }
   };
 
-  app.get('/product-composite/:productId', {
-    onRequest: authorize('product:read'),
-    schema: {
-      summary: 'The product with its recommendations and reviews',
-      params: ProductIdParams,
-      querystring: FaultQuery,
-      response: { 200: ProductAggregateResponse, ...errors },
-      security: [{ bearerAuth: ['product:read'] }],
+  app.get(
+    '/product-composite/:productId',
+    {
+      onRequest: authorize('product:read'),
+      schema: {
+        summary: 'The product with its recommendations and reviews',
+        params: ProductIdParams,
+        querystring: FaultQuery,
+        response: { 200: ProductAggregateResponse, ...errors },
+        security: [{ bearerAuth: ['product:read'] }],
+      },
     },
-  }, async (request) => {
-    const productId = parseProductId(request.params.productId);
-    const faults = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faultsEnabled);
-    try {
-      return await getComposite({
-        getProduct: deps.getProduct,
-        client: deps.client,
-        serviceAddress: deps.serviceAddress,
-        onPartialFailure: (part, error) => request.log.warn({ err: error, productId }, `answering without ${part}`),
-      }, productId, faults);
-    } catch (error) {
-      if (error instanceof CallTimeoutError) throw new HttpError(500, error.message);
-      throw error;
-    }
-  });
+    async (request) => {
+      const productId = parseProductId(request.params.productId);
+      const faults = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faultsEnabled);
+      try {
+        return await getComposite(
+          {
+            getProduct: deps.getProduct,
+            client: deps.client,
+            serviceAddress: deps.serviceAddress,
+            onPartialFailure: (part, error) => request.log.warn({ err: error, productId }, `answering without ${part}`),
+          },
+          productId,
+          faults,
+        );
+      } catch (error) {
+        if (error instanceof CallTimeoutError) throw new HttpError(500, error.message);
+        throw error;
+      }
+    },
+  );
 
-  app.post('/product-composite', {
-    onRequest: authorize('product:write'),
-    // Ahead of the schema, whose pattern would only say "must match pattern"; the consumers apply the same rule.
-    preValidation: async (request) => {
-      const unstorable = findUnstorableText(request.body);
-      if (unstorable) throw badRequest(`Invalid ${['body', ...unstorable.path].join('.')}: ${unstorable.problem}`);
+  app.post(
+    '/product-composite',
+    {
+      onRequest: authorize('product:write'),
+      // Ahead of the schema, whose pattern would only say "must match pattern"; the consumers apply the same rule.
+      preValidation: async (request) => {
+        const unstorable = findUnstorableText(request.body);
+        if (unstorable) throw badRequest(`Invalid ${['body', ...unstorable.path].join('.')}: ${unstorable.problem}`);
+      },
+      schema: {
+        summary: 'Creates the product, its recommendations and reviews through events',
+        body: ProductAggregate,
+        response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
+        security: [{ bearerAuth: ['product:write'] }],
+      },
     },
-    schema: {
-      summary: 'Creates the product, its recommendations and reviews through events',
-      body: ProductAggregate,
-      response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
-      security: [{ bearerAuth: ['product:write'] }],
+    async (request, reply) => {
+      checkAggregate(request.body);
+      await publish(createEvents(request.body));
+      return reply.status(200).send();
     },
-  }, async (request, reply) => {
-    checkAggregate(request.body);
-    await publish(createEvents(request.body));
-    return reply.status(200).send();
-  });
+  );
 
-  app.delete('/product-composite/:productId', {
-    onRequest: authorize('product:write'),
-    schema: {
-      summary: 'Deletes the product, its recommendations and reviews through events; idempotent',
-      params: ProductIdParams,
-      response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
-      security: [{ bearerAuth: ['product:write'] }],
+  app.delete(
+    '/product-composite/:productId',
+    {
+      onRequest: authorize('product:write'),
+      schema: {
+        summary: 'Deletes the product, its recommendations and reviews through events; idempotent',
+        params: ProductIdParams,
+        response: { 200: noBody('Every event was confirmed by the broker'), ...errors },
+        security: [{ bearerAuth: ['product:write'] }],
+      },
     },
-  }, async (request, reply) => {
-    const productId = parseProductId(request.params.productId);
-    await publish(deleteEvents(productId));
-    return reply.status(200).send();
-  });
+    async (request, reply) => {
+      const productId = parseProductId(request.params.productId);
+      await publish(deleteEvents(productId));
+      return reply.status(200).send();
+    },
+  );
 }

@@ -1,7 +1,10 @@
 import { AUDIENCE, ISSUER, type TestIssuer } from '@landscape/platform/testing';
 
 /** Environment that points the composite at the test issuer and at core services on the given URLs. */
-export function compositeEnv(issuer: TestIssuer, urls: { product: string; recommendation: string; review: string }): Record<string, string> {
+export function compositeEnv(
+  issuer: TestIssuer,
+  urls: { product: string; recommendation: string; review: string },
+): Record<string, string> {
   return {
     SECURITY_JWKS_URL: issuer.jwksUrl,
     SECURITY_ISSUER: ISSUER,

@@ -10,14 +10,21 @@ export async function getProduct(products: ProductRepository, productId: number)
   return product;
 }
 
-export interface FaultSettings { enabled: boolean; maxDelaySeconds: number }
+export interface FaultSettings {
+  enabled: boolean;
+  maxDelaySeconds: number;
+}
 
 /** The fault parameters of a request, none where fault injection is off; out of range → 422. */
-export function faultsFrom(query: Record<string, unknown>, settings: FaultSettings): { delaySeconds: number; faultPercent: number } {
+export function faultsFrom(
+  query: Record<string, unknown>,
+  settings: FaultSettings,
+): { delaySeconds: number; faultPercent: number } {
   if (!settings.enabled) return { delaySeconds: 0, faultPercent: 0 };
   const delaySeconds = query['delay'] === undefined ? 0 : parseIntParam(query['delay']);
   const faultPercent = query['faultPercent'] === undefined ? 0 : parseIntParam(query['faultPercent']);
-  if (delaySeconds < 0 || delaySeconds > settings.maxDelaySeconds) throw unprocessable(`Invalid delay: ${delaySeconds}`);
+  if (delaySeconds < 0 || delaySeconds > settings.maxDelaySeconds)
+    throw unprocessable(`Invalid delay: ${delaySeconds}`);
   if (faultPercent < 0 || faultPercent > 100) throw unprocessable(`Invalid faultPercent: ${faultPercent}`);
   return { delaySeconds, faultPercent };
 }

@@ -11,13 +11,24 @@ export interface ProductRouteDeps {
 }
 
 export function productRoutes(app: FastifyInstance, deps: ProductRouteDeps): void {
-  typedRoutes(app).get('/product/:productId', {
-    schema: { params: ProductIdParams, querystring: FaultQuery, response: { 200: ProductResponse, '4xx': ErrorResponse, '5xx': ErrorResponse } },
-  }, async (request) => {
-    const productId = parseProductId(request.params.productId);
-    const { delaySeconds, faultPercent } = faultsFrom(rejectUnknownQuery(request.query, ['delay', 'faultPercent']), deps.faults);
-    await injectFaults(delaySeconds, faultPercent);
-    const product = await getProduct(deps.products, productId);
-    return { ...product, serviceAddress: deps.serviceAddress() };
-  });
+  typedRoutes(app).get(
+    '/product/:productId',
+    {
+      schema: {
+        params: ProductIdParams,
+        querystring: FaultQuery,
+        response: { 200: ProductResponse, '4xx': ErrorResponse, '5xx': ErrorResponse },
+      },
+    },
+    async (request) => {
+      const productId = parseProductId(request.params.productId);
+      const { delaySeconds, faultPercent } = faultsFrom(
+        rejectUnknownQuery(request.query, ['delay', 'faultPercent']),
+        deps.faults,
+      );
+      await injectFaults(delaySeconds, faultPercent);
+      const product = await getProduct(deps.products, productId);
+      return { ...product, serviceAddress: deps.serviceAddress() };
+    },
+  );
 }
