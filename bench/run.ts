@@ -62,7 +62,7 @@ const HELP = `npm run bench -- [options]
   --duration=S       seconds of each measured run (default 5)
   --runs=N           measured runs per scenario; figures are their median (default 3)
   --repeats=N        measured starts per process; the median is reported (default 3)
-  --soak=S           seconds of the soak phase's steady load, RSS read at 0, 30 and S (default 90)
+  --soak=S           seconds of the soak phase's steady load, RSS read at 0, every 30 s and at S (default 90)
   --products=N       products for the event latency, per mode (default 200, at most 500)
   --profile=ID       scenario to profile: auto (the slowest against the bare server), off, or one of
                      bare, bare-edge, <mode>/product, <mode>/composite, <mode>/composite-edge
@@ -539,7 +539,7 @@ async function profilePhase(): Promise<void> {
 
 // ---- soak -----------------------------------------------------------------------------------
 
-/** Steady composite load through the edge on the all-in-one landscape; RSS before, at 30 s and at the end. */
+/** Steady composite load through the edge on the all-in-one landscape; RSS before, every 30 s and at the end. */
 async function soakPhase(): Promise<void> {
   say(`\n== Soak: all-in-one RSS under ${soakSeconds} s of steady composite load through the edge`);
   const cwd = join(work, 'soak');
@@ -554,7 +554,9 @@ async function soakPhase(): Promise<void> {
     const samples = [{ seconds: 0, rssMiB: rssMiB(pid), rps: 0 }];
     say(`  before load: ${fmt(samples[0]!.rssMiB)} MiB`);
     let elapsed = 0;
-    for (const until of [Math.min(30, soakSeconds), soakSeconds]) {
+    // A reading every 30 s, so a longer soak shows whether the resident set levels off or keeps growing.
+    const marks = Array.from({ length: Math.ceil(soakSeconds / 30) }, (_, i) => Math.min((i + 1) * 30, soakSeconds));
+    for (const until of marks) {
       if (until <= elapsed) continue;
       const run = await loadOnce(url, headers, load.connections, until - elapsed);
       elapsed = until;

@@ -44,7 +44,8 @@ describe('tracing, one process per service', () => {
       RECOMMENDATION__DATABASE_DATABASE: testDatabaseName('recommendation_trace'),
       REVIEW__DATABASE_DATABASE: testDatabaseName('review_trace'),
       TRACING_ENABLED: 'true',
-      LOGGING_LEVEL: 'info',
+      // The services write their request lines at debug.
+      LOGGING_LEVEL: 'debug',
       LOG_FORMAT: 'json',
       // Export batches often, so the test does not wait the default five seconds.
       OTEL_BSP_SCHEDULE_DELAY: '100',

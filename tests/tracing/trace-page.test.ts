@@ -1,15 +1,15 @@
 // The edge's trace page in headless Chromium: one trace's spans as a waterfall, under a policy that
 // allows no inline script, with whatever a client put in a request shown as text.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '@landscape/platform/testing/browser';
 import { eventually } from '@landscape/platform/testing';
 import { startInProcessLandscape, type InProcessLandscape } from '../fault/landscape.ts';
 import { product, randomHex, throughEdge, type SpanView } from './support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const outputFolder = join(import.meta.dirname, 'test-output');
 
 describe('the trace page in a real browser', () => {
@@ -25,7 +25,6 @@ describe('the trace page in a real browser', () => {
   });
 
   it('when a trace is opened, then its spans appear as a waterfall of every service, and markup a client sent stays text', async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium)`);
     const writer = await landscape.token('writer', 'product:read product:write');
     const traceId = randomHex(16);
     const traceparent = () => `00-${traceId}-${randomHex(8)}-01`;
@@ -71,19 +70,7 @@ describe('the trace page in a real browser', () => {
       100,
     );
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems: string[] = [];
     page.on('console', (message) => {
@@ -132,10 +119,7 @@ describe('the trace page in a real browser', () => {
   });
 
   it('when a trace id is unknown, then the page says so instead of failing', async () => {
-    browser ??= await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    browser ??= await launchChromium();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${landscape.edge.managementPort}/trace-viewer?trace=${randomHex(16)}`);
     await page.locator('body[data-ready="true"]').waitFor();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { eventually } from '@landscape/platform/testing';
-import { launchChromium } from '../support/browser.ts';
+import { launchChromium } from '@landscape/platform/testing/browser';
 import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 
 export const screenshots = join(import.meta.dirname, 'test-output');

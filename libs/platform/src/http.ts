@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { drainable } from './drain.ts';
@@ -11,6 +17,7 @@ import { instrumentHttpServer, type Metrics } from './metrics/index.ts';
 import { traceFastify } from './tracing/http.ts';
 import type { Tracing } from './tracing/tracing.ts';
 
+/** A service passes its ServiceDeps as they are (`{ ...deps, info }`); what else they hold is ignored. */
 export interface HttpAppOptions {
   logger: Logger;
   health: Health;
@@ -87,7 +94,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     // The edge writes the one access line per request; a service's own request line is at debug (below).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -36,13 +36,7 @@ export async function buildApp(
   const throttle = createSignInThrottle(settings.signInThrottle, options.now);
   const provider = createProvider(settings, { keys, cookieKeys, users, store, throttle, logger: deps.logger });
 
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'auth-server' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'auth-server' } } });
   // Each registers in its own scope: the OAuth endpoints must leave request bodies unread, the pages parse forms.
   await app.register(oauthRoutes, { provider });
   await app.register(interactionRoutes, { provider, users, throttle, scopes: settings.scopes });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '@landscape/platform/testing/browser';
 import {
   assertCrossedReplicas,
   authorizationUrl,
@@ -21,31 +22,13 @@ import {
   type TestAuthServer,
 } from './test-support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const outputFolder = join(import.meta.dirname, '..', 'test-output');
 
 let browser: Browser | undefined;
 after(() => browser?.close());
 
 async function chromiumBrowser(): Promise<Browser> {
-  // A missing browser is a broken machine, not a reason to skip the test.
-  assert.ok(
-    existsSync(CHROMIUM),
-    `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium); .ci/run does`,
-  );
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser ??= await launchChromium();
   return browser;
 }
 

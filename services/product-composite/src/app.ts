@@ -36,13 +36,7 @@ export async function buildApp(
     }),
   });
 
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'product-composite' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'product-composite' } } });
   await app.register(swagger, {
     openapi: {
       info: { title: 'product-composite', version: '1', description: "The product landscape's public API" },

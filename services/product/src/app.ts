@@ -10,13 +10,7 @@ export type ProductDb = { products: ProductTable };
 export function buildApp(config: ProductConfig, deps: ServiceDeps<ProductDb>) {
   if (!deps.database) throw new Error('product needs a database');
   const products = createProductRepository(deps.database.db);
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'product' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'product' } } });
   productRoutes(app, { products, faults: config.faults, serviceAddress: deps.serviceAddress });
   const { destination, group, schema } = destinations.products;
   return {

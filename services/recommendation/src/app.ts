@@ -10,13 +10,7 @@ export type RecommendationDb = { recommendations: RecommendationTable };
 export function buildApp(_config: RecommendationConfig, deps: ServiceDeps<RecommendationDb>) {
   if (!deps.database) throw new Error('recommendation needs a database');
   const recommendations = createRecommendationRepository(deps.database.db);
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'recommendation' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'recommendation' } } });
   recommendationRoutes(app, { recommendations, serviceAddress: deps.serviceAddress });
   const { destination, group, schema } = destinations.recommendations;
   return {

@@ -10,13 +10,7 @@ export type ReviewDb = { reviews: ReviewTable };
 export function buildApp(_config: ReviewConfig, deps: ServiceDeps<ReviewDb>) {
   if (!deps.database) throw new Error('review needs a database');
   const reviews = createReviewRepository(deps.database.db);
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'review' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'review' } } });
   reviewRoutes(app, { reviews, serviceAddress: deps.serviceAddress });
   const { destination, group, schema } = destinations.reviews;
   return {

@@ -28,13 +28,7 @@ export const securityHeaders: Record<string, string> = {
 const otherMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, assets = loadAssets()): Promise<Built> {
-  const app = createHttpApp({
-    logger: deps.logger,
-    health: deps.health,
-    metrics: deps.metrics,
-    tracing: deps.tracing,
-    info: { app: { name: 'web' } },
-  });
+  const app = createHttpApp({ ...deps, info: { app: { name: 'web' } } });
   const operatorSummary = createOperatorView(config.web);
   const verify = createTokenVerifier(config.security);
 
