@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { brokerConnection } from './messaging/rabbitmq.ts';
+import { brokerConnection } from './messaging/rabbitmq/index.ts';
 import { mysqlOptions, postgresOptions } from './storage/database.ts';
 import { tlsConfigSchema, tlsOptions } from './tls.ts';
 

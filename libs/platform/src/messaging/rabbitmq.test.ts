@@ -5,7 +5,7 @@ import { deadLetterQueueName, queueName, type EventBus } from './bus.ts';
 import type { MessagingConfig } from './config.ts';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createBus } from './index.ts';
-import { createRabbitBus } from './rabbitmq.ts';
+import { createRabbitBus } from './rabbitmq/index.ts';
 import { consumerMetrics, Metrics } from '../metrics/index.ts';
 import { parsePrometheusText } from '../testing/metrics.ts';
 import {
