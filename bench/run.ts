@@ -62,7 +62,7 @@ const HELP = `npm run bench -- [options]
   --duration=S       seconds of each measured run (default 5)
   --runs=N           measured runs per scenario; figures are their median (default 3)
   --repeats=N        measured starts per process; the median is reported (default 3)
-  --soak=S           seconds of the soak phase's steady load, RSS read at 0, every 30 s and at S (default 90)
+  --soak=S           seconds of the soak phase's steady load, RSS read at 0, every 30 s and at S (default 180)
   --products=N       products for the event latency, per mode (default 200, at most 500)
   --profile=ID       scenario to profile: auto (the slowest against the bare server), off, or one of
                      bare, bare-edge, <mode>/product, <mode>/composite, <mode>/composite-edge
@@ -131,7 +131,7 @@ const load: LoadSettings = {
   runs: integer('runs', flags.runs, quick ? 1 : 3, 1, 20),
 };
 const repeats = integer('repeats', flags.repeats, quick ? 1 : 3, 1, 20);
-const soakSeconds = integer('soak', flags.soak, quick ? 10 : 90, 2, 3600);
+const soakSeconds = integer('soak', flags.soak, quick ? 10 : 180, 2, 3600);
 const products = integer('products', flags.products, quick ? 50 : 200, 1, 500);
 const profileIds = [
   'bare',
