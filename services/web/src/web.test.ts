@@ -4,7 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, type RunningService } from '@landscape/platform';
-import { freePort, testEnv } from '@landscape/platform/testing';
+import { freePort, requestCount, scrape, testEnv } from '@landscape/platform/testing';
 import { AUDIENCE, ISSUER, startTestIssuer, type TestIssuer } from '@landscape/platform/testing';
 import { webService } from './service.ts';
 
@@ -221,5 +221,20 @@ describe("the storefront's web service", () => {
 
   it("when the service's own health is asked for, then the platform's actuator answers", async () => {
     assert.equal((await fetch(`${base}/actuator/health/readiness`)).status, 200);
+  });
+
+  it('when /actuator/prometheus is scraped, then asset requests are counted under their route template, found or not', async () => {
+    const route = '/store/assets/:file';
+    const before = await scrape(base);
+    for (const file of ['app.js', 'style.css', 'missing.js'])
+      await (await fetch(`${base}/store/assets/${file}`)).arrayBuffer();
+    const after = await scrape(base);
+    assert.equal(requestCount(after, route) - requestCount(before, route), 3);
+    assert.equal(
+      requestCount(after, route, { http_response_status_code: '404' }) -
+        requestCount(before, route, { http_response_status_code: '404' }),
+      1,
+    );
+    assert.equal(requestCount(after, '/store/assets/missing.js'), 0, 'no series per raw path');
   });
 });
