@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { createLogger, loadConfig } from '@landscape/platform';
+import { createLogger, createTracing, loadConfig, type Tracing } from '@landscape/platform';
 import { eventually, keepAliveLoad } from '@landscape/platform/testing';
 import { edgeConfigSchema, repositoryRoot } from './config.ts';
 import { createSelfSigned, loadOrCreateDevCertificate } from './certificates.ts';
@@ -399,6 +399,7 @@ async function edgeBefore(
   connectTimeoutMs: number,
   host = '127.0.0.1',
   logger: Logger = createLogger('edge-test', 'silent'),
+  tracing?: Tracing,
 ): Promise<{ edge: Edge; backend: Server }> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-one-backend-'));
   const backend = createServer(handle);
@@ -425,6 +426,9 @@ async function edgeBefore(
       headersTimeoutMs: 20000,
     },
     logger,
+    undefined,
+    undefined,
+    tracing,
   );
   return { edge, backend };
 }
@@ -472,6 +476,43 @@ describe('edge access log', () => {
     } finally {
       await edge.close();
       backend.close();
+    }
+  });
+});
+
+describe('edge access log with tracing on', () => {
+  it('when a request carries no traceparent, then its access line names the trace the edge started, the one the backend is sent', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const sent: string[] = [];
+    const tracing = createTracing(
+      'edge',
+      { enabled: true, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } },
+      {},
+    );
+    const { edge, backend } = await edgeBefore(
+      (request, response) => {
+        sent.push(String(request.headers['traceparent']));
+        response.end('ok');
+      },
+      1000,
+      '127.0.0.1',
+      logger,
+      tracing,
+    );
+    try {
+      assert.equal((await send(edge.httpsPort, '/x')).status, 200);
+      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 1), 2000, 5);
+      const traceId = lines.find((l) => l['msg'] === 'access')?.['traceId'];
+      assert.match(String(traceId), /^[0-9a-f]{32}$/);
+      assert.equal(sent[0]?.split('-')[1], traceId);
+    } finally {
+      await edge.close();
+      backend.close();
+      await tracing.shutdown();
     }
   });
 });

@@ -6,6 +6,7 @@ import {
   injectTraceContext,
   nameRequestSpan,
   recordServerRequest,
+  traceFields,
   type HttpServerDuration,
 } from '@landscape/platform';
 import { matchRoute, type Route } from './routes.ts';
@@ -86,6 +87,9 @@ function logAccess(
   requestId: string,
 ): void {
   const started = performance.now();
+  // Read now, inside the request's span: 'close' fires outside it. With tracing on that is the edge's own
+  // trace (the caller's, or a new one); with it off, the trace id a well-formed traceparent names.
+  const traceId = traceFields().trace_id ?? traceIdOf(request);
   response.once('close', () => {
     const line: Record<string, unknown> = {
       method: request.method,
@@ -94,7 +98,6 @@ function logAccess(
       ms: Math.round((performance.now() - started) * 10) / 10,
       requestId,
     };
-    const traceId = traceIdOf(request);
     if (traceId) line['traceId'] = traceId;
     if (!response.writableFinished) line['aborted'] = true;
     logger.info(line, 'access');
