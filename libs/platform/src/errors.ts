@@ -46,5 +46,5 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
-const codeOf = (error: unknown): unknown =>
+export const codeOf = (error: unknown): unknown =>
   typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;

@@ -1,7 +1,8 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { LogEvent } from 'kysely';
 import type { DatabaseConfig } from '../storage/config.ts';
-import type { Tracing } from './tracing.ts';
+import { codeOf } from '../errors.ts';
+import { markFailed, type Tracing } from './tracing.ts';
 
 const SYSTEMS: Record<DatabaseConfig['kind'], string> = { postgres: 'postgresql', mysql: 'mysql', sqlite: 'sqlite' };
 
@@ -44,16 +45,9 @@ export function queryTracer(tracing: Tracing, config: DatabaseConfig): ((event: 
       },
     });
     if (event.level === 'error') {
-      const error = event.error;
-      span.setAttribute(
-        'error.type',
-        (error as { code?: unknown } | null)?.code !== undefined
-          ? String((error as { code: unknown }).code)
-          : error instanceof Error
-            ? error.name
-            : 'Error',
-      );
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      const code = codeOf(event.error);
+      // A driver's code (SQLSTATE, ER_*) says more than the error's class name.
+      markFailed(span, event.error, code === undefined ? undefined : String(code));
     }
     span.end();
   };

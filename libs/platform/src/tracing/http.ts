@@ -10,7 +10,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import type { Tracing } from './tracing.ts';
+import { markFailed, type Tracing } from './tracing.ts';
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -163,8 +163,7 @@ export function startClientCall(
     fail(error) {
       if (ended) return;
       ended = true;
-      span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      markFailed(span, error);
       span.end();
     },
   };

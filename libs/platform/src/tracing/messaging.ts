@@ -1,11 +1,6 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Span } from '@opentelemetry/api';
 import type { EventBus, OutgoingMessage } from '../messaging/bus.ts';
-import type { Tracing } from './tracing.ts';
-
-function failed(span: Span, error: unknown): void {
-  span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-}
+import { markFailed, type Tracing } from './tracing.ts';
 
 /**
  * The bus as one service uses it, traced with the messaging conventions: a PRODUCER span per published
@@ -41,7 +36,7 @@ export function tracedBus(bus: EventBus, tracing: Tracing, system: string): Even
       try {
         await bus.publish(traced);
       } catch (error) {
-        for (const span of spans) failed(span, error);
+        for (const span of spans) markFailed(span, error);
         throw error;
       } finally {
         for (const span of spans) span.end();
@@ -71,7 +66,7 @@ export function tracedBus(bus: EventBus, tracing: Tracing, system: string): Even
           try {
             await context.with(trace.setSpan(parent, span), () => handler(payload, delivered));
           } catch (error) {
-            failed(span, error);
+            markFailed(span, error);
             throw error;
           } finally {
             span.end();
