@@ -1,6 +1,7 @@
 import { createClient } from '@redis/client';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { backoffDelay } from '@landscape/platform';
 import type { StoreConfig } from '../config.ts';
 import { expiryOf, parsePayload } from './payload.ts';
 import type { PayloadStore } from './store.ts';
@@ -25,7 +26,8 @@ export async function createRedisStore(
     // later is retried with backoff, and meanwhile commands fail at once instead of queueing.
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * 2 ** retries, 5000) : cause),
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected ? backoffDelay(retries, { initialMs: 100, maxMs: 5000 }) : cause,
     },
     disableOfflineQueue: true,
   });
