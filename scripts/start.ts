@@ -19,9 +19,9 @@ await runUntilSignal(logger, async () => {
     await productService.start(product, { bus }),
     await recommendationService.start(recommendationService.loadConfig(env), { bus }),
     await reviewService.start(reviewService.loadConfig(env), { bus }),
-    await authServerService.start(authServerService.loadConfig(env), { bus }),
+    await authServerService.start(authServerService.loadConfig(env)),
     await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
-    await webService.start(webService.loadConfig(env), { bus }),
+    await webService.start(webService.loadConfig(env)),
   ];
   const edge = await startLocalEdge(env);
   process.stdout.write(banner('all-in-one, data in data/', edge));

@@ -62,7 +62,7 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     logger,
   });
   const review = await reviewService.start(reviewService.loadConfig(env), { bus: spied, logger });
-  const auth = await authServerService.start(authServerService.loadConfig(env), { bus: spied, logger });
+  const auth = await authServerService.start(authServerService.loadConfig(env), { logger });
   const composite = await productCompositeService.start(
     productCompositeService.loadConfig({
       ...env,
@@ -82,7 +82,7 @@ export async function startInProcessLandscape(extra: Record<string, string> = {}
     'auth-server': auth.url,
   };
   webConfig.web.compositeUrl = composite.url;
-  const web = await webService.start(webConfig, { bus: spied, logger });
+  const web = await webService.start(webConfig, { logger });
 
   const edgeConfig = loadConfig(edgeConfigSchema, {
     service: 'edge',

@@ -170,7 +170,8 @@ function applyEnv(schema: TSchema, tree: Tree, env: Record<string, string | unde
 function validate<S extends TSchema>(schema: S, tree: Tree): Static<S> {
   const value = Value.Convert(schema, Value.Default(schema, tree));
   const first = [...Value.Errors(schema, value)][0];
-  if (first === undefined) return value as Static<S>;
+  // Keys the schema does not declare (application.yml's messaging for a service without a bus) are dropped.
+  if (first === undefined) return Value.Clean(schema, value) as Static<S>;
   const params = (first as { params?: { requiredProperties?: string[] } }).params;
   const path = first.instancePath.split('/').filter(Boolean);
   if (first.keyword === 'required' && params?.requiredProperties?.[0] !== undefined) {

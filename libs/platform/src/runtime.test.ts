@@ -37,6 +37,7 @@ async function startPlain(host: string) {
     server: { port: 0, host, shutdownTimeoutMs: 1000 },
     logging: { level: 'silent' },
     messaging,
+    metrics: { enabled: true },
     tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } },
   };
   return startService({

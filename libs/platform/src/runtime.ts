@@ -8,22 +8,10 @@ import { ConfigError, loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { createLogger } from './log.ts';
 import { Health } from './health.ts';
-import {
-  createBus,
-  messagingConfigSchema,
-  type EventBus,
-  type EventHandler,
-  type MessagingConfig,
-} from './messaging/index.ts';
-import {
-  consumerMetrics,
-  databasePoolMetrics,
-  Metrics,
-  metricsConfigSchema,
-  type MetricsConfig,
-} from './metrics/index.ts';
-import { ensureDatabase, migrate, openDatabase, type Database, type DatabaseConfig } from './storage/index.ts';
-import { createTracing, tracedBus, tracingConfigSchema, type Tracing, type TracingConfig } from './tracing/index.ts';
+import { createBus, messagingConfigSchema, type EventBus, type EventHandler } from './messaging/index.ts';
+import { consumerMetrics, databasePoolMetrics, Metrics, metricsConfigSchema } from './metrics/index.ts';
+import { databaseConfigSchema, ensureDatabase, migrate, openDatabase, type Database } from './storage/index.ts';
+import { createTracing, tracedBus, tracingConfigSchema, type Tracing } from './tracing/index.ts';
 
 export const serverConfigSchema = Type.Object(
   {
@@ -60,10 +48,20 @@ export const loggingConfigSchema = Type.Object(
 export const serviceConfigProperties = {
   server: serverConfigSchema,
   logging: loggingConfigSchema,
-  messaging: messagingConfigSchema,
   metrics: metricsConfigSchema,
   tracing: tracingConfigSchema,
 };
+
+/**
+ * What the runtime reads of any service's configuration. A service that stores adds `database`, one that
+ * publishes or consumes events adds `messaging` (messagingConfigSchema); without it the service has no bus.
+ */
+export const serviceConfigSchema = Type.Object({
+  ...serviceConfigProperties,
+  database: Type.Optional(databaseConfigSchema),
+  messaging: Type.Optional(messagingConfigSchema),
+});
+export type ServiceConfig = Static<typeof serviceConfigSchema>;
 
 /** Credentials: config files may not hold them, only the environment (Kubernetes Secrets). */
 export const secretKeys = [
@@ -97,9 +95,8 @@ export interface Built {
   close?: () => Promise<void>;
 }
 
-export interface ServiceDeps<DB> {
-  database: Database<DB> | undefined;
-  bus: EventBus;
+/** What the runtime hands every service's build. */
+export interface ServiceDeps {
   logger: Logger;
   /** `host/ip:port` of this instance, known once it listens. */
   serviceAddress: () => string;
@@ -111,27 +108,38 @@ export interface ServiceDeps<DB> {
   tracing: Tracing;
 }
 
-export interface ServiceSpec<DB> {
+/** Added for a service whose configuration has a `database`: opened and migrated before build runs. */
+export interface WithDatabase<DB> {
+  database: Database<DB>;
+}
+
+/** Added for a service whose configuration has `messaging`. */
+export interface WithBus {
+  bus: EventBus;
+}
+
+export interface ServiceSpec<Deps extends ServiceDeps> {
   name: string;
   config: ServiceConfig;
   logger: Logger;
-  /** Numbered SQL migrations applied before the service takes traffic. */
+  /** Numbered SQL migrations, applied to the configured database before the service takes traffic. */
   migrationsDir?: string;
   /** A bus owned by the caller (the all-in-one process shares one); otherwise the service opens its own. */
   bus?: EventBus;
   /** The name its spans carry (OTEL_SERVICE_NAME in a process of its own); the service's name otherwise. */
   traceName?: string;
-  build(deps: ServiceDeps<DB>): Built | Promise<Built>;
+  build(deps: Deps): Built | Promise<Built>;
 }
 
 /**
- * Opens the service's database (migrated) and bus, wires health, builds its routes and consumers and
- * listens. Every resource it opened is closed by the returned close(), in reverse order.
+ * Opens what the configuration names (the database, migrated; the bus), wires health, builds the
+ * service's routes and consumers and listens. Every resource it opened is closed by the returned
+ * close(), in reverse order.
  */
-export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningService> {
+export async function startService<Deps extends ServiceDeps>(spec: ServiceSpec<Deps>): Promise<RunningService> {
   const { config, logger } = spec;
   const health = new Health();
-  const metrics = new Metrics(config.metrics ?? { enabled: true });
+  const metrics = new Metrics(config.metrics);
   const closers: Array<() => Promise<void>> = [];
   // Reverse order: HTTP finishes its in-flight requests, then consumers their messages, then the database closes.
   const close = async () => {
@@ -142,10 +150,10 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
   // Last of all, so the spans of the shutdown itself are exported too.
   closers.push(() => tracing.shutdown());
   try {
-    let database: Database<DB> | undefined;
+    let database: Database<unknown> | undefined;
     if (config.database) {
       await ensureDatabase(config.database, logger);
-      const db = openDatabase<DB>(config.database, { logger, tracing });
+      const db = openDatabase<unknown>(config.database, { logger, tracing });
       database = db;
       closers.push(() => db.close());
       if (spec.migrationsDir) await migrate(db, spec.migrationsDir, logger);
@@ -159,18 +167,27 @@ export async function startService<DB>(spec: ServiceSpec<DB>): Promise<RunningSe
         },
       });
     }
-    const ownBus = spec.bus ?? (await createBus(config.messaging, logger));
-    if (!spec.bus) closers.push(() => ownBus.close());
-    health.add({ name: 'messaging', readiness: true, check: () => ownBus.health() });
-    const bus = tracedBus(ownBus, tracing, config.messaging.kind);
+    let bus: EventBus | undefined;
+    if (config.messaging) {
+      const ownBus = spec.bus ?? (await createBus(config.messaging, logger));
+      if (!spec.bus) closers.push(() => ownBus.close());
+      health.add({ name: 'messaging', readiness: true, check: () => ownBus.health() });
+      bus = tracedBus(ownBus, tracing, config.messaging.kind);
+    }
 
     let address = '';
-    const built = await spec.build({ database, bus, logger, health, metrics, tracing, serviceAddress: () => address });
+    const deps = { logger, health, metrics, tracing, serviceAddress: () => address, database, bus };
+    // The one unchecked step: defineService pairs a build that needs a database with a schema that
+    // requires one, and a build that needs a bus with a schema that has `messaging`.
+    const built = await spec.build(deps as unknown as Deps);
     const app = built.app;
     if (built.close) closers.push(built.close);
+    const subscriptions = built.subscriptions ?? [];
+    if (subscriptions.length > 0 && !bus)
+      throw new Error(`${spec.name} consumes events but has no messaging configuration`);
     const observe = consumerMetrics(metrics);
-    for (const s of built.subscriptions ?? [])
-      await bus.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
+    for (const s of subscriptions)
+      await bus?.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
 
     const loopback = config.server.host === 'localhost';
     await app.listen({ port: config.server.port, host: loopback ? '127.0.0.1' : config.server.host, ipv6Only: false });
@@ -273,57 +290,42 @@ export async function runUntilSignal(
   }
 }
 
-function withoutDatabase(config: ServiceConfig): ServiceConfig {
-  const { database: _unused, ...rest } = config;
-  return rest;
-}
-
-export interface ServiceConfig {
-  server: { port: number; host: string; shutdownTimeoutMs: number };
-  logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  database?: DatabaseConfig;
-  messaging: MessagingConfig;
-  /** Absent in a configuration built by hand (a test's): metrics are then on. */
-  metrics?: MetricsConfig;
-  tracing: TracingConfig;
+/** What a service's own process passes to start(): the span name OTEL_SERVICE_NAME sets. */
+export function processOptions(env: Record<string, string | undefined> = process.env): { traceName?: string } {
+  const traceName = env['OTEL_SERVICE_NAME'];
+  return traceName ? { traceName } : {};
 }
 
 /**
- * What each service declares about itself; gives it a config loader, a start function the all-in-one
- * process can call, and the main of its own process.
+ * What each service declares about itself, in one place: its name, its configuration schema, the
+ * migrations of its database and how to build it. Gives it a config loader and a start function that
+ * its main.ts and the all-in-one process call.
  */
-export function defineService<S extends TSchema, DB>(definition: {
+export function defineService<S extends TSchema, Deps extends ServiceDeps>(definition: {
   name: string;
   schema: S;
-  migrationsDir?: string;
-  /** False where this configuration leaves the `database` section unused: it is then neither opened nor checked. */
-  usesDatabase?(config: Static<S>): boolean;
-  build(config: Static<S>, deps: ServiceDeps<DB>): Built | Promise<Built>;
+  database?: {
+    migrationsDir: string;
+    /** False where this configuration leaves the `database` section unused: it is then neither opened nor checked. */
+    usedBy?(config: Static<S>): boolean;
+  };
+  build(config: Static<S>, deps: Deps): Built | Promise<Built>;
 }) {
-  const { name, schema } = definition;
-  const load = (env?: Record<string, string | undefined>): Static<S> & ServiceConfig =>
-    loadConfig(schema, { service: name, secretKeys, ...(env ? { env } : {}) }) as Static<S> & ServiceConfig;
-  const start = (
-    config: Static<S> & ServiceConfig,
-    options: { bus?: EventBus; logger?: Logger; traceName?: string } = {},
-  ) =>
-    startService<DB>({
+  const { name, schema, database } = definition;
+  type Config = Static<S> & ServiceConfig;
+  const loadServiceConfig = (env?: Record<string, string | undefined>): Config =>
+    loadConfig(schema, { service: name, secretKeys, ...(env ? { env } : {}) }) as Config;
+  const start = (config: Config, options: { bus?: EventBus; logger?: Logger; traceName?: string } = {}) => {
+    const { database: _unused, ...withoutDatabase } = config;
+    return startService<Deps>({
       name,
-      config: definition.usesDatabase?.(config) === false ? withoutDatabase(config) : config,
+      config: database?.usedBy?.(config) === false ? withoutDatabase : config,
       logger: options.logger ?? createLogger(name, config.logging.level),
-      ...(definition.migrationsDir ? { migrationsDir: definition.migrationsDir } : {}),
+      ...(database ? { migrationsDir: database.migrationsDir } : {}),
       ...(options.bus ? { bus: options.bus } : {}),
       ...(options.traceName ? { traceName: options.traceName } : {}),
       build: (deps) => definition.build(config, deps),
     });
-  const main = () =>
-    runUntilSignal(createLogger(name), async () => {
-      const config = load();
-      const traceName = process.env['OTEL_SERVICE_NAME'];
-      return {
-        services: [await start(config, traceName ? { traceName } : {})],
-        shutdownTimeoutMs: config.server.shutdownTimeoutMs,
-      };
-    });
-  return { name, schema, loadConfig: load, start, main };
+  };
+  return { name, schema, loadConfig: loadServiceConfig, start };
 }

@@ -1,4 +1,4 @@
-import { createHttpApp, type Built, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, type Built, type ServiceDeps, type WithDatabase } from '@landscape/platform';
 import { resolveAuthSettings, type AuthServerConfig } from './config.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { loadSigningKeys } from './keys/signing-keys.ts';
@@ -19,7 +19,7 @@ export interface AuthServerOptions {
 
 export async function buildApp(
   config: AuthServerConfig,
-  deps: ServiceDeps<AuthDatabase>,
+  deps: ServiceDeps & Partial<WithDatabase<AuthDatabase>>,
   options: AuthServerOptions = {},
 ): Promise<Built> {
   const settings = resolveAuthSettings(config.auth);

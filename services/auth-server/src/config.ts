@@ -5,7 +5,7 @@ import type { SignInThrottleSettings } from './domain/sign-in-throttle.ts';
 const scopeName = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 
 export const authServerConfigSchema = Type.Object({
-  // The auth server publishes and consumes nothing; the platform still wires a bus (in-process here).
+  // No messaging section: the auth server publishes and consumes nothing, so it gets no bus.
   ...serviceConfigProperties,
   /** Where the `database` store keeps its entries (PostgreSQL, or SQLite in the all-in-one process). */
   database: Type.Optional(databaseConfigSchema),

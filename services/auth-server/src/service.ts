@@ -2,16 +2,17 @@ import { resolve } from 'node:path';
 import { defineService } from '@landscape/platform';
 import { buildApp, type AuthServerOptions } from './app.ts';
 import { authServerConfigSchema } from './config.ts';
-import type { AuthDatabase } from './oauth/database-adapter.ts';
 
 /** The auth server as a service; options only change what tests need to see or control. */
 export function createAuthServerService(options: AuthServerOptions = {}) {
-  return defineService<typeof authServerConfigSchema, AuthDatabase>({
+  return defineService({
     name: 'auth-server',
     schema: authServerConfigSchema,
-    migrationsDir: resolve(import.meta.dirname, '../migrations'),
-    // Only the database store uses the database; with another the service neither opens nor waits for one.
-    usesDatabase: (config) => config.auth.store.kind === 'database',
+    database: {
+      migrationsDir: resolve(import.meta.dirname, '../migrations'),
+      // Only the database store uses the database; with another the service neither opens nor waits for one.
+      usedBy: (config) => config.auth.store.kind === 'database',
+    },
     build: (config, deps) => buildApp(config, deps, options),
   });
 }

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHttpApp, httpClientMetrics, type Built, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, httpClientMetrics, type Built, type ServiceDeps, type WithBus } from '@landscape/platform';
 import type { CompositeConfig } from './config.ts';
 import { createCoreClient } from './integration/core-client.ts';
 import { breakerMetrics } from './resilience/breaker-metrics.ts';
@@ -12,7 +12,7 @@ import { createTokenVerifier } from '@landscape/platform/auth';
 
 export async function buildApp(
   config: CompositeConfig,
-  deps: ServiceDeps<unknown>,
+  deps: ServiceDeps & WithBus,
   now: () => number = Date.now,
 ): Promise<Built> {
   const { resilience } = config;

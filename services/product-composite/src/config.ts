@@ -1,11 +1,13 @@
 import { Type, type Static } from 'typebox';
-import { serviceConfigProperties } from '@landscape/platform';
+import { messagingConfigSchema, serviceConfigProperties } from '@landscape/platform';
 import { securityConfigSchema } from '@landscape/platform/auth';
 
 const Ms = (defaultValue: number) => Type.Integer({ minimum: 0, default: defaultValue });
 
 export const compositeConfigSchema = Type.Object({
   ...serviceConfigProperties,
+  /** Where the POST and DELETE of a composite publish their events. */
+  messaging: messagingConfigSchema,
   /** Base URLs of the core services: Kubernetes Service names in a cluster, localhost ports on a laptop. */
   services: Type.Object({
     productUrl: Type.String({ minLength: 1 }),

@@ -5,5 +5,5 @@ import { compositeConfigSchema } from './config.ts';
 export const productCompositeService = defineService({
   name: 'product-composite',
   schema: compositeConfigSchema,
-  build: (config, deps) => buildApp(config, deps),
+  build: buildApp,
 });

@@ -1,5 +1,5 @@
 import { destinations } from '@landscape/api';
-import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, eventHandler, type ServiceDeps, type WithBus, type WithDatabase } from '@landscape/platform';
 import type { ProductConfig } from './config.ts';
 import { createProductRepository, type ProductTable } from './data/products.ts';
 import { applyProductEvent } from './domain/products.ts';
@@ -7,8 +7,7 @@ import { productRoutes } from './routes/products.ts';
 
 export type ProductDb = { products: ProductTable };
 
-export function buildApp(config: ProductConfig, deps: ServiceDeps<ProductDb>) {
-  if (!deps.database) throw new Error('product needs a database');
+export function buildApp(config: ProductConfig, deps: ServiceDeps & WithDatabase<ProductDb> & WithBus) {
   const products = createProductRepository(deps.database.db);
   const app = createHttpApp({ ...deps, info: { app: { name: 'product' } } });
   productRoutes(app, { products, faults: config.faults, serviceAddress: deps.serviceAddress });

@@ -1,9 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { databaseConfigSchema, serviceConfigProperties } from '@landscape/platform';
+import { databaseConfigSchema, messagingConfigSchema, serviceConfigProperties } from '@landscape/platform';
 
 export const productConfigSchema = Type.Object({
   ...serviceConfigProperties,
   database: databaseConfigSchema,
+  messaging: messagingConfigSchema,
   faults: Type.Object(
     {
       /** `delay` and `faultPercent` are honoured only when this is on (never in the prod profile). */

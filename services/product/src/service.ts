@@ -5,6 +5,6 @@ import { productConfigSchema } from './config.ts';
 export const productService = defineService({
   name: 'product',
   schema: productConfigSchema,
-  migrationsDir: new URL('../migrations', import.meta.url).pathname,
+  database: { migrationsDir: new URL('../migrations', import.meta.url).pathname },
   build: buildApp,
 });

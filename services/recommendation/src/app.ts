@@ -1,5 +1,5 @@
 import { destinations } from '@landscape/api';
-import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, eventHandler, type ServiceDeps, type WithBus, type WithDatabase } from '@landscape/platform';
 import type { RecommendationConfig } from './config.ts';
 import { createRecommendationRepository, type RecommendationTable } from './data/recommendations.ts';
 import { applyRecommendationEvent } from './domain/recommendations.ts';
@@ -7,8 +7,7 @@ import { recommendationRoutes } from './routes/recommendations.ts';
 
 export type RecommendationDb = { recommendations: RecommendationTable };
 
-export function buildApp(_config: RecommendationConfig, deps: ServiceDeps<RecommendationDb>) {
-  if (!deps.database) throw new Error('recommendation needs a database');
+export function buildApp(_config: RecommendationConfig, deps: ServiceDeps & WithDatabase<RecommendationDb> & WithBus) {
   const recommendations = createRecommendationRepository(deps.database.db);
   const app = createHttpApp({ ...deps, info: { app: { name: 'recommendation' } } });
   recommendationRoutes(app, { recommendations, serviceAddress: deps.serviceAddress });

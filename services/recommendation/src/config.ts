@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { databaseConfigSchema, serviceConfigProperties } from '@landscape/platform';
+import { databaseConfigSchema, messagingConfigSchema, serviceConfigProperties } from '@landscape/platform';
 
 export const recommendationConfigSchema = Type.Object({
   ...serviceConfigProperties,
   database: databaseConfigSchema,
+  messaging: messagingConfigSchema,
 });
 export type RecommendationConfig = Static<typeof recommendationConfigSchema>;

@@ -1,3 +1,8 @@
+import { createLogger, processOptions, runUntilSignal } from '@landscape/platform';
 import { recommendationService } from './service.ts';
 
-await recommendationService.main();
+await runUntilSignal(createLogger(recommendationService.name), async () => {
+  const config = recommendationService.loadConfig();
+  const service = await recommendationService.start(config, processOptions());
+  return { services: [service], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
+});

@@ -5,6 +5,6 @@ import { recommendationConfigSchema } from './config.ts';
 export const recommendationService = defineService({
   name: 'recommendation',
   schema: recommendationConfigSchema,
-  migrationsDir: new URL('../migrations', import.meta.url).pathname,
+  database: { migrationsDir: new URL('../migrations', import.meta.url).pathname },
   build: buildApp,
 });

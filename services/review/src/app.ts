@@ -1,5 +1,5 @@
 import { destinations } from '@landscape/api';
-import { createHttpApp, eventHandler, type ServiceDeps } from '@landscape/platform';
+import { createHttpApp, eventHandler, type ServiceDeps, type WithBus, type WithDatabase } from '@landscape/platform';
 import type { ReviewConfig } from './config.ts';
 import { createReviewRepository, type ReviewTable } from './data/reviews.ts';
 import { applyReviewEvent } from './domain/reviews.ts';
@@ -7,8 +7,7 @@ import { reviewRoutes } from './routes/reviews.ts';
 
 export type ReviewDb = { reviews: ReviewTable };
 
-export function buildApp(_config: ReviewConfig, deps: ServiceDeps<ReviewDb>) {
-  if (!deps.database) throw new Error('review needs a database');
+export function buildApp(_config: ReviewConfig, deps: ServiceDeps & WithDatabase<ReviewDb> & WithBus) {
   const reviews = createReviewRepository(deps.database.db);
   const app = createHttpApp({ ...deps, info: { app: { name: 'review' } } });
   reviewRoutes(app, { reviews, serviceAddress: deps.serviceAddress });

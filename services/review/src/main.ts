@@ -1,3 +1,8 @@
+import { createLogger, processOptions, runUntilSignal } from '@landscape/platform';
 import { reviewService } from './service.ts';
 
-await reviewService.main();
+await runUntilSignal(createLogger(reviewService.name), async () => {
+  const config = reviewService.loadConfig();
+  const service = await reviewService.start(config, processOptions());
+  return { services: [service], shutdownTimeoutMs: config.server.shutdownTimeoutMs };
+});

@@ -5,6 +5,6 @@ import { reviewConfigSchema } from './config.ts';
 export const reviewService = defineService({
   name: 'review',
   schema: reviewConfigSchema,
-  migrationsDir: new URL('../migrations', import.meta.url).pathname,
+  database: { migrationsDir: new URL('../migrations', import.meta.url).pathname },
   build: buildApp,
 });

@@ -27,7 +27,7 @@ export const securityHeaders: Record<string, string> = {
 
 const otherMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export async function buildApp(config: WebConfig, deps: ServiceDeps<unknown>, assets = loadAssets()): Promise<Built> {
+export async function buildApp(config: WebConfig, deps: ServiceDeps, assets = loadAssets()): Promise<Built> {
   const app = createHttpApp({ ...deps, info: { app: { name: 'web' } } });
   const operatorSummary = createOperatorView(config.web);
   const verify = createTokenVerifier(config.security);

@@ -5,5 +5,5 @@ import { webConfigSchema } from './config.ts';
 export const webService = defineService({
   name: 'web',
   schema: webConfigSchema,
-  build: (config, deps) => buildApp(config, deps),
+  build: buildApp,
 });

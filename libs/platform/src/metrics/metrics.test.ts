@@ -11,6 +11,7 @@ import {
   createInProcessBus,
   EventRejectedError,
   messagingConfigSchema,
+  type MessagingConfig,
   type InProcessBus,
 } from '../messaging/index.ts';
 import { startService, type RunningService, type ServiceConfig } from '../runtime.ts';
@@ -18,7 +19,7 @@ import { eventually, requestCount, scrape } from '../testing/index.ts';
 
 const logger = createLogger('metrics-test', 'silent');
 
-function config(metrics = { enabled: true }): ServiceConfig {
+function config(metrics = { enabled: true }): ServiceConfig & { messaging: MessagingConfig } {
   const { messaging } = loadConfig(Type.Object({ messaging: messagingConfigSchema }), {
     service: 'metrics',
     env: {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { createLogger } from '../log.ts';
-import { createInProcessBus, type EventBus } from '../messaging/index.ts';
+import { createInProcessBus, type EventBus, type MessagingConfig } from '../messaging/index.ts';
 import type { RunningService, ServiceConfig } from '../runtime.ts';
 import { assertTestDatabase, ensureDatabase, type DatabaseConfig } from '../storage/index.ts';
 
@@ -123,8 +123,11 @@ export interface TestService {
 export async function startForTest(
   definition: {
     name: string;
-    loadConfig(env: Record<string, string>): ServiceConfig;
-    start(config: ServiceConfig, options: { bus: EventBus; logger: Logger }): Promise<RunningService>;
+    loadConfig(env: Record<string, string>): ServiceConfig & { messaging: MessagingConfig };
+    start(
+      config: ServiceConfig & { messaging: MessagingConfig },
+      options: { bus: EventBus; logger: Logger },
+    ): Promise<RunningService>;
   },
   engine: Engine,
   queue: { destination: string; group: string },
