@@ -44,6 +44,16 @@ describe('configuration', () => {
     assert.equal(config.server.host, '0.0.0.0');
   });
 
+  it('when a file holds a section the schema does not declare, then the loaded configuration leaves it out', () => {
+    const config = load(
+      folder({
+        'application.yml': 'server:\n  port: 8000\n  tls: on\ndatabase:\n  host: db\nmessaging:\n  kind: rabbitmq\n',
+      }),
+    );
+    assert.deepEqual(config.server, { port: 8000, host: '0.0.0.0' });
+    assert.equal('messaging' in config, false);
+  });
+
   it('when profiles are active, then their sections apply in the order CONFIG_PROFILES lists them', () => {
     const dir = folder(base);
     assert.equal(load(dir, { CONFIG_PROFILES: 'docker' }).database.host, 'docker-db');

@@ -97,6 +97,53 @@ describe('where services listen', () => {
   });
 });
 
+describe('what a service is given', () => {
+  const withoutMessaging = (): ServiceConfig => ({
+    server: { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 },
+    logging: { level: 'silent' },
+    metrics: { enabled: true },
+    tracing: { enabled: false, sampleRatio: 1, store: { maxTraces: 0, maxSpansPerTrace: 1 } },
+  });
+
+  it('when its configuration has no messaging section, then it gets no bus and its readiness does not wait for one', async () => {
+    let given: Record<string, unknown> = {};
+    const service = await startService({
+      name: 'quiet',
+      config: withoutMessaging(),
+      logger,
+      build: (deps) => {
+        given = deps as unknown as Record<string, unknown>;
+        return { app: createHttpApp({ logger, health: deps.health, info: {} }) };
+      },
+    });
+    try {
+      assert.equal(given['bus'], undefined);
+      assert.equal(given['database'], undefined);
+      const answer = await fetch(`${service.url}/actuator/health/readiness`);
+      assert.equal(answer.status, 200);
+      const health = (await (await fetch(`${service.url}/actuator/health`)).json()) as { components?: object };
+      assert.equal(Object.keys(health.components ?? {}).includes('messaging'), false);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('when it consumes events but has no messaging section, then start-up fails naming the service', async () => {
+    await assert.rejects(
+      startService({
+        name: 'listener',
+        config: withoutMessaging(),
+        logger,
+        build: (deps) => ({
+          app: createHttpApp({ logger, health: deps.health, info: {} }),
+          subscriptions: [{ destination: 'things', group: 'thingsGroup', handler: async () => undefined }],
+        }),
+      }),
+      /listener consumes events but has no messaging configuration/,
+    );
+  });
+});
+
 describe('a service process under a supervisor', () => {
   it('when the supervisor goes away (its IPC channel closes), then the service shuts down cleanly instead of living on', {
     timeout: 20000,

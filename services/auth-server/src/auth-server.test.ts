@@ -509,7 +509,9 @@ describe('auth-server in development', () => {
   it('when asked for health, info, an unknown path or a method the endpoint lacks, then the platform answers in its own shapes', async () => {
     const health = await fetch(`${server.url}/actuator/health/readiness`);
     assert.equal(health.status, 200);
-    assert.equal(((await health.json()) as { status: string }).status, 'UP');
+    const readiness = (await health.json()) as { status: string; components?: Record<string, unknown> };
+    assert.equal(readiness.status, 'UP');
+    assert.equal('messaging' in (readiness.components ?? {}), false, 'it publishes nothing, so it opens no bus');
     const info = (await (await fetch(`${server.url}/actuator/info`)).json()) as { app: { name: string } };
     assert.equal(info.app.name, 'auth-server');
     const missing = await fetch(`${server.url}/oauth/nothing`);
