@@ -190,8 +190,7 @@ async function pebbleReady(
       assert.equal((await httpsText(`https://127.0.0.1:${acmePort}/dir`, listenerCa)).status, 200);
       await alsoReady();
     },
-    20000,
-    100,
+    { timeoutMs: 20000, intervalMs: 100 },
   );
   const root = await httpsText(`https://127.0.0.1:${managementPort}/roots/0`, listenerCa);
   assert.equal(root.status, 200);
@@ -333,8 +332,7 @@ spec:
         assert.equal(component.details['source'], 'acme', JSON.stringify(component.details));
         return component;
       },
-      30000,
-      100,
+      { timeoutMs: 30000, intervalMs: 100 },
     );
 
     const served = await servedCertificate(edge.httpsPort, 'edge.test', pebbleRoot);
@@ -447,8 +445,7 @@ spec:
         assert.equal(component.details['accountUrl'], accountUrl);
         return component;
       },
-      10000,
-      50,
+      { timeoutMs: 10000, intervalMs: 50 },
     );
     assert.equal(health.status, 'UP');
     assert.equal(health.details['source'], 'acme');
@@ -482,7 +479,10 @@ spec:
     });
     const failed = () =>
       lines.filter((line) => line.msg === 'certificate order failed; the certificate in service stays');
-    await eventually(() => assert.ok(failed().length >= 4, `${failed().length} failed orders so far`), 30000, 50);
+    await eventually(() => assert.ok(failed().length >= 4, `${failed().length} failed orders so far`), {
+      timeoutMs: 30000,
+      intervalMs: 50,
+    });
 
     assert.deepEqual(
       failed()
@@ -573,8 +573,7 @@ describe('ACME over IPv6', () => {
         );
         return component;
       },
-      30000,
-      100,
+      { timeoutMs: 30000, intervalMs: 100 },
     );
     assert.equal(certificate.details['lastRenewalError'], null, 'the http-01 challenge passed over IPv6');
     assert.equal(certificate.details['source'], 'acme');

@@ -464,7 +464,10 @@ describe('edge access log', () => {
         200,
       );
       assert.equal((await send(edge.httpsPort, '/missing', { headers: { 'x-request-id': 'req-2' } })).status, 404);
-      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 2), 2000, 5);
+      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 2), {
+        timeoutMs: 2000,
+        intervalMs: 5,
+      });
       const [first, second] = lines.filter((l) => l['msg'] === 'access');
       assert.deepEqual(
         { ...first, ms: typeof first?.['ms'] },
@@ -505,7 +508,10 @@ describe('edge access log with tracing on', () => {
     );
     try {
       assert.equal((await send(edge.httpsPort, '/x')).status, 200);
-      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 1), 2000, 5);
+      await eventually(() => assert.equal(lines.filter((l) => l['msg'] === 'access').length, 1), {
+        timeoutMs: 2000,
+        intervalMs: 5,
+      });
       const traceId = lines.find((l) => l['msg'] === 'access')?.['traceId'];
       assert.match(String(traceId), /^[0-9a-f]{32}$/);
       assert.equal(sent[0]?.split('-')[1], traceId);
@@ -538,7 +544,7 @@ describe('edge shutdown under keep-alive load', () => {
     }, 1000);
     try {
       const load = keepAliveLoad({ clients: 16, port: edge.httpsPort, path: '/x' });
-      await eventually(() => assert.ok(load.result.answered >= 300), 20000, 5);
+      await eventually(() => assert.ok(load.result.answered >= 300), { timeoutMs: 20000, intervalMs: 5 });
       await edge.close();
       const result = await load.finished;
       process.stdout.write(`edge closed under keep-alive load: ${JSON.stringify(result)}\n`);

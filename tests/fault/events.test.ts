@@ -90,8 +90,7 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
           stored.set(id, view);
         }
       },
-      120000,
-      500,
+      { timeoutMs: 120000, intervalMs: 500 },
     ).catch(() => undefined);
 
     const lost = accepted.filter((id) => !stored.has(id)).length;

@@ -43,8 +43,7 @@ describe('tracing, all in one process', () => {
         });
         assert.equal(JSON.parse(read.text).reviews.length, 1, 'the events were applied');
       },
-      10000,
-      100,
+      { timeoutMs: 10000, intervalMs: 100 },
     );
     const spans = await eventually(
       async () => {
@@ -52,8 +51,7 @@ describe('tracing, all in one process', () => {
         assertEveryHop(found, traceId);
         return found;
       },
-      10000,
-      100,
+      { timeoutMs: 10000, intervalMs: 100 },
     );
     // The edge's span continues the client's: its parent is the span id the client sent.
     const edgePost = spans.find((s) => s.service === 'edge' && s.name === 'POST /product-composite');
@@ -80,8 +78,7 @@ describe('tracing, all in one process', () => {
           .sort();
         assert.deepEqual(names, ['product', 'recommendation', 'review']);
       },
-      10000,
-      100,
+      { timeoutMs: 10000, intervalMs: 100 },
     );
   });
 

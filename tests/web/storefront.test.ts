@@ -37,8 +37,7 @@ async function seedProduct(productId: number): Promise<void> {
       const body = read.ok ? ((await read.json()) as { recommendations: unknown[] }) : undefined;
       if (body?.recommendations.length !== 1) throw new Error(`product ${productId} not applied yet`);
     },
-    30000,
-    200,
+    { timeoutMs: 30000, intervalMs: 200 },
   );
 }
 

@@ -477,7 +477,7 @@ describe('product-composite resilience, in real time with shortened timings', ()
     assert.equal(notInCache.status, 404);
     assert.equal(notInCache.body.message, 'Product Id: 13 not found in fallback cache!');
 
-    await eventually(async () => assert.equal(await state(), 'HALF_OPEN'), 10000, 100);
+    await eventually(async () => assert.equal(await state(), 'HALF_OPEN'), { timeoutMs: 10000, intervalMs: 100 });
     for (let i = 0; i < 3; i++) assert.equal((await get('/product-composite/1')).body.name, 'product 1');
     assert.equal(await state(), 'CLOSED');
 

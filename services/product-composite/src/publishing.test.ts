@@ -141,8 +141,7 @@ describe('publishing through RabbitMQ with the broker stopped and restarted', ()
           assert.equal(readiness.status, 200, service.name);
         }
       },
-      30000,
-      200,
+      { timeoutMs: 30000, intervalMs: 200 },
     );
     assert.equal((await view(302)).status, 404, 'nothing of the refused POST was applied');
     await complete(301);
@@ -153,8 +152,7 @@ describe('publishing through RabbitMQ with the broker stopped and restarted', ()
         assert.equal(response.status, 200);
         return response;
       },
-      30000,
-      500,
+      { timeoutMs: 30000, intervalMs: 500 },
     );
     assert.equal(retried.status, 200);
     assert.equal((await post(302)).status, 200, 'a repeated POST is accepted again');
