@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { loadConfig } from '@landscape/platform';
-import { eventually, freePort } from '@landscape/platform/testing';
+import { assertContractError, eventually, freePort } from '@landscape/platform/testing';
 import { acmeSettings } from './acme.ts';
 import { createSelfSigned } from './certificates.ts';
 import { DNS_TYPE, startDnsStub, type DnsStub } from './dns-test-support.ts';
@@ -614,8 +614,7 @@ describe('edge without ACME', () => {
       assert.equal(health.body['components']['certificate']['details']['source'], 'development');
       assert.match(health.body['components']['certificate']['details']['issuer'], /Product landscape development/);
       const unknown = await getJson(`http://127.0.0.1:${edge.managementPort}/actuator/nothing`);
-      assert.equal(unknown.status, 404);
-      assert.deepEqual(Object.keys(unknown.body).sort(), ['error', 'message', 'path', 'status', 'timestamp']);
+      assertContractError(unknown, 404, 'No route for GET /actuator/nothing', '/actuator/nothing');
       const post = await fetch(`http://127.0.0.1:${edge.managementPort}/actuator/health`, { method: 'POST' });
       assert.equal(post.status, 405);
       assert.ok(!lines.some((line) => line['component'] === 'acme'), 'nothing of ACME runs');

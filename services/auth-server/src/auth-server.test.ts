@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
-import { configRepo, requestCount, scrape } from '@landscape/platform/testing';
+import { assertContractError, configRepo, requestCount, scrape } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/platform/auth';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
@@ -513,13 +513,19 @@ describe('auth-server in development', () => {
     const info = (await (await fetch(`${server.url}/actuator/info`)).json()) as { app: { name: string } };
     assert.equal(info.app.name, 'auth-server');
     const missing = await fetch(`${server.url}/oauth/nothing`);
-    assert.equal(missing.status, 404);
-    const body = (await missing.json()) as Record<string, unknown>;
-    assert.equal(body['status'], 404);
-    assert.equal(body['path'], '/oauth/nothing');
+    assertContractError(
+      { status: missing.status, body: await missing.json() },
+      404,
+      'No route for GET /oauth/nothing',
+      '/oauth/nothing',
+    );
     const wrongMethod = await fetch(`${server.url}/oauth/token`);
-    assert.equal(wrongMethod.status, 404);
-    assert.equal(((await wrongMethod.json()) as Record<string, unknown>)['path'], '/oauth/token');
+    assertContractError(
+      { status: wrongMethod.status, body: await wrongMethod.json() },
+      404,
+      'No route for GET /oauth/token',
+      '/oauth/token',
+    );
   });
 });
 

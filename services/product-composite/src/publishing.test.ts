@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, type RunningService, type ServiceConfig } from '@landscape/platform';
 import {
+  assertContractError,
   brokerAdmin,
   type Engine,
   eventually,
@@ -118,8 +119,12 @@ describe('publishing through RabbitMQ with the broker stopped and restarted', ()
     await rabbitmqctl('stop_app');
     try {
       const refused = await post(302);
-      assert.equal(refused.status, 503);
-      assert.match(((await refused.json()) as { message: string }).message, /not accepted.*safe to repeat/);
+      assertContractError(
+        { status: refused.status, body: await refused.json() },
+        503,
+        /not accepted.*safe to repeat/,
+        '/product-composite',
+      );
       assert.equal(
         (
           await fetch(`${base}/product-composite/301`, {

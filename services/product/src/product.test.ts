@@ -4,6 +4,7 @@ import { createEvent } from '@landscape/api';
 import pg from 'pg';
 import {
   assertServiceMetrics,
+  assertContractError,
   eventually,
   startForTest,
   testDatabaseName,
@@ -74,13 +75,12 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
 
     it('when a DELETE arrives, then the product is gone, and a repeated DELETE changes nothing', async () => {
       await product.publish(createEvent('DELETE', 2), createEvent('DELETE', 2), createEvent('DELETE', 999));
-      const { status, body } = await eventually(async () => {
+      const gone = await eventually(async () => {
         const answer = await product.get('/product/2');
         assert.equal(answer.status, 404);
         return answer;
       });
-      assert.equal(status, 404);
-      assert.equal(body['message'], 'No product found for productId: 2');
+      assertContractError(gone, 404, 'No product found for productId: 2', '/product/2');
       assert.equal(product.deadLetters().length, 1);
     });
 
@@ -221,14 +221,7 @@ describe('product HTTP contract', () => {
   });
 
   const expectError = async (path: string, status: number, message: string | RegExp) => {
-    const { status: actual, body } = await product.get(path);
-    assert.equal(actual, status, `${path} answered ${actual}: ${JSON.stringify(body)}`);
-    if (typeof message === 'string') assert.equal(body['message'], message);
-    else assert.match(String(body['message']), message);
-    assert.equal(body['status'], status);
-    assert.equal(body['path'], path.split('?')[0]);
-    assert.equal(typeof body['error'], 'string');
-    assert.ok(!Number.isNaN(Date.parse(String(body['timestamp']))), 'timestamp is a date');
+    assertContractError(await product.get(path), status, message, path.split('?')[0]);
   };
 
   it('when the product does not exist, then 404 "No product found for productId: 13"', () =>

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import {
   assertServiceMetrics,
+  assertContractError,
   eventually,
   startForTest,
   type Engine,
@@ -127,10 +128,7 @@ describe('recommendation HTTP contract', () => {
   ];
   for (const [path, status, message] of cases) {
     it(`when GET ${path}, then ${status} "${message}"`, async () => {
-      const answer = await service.get(path);
-      assert.equal(answer.status, status);
-      assert.equal(answer.body['message'], message);
-      assert.equal(answer.body['path'], '/recommendation');
+      assertContractError(await service.get(path), status, message, '/recommendation');
     });
   }
 

@@ -136,6 +136,7 @@ export async function startForTest(
   };
 }
 export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
+export { assertContractError } from './contract.ts';
 export { eventually, type EventuallyOptions } from './eventually.ts';
 export { AUDIENCE, ISSUER, signAt, startTestIssuer, type TestIssuer } from '../auth/test-issuer.ts';
 
