@@ -78,6 +78,7 @@ describe('edge', () => {
       request.on('data', (c: Buffer) => chunks.push(c));
       request.on('end', async () => {
         seen.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() });
+        // Slower than the edge's 1000 ms response timeout, which is what the 504 test checks.
         if (request.url?.startsWith('/product-composite/slow')) await sleep(1500);
         response.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive' });
         response.end(JSON.stringify({ service: 'composite', url: request.url }));
@@ -512,6 +513,7 @@ describe('edge access log with tracing on', () => {
 describe('edge with kept-alive backend connections', () => {
   it('when a backend connection is reused, then a slow answer is limited by the response timeout, not the connect timeout', async () => {
     const { edge, backend } = await edgeBefore((_request, response) => {
+      // An answer slower than the 300 ms connect timeout is the case under test.
       setTimeout(() => response.end('slow'), 600);
     }, 300);
     try {
@@ -526,6 +528,7 @@ describe('edge with kept-alive backend connections', () => {
 describe('edge shutdown under keep-alive load', () => {
   it('when the edge closes while 16 keep-alive clients send requests, then every request sent is answered and close finishes', async () => {
     const { edge, backend } = await edgeBefore((_request, response) => {
+      // A little work per request, so requests are in flight when the edge closes.
       setTimeout(() => response.end('ok'), 2);
     }, 1000);
     try {

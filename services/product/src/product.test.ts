@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createEvent } from '@landscape/api';
 import pg from 'pg';
@@ -297,8 +299,18 @@ describe('product shutting down', () => {
     const product = await startProduct('sqlite');
     await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'n', weight: 1 }));
     await eventually(async () => assert.equal((await product.get('/product/1')).status, 200));
+    // The service runs in this process, so its HTTP server's own diagnostics channel shows the request arrive.
+    let arrived = false;
+    const onStart = (message: unknown) => {
+      if ((message as { request: IncomingMessage }).request.url === '/product/1?delay=1') arrived = true;
+    };
+    subscribe('http.server.request.start', onStart);
     const inFlight = product.get('/product/1?delay=1');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      await eventually(() => arrived, { what: 'the slow request to reach product' });
+    } finally {
+      unsubscribe('http.server.request.start', onStart);
+    }
     const closing = product.stop();
     const answer = await inFlight;
     await closing;

@@ -347,6 +347,7 @@ describe('RabbitMQ bus', () => {
     await within(started, 10000, 'the handler to start');
     let closed = false;
     const closing = eventBus.close().then(() => (closed = true));
+    // Proving that close does NOT finish while the handler runs takes a window in which nothing happens.
     await sleep(100);
     assert.equal(closed, false);
     release();
