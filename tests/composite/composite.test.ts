@@ -14,8 +14,8 @@ import {
 import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
-import { productCompositeService } from './service.ts';
-import { compositeEnv } from './testing/issuer.ts';
+import { productCompositeService } from '@landscape/product-composite/service';
+import { compositeEnv } from '@landscape/product-composite/testing';
 
 const logger = createLogger('composite-test', 'silent');
 
