@@ -6,7 +6,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { loadConfig } from '@landscape/platform';
@@ -314,6 +314,10 @@ spec:
     });
   }
 
+  // Each test runs its own edges, on the one http port Pebble validates against, and leaves none behind.
+  afterEach(async () => {
+    for (const edge of [...edges]) await closeEdge(edge);
+  });
   after(async () => {
     // Edges first: an order in flight finishes against a live Pebble instead of waiting on a dead one.
     for (const edge of [...edges]) await closeEdge(edge);
@@ -321,12 +325,13 @@ spec:
     backend?.close();
   });
 
-  let issuedSerial = '';
+  /** A data folder of the calling test's own, so no account or certificate of another test is reused. */
+  let folders = 0;
+  const dataDir = () => join(dir, `data-${++folders}`);
 
-  it('when ACME is configured, then the edge obtains a certificate over http-01 and serves it chained to the CA root', async (t) => {
-    requirePebble();
-    const lines: LogLine[] = [];
-    const edge = await startEdge(lines);
+  /** Starts an edge keeping its state in `data` and waits until it serves a certificate from Pebble. */
+  async function edgeWithCertificate(lines: LogLine[], data: string) {
+    const edge = await startEdge(lines, { EDGE_DATA_DIR: data });
     const health = await eventually(
       async () => {
         const component = await certificateHealth(edge);
@@ -335,6 +340,13 @@ spec:
       },
       { timeoutMs: 30000, intervalMs: 100 },
     );
+    return { edge, health, serial: String(health.details['serialNumber']) };
+  }
+
+  it('when ACME is configured, then the edge obtains a certificate over http-01 and serves it chained to the CA root', async (t) => {
+    requirePebble();
+    const lines: LogLine[] = [];
+    const { edge, health } = await edgeWithCertificate(lines, dataDir());
 
     const served = await servedCertificate(edge.httpsPort, 'edge.test', pebbleRoot);
     assert.match(served.subjectaltname ?? '', /DNS:edge\.test/);
@@ -365,13 +377,11 @@ spec:
       ),
       'the issuance is logged',
     );
-    issuedSerial = served.serialNumber;
   });
 
   it('when the certificate reaches two thirds of its lifetime, then it is renewed while requests through the edge keep succeeding', async (t) => {
     requirePebble();
-    const edge = edges[0];
-    assert.ok(edge && issuedSerial, 'needs the certificate of the first test');
+    const { edge, serial: issuedSerial } = await edgeWithCertificate([], dataDir());
     const before = await certificateHealth(edge);
     const renewAt = Date.parse(before.details['renewAt']);
     assert.ok(renewAt < Date.parse(before.details['notAfter']));
@@ -422,21 +432,20 @@ spec:
     t.diagnostic(
       `issuer after renewal: ${after.details['issuer']} (serial ${renewedSerial}, was ${issuedSerial}; ${[...seen.values()].reduce((a, b) => a + b, 0)} requests, none failed)`,
     );
-    issuedSerial = renewedSerial;
   });
 
   it('when the edge restarts, then it keeps its account key and serves the kept certificate without a new order', async () => {
     requirePebble();
-    const first = edges[0];
-    assert.ok(first && issuedSerial, 'needs the edge of the first test');
-    const accountKeyFile = join(dir, 'data', 'acme', `127.0.0.1_${ports.acme}_dir`, 'account-key.pem');
+    const data = dataDir();
+    const { edge: first, serial: issuedSerial } = await edgeWithCertificate([], data);
+    const accountKeyFile = join(data, 'acme', `127.0.0.1_${ports.acme}_dir`, 'account-key.pem');
     const accountKey = readFileSync(accountKeyFile, 'utf8');
     const accountUrl = (await certificateHealth(first)).details['accountUrl'];
     assert.match(String(accountUrl), /^https:\/\/127\.0\.0\.1:/);
     await closeEdge(first);
 
     const lines: LogLine[] = [];
-    const edge = await startEdge(lines);
+    const edge = await startEdge(lines, { EDGE_DATA_DIR: data });
     assert.equal(
       (await servedCertificate(edge.httpsPort, 'edge.test', pebbleRoot)).serialNumber,
       issuedSerial,
@@ -465,8 +474,8 @@ spec:
 
   it('when a domain fails validation, then the certificate in service stays, health and logs name the error, and the order is retried with backoff', async (t) => {
     requirePebble();
-    const previous = edges[0];
-    assert.ok(previous && issuedSerial, 'needs the edge of the restart test');
+    const data = dataDir();
+    const { edge: previous, serial: issuedSerial } = await edgeWithCertificate([], data);
     const added = await fetch(`http://127.0.0.1:${ports.challtestManagement}/add-a`, {
       method: 'POST',
       body: JSON.stringify({ host: 'fail.test', addresses: ['127.0.0.2'] }),
@@ -476,6 +485,7 @@ spec:
 
     const lines: LogLine[] = [];
     const edge = await startEdge(lines, {
+      EDGE_DATA_DIR: data,
       EDGE_DOMAINS: 'edge.test,fail.test',
       ACME_RETRY_INITIAL_DELAY_MS: '200',
       ACME_RETRY_MAX_DELAY_MS: '800',

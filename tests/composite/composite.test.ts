@@ -342,13 +342,14 @@ describe('product-composite', () => {
   });
 
   it('when fault injection is off in configuration (the prod profile), then delay and faultPercent are ignored', async () => {
+    assert.equal((await call(base, 'POST', '/product-composite', writer, aggregate(8))).status, 200);
     const prod = await landscape.startComposite({ FAULTS_ENABLED: 'false' });
     await eventually(async () =>
-      assert.equal((await call(prod.url, 'GET', '/product-composite/2', reader)).status, 200),
+      assert.equal((await call(prod.url, 'GET', '/product-composite/8', reader)).status, 200),
     );
-    const answer = await call(prod.url, 'GET', '/product-composite/2?faultPercent=100&delay=3', reader);
+    const answer = await call(prod.url, 'GET', '/product-composite/8?faultPercent=100&delay=3', reader);
     assert.equal(answer.status, 200);
-    assert.equal(answer.body.name, 'product 2');
+    assert.equal(answer.body.name, 'product 8');
   });
 
   it('serves the actuator endpoints without a token, with the circuit breaker in health', async () => {

@@ -83,6 +83,13 @@ describe('tracing, all in one process', () => {
   });
 
   it('when a traceparent is malformed, then it is ignored: the request succeeds and starts a new trace', async () => {
+    const posted = await throughEdge(landscape.edge.httpsPort, 'POST', '/product-composite', writer, {}, product(503));
+    assert.equal(posted.status, 200, posted.text);
+    // Awaited on the product service itself, so the edge counts no reads of the waiting.
+    await eventually(async () => assert.equal((await fetch(`${landscape.urls.product}/product/503`)).status, 200), {
+      timeoutMs: 10000,
+      intervalMs: 100,
+    });
     const edgeReads = async () =>
       (
         (await (await management('/traces')).json()) as { traces: Array<{ service: string; name: string }> }
@@ -94,7 +101,7 @@ describe('tracing, all in one process', () => {
       `ff-${randomHex(16)}-${randomHex(8)}-01`,
       'x'.repeat(600),
     ]) {
-      const read = await throughEdge(landscape.edge.httpsPort, 'GET', '/product-composite/502', writer, {
+      const read = await throughEdge(landscape.edge.httpsPort, 'GET', '/product-composite/503', writer, {
         traceparent,
       });
       assert.equal(read.status, 200, `${traceparent}: ${read.text}`);
