@@ -32,12 +32,11 @@ for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
 
     it('when a CREATE event arrives, then GET /product/{id} answers the product with its serviceAddress', async () => {
       await product.publish(createEvent('CREATE', 1, { productId: 1, name: 'name-1', weight: 1 }));
-      const { status, body } = await eventually(async () => {
+      const { body } = await eventually(async () => {
         const answer = await product.get('/product/1');
         assert.equal(answer.status, 200);
         return answer;
       });
-      assert.equal(status, 200);
       assert.deepEqual(
         { ...body, serviceAddress: undefined },
         { productId: 1, name: 'name-1', weight: 1, serviceAddress: undefined },
