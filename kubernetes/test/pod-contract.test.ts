@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { freePort } from '@landscape/platform/testing';
+import { eventually, freePort } from '@landscape/platform/testing';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import {
@@ -182,14 +182,16 @@ describe('pods of the dev overlay, run as processes', { concurrency: true }, () 
       const budget =
         seconds(startup?.initialDelaySeconds, 0) +
         (startup?.failureThreshold ?? 3) * seconds(startup?.periodSeconds, 10);
-      const deadline = performance.now() + budget;
       let readiness: number | undefined;
-      while (exitCode === undefined && performance.now() < deadline) {
-        readiness = await status(probe(container.readinessProbe?.httpGet?.path));
-        // 404: the service listens but has no such route, which no amount of waiting changes.
-        if (readiness === 200 || readiness === 404) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      // A timeout falls through to the assertions below, which report it with the service's log.
+      await eventually(
+        async () => {
+          readiness = await status(probe(container.readinessProbe?.httpGet?.path));
+          // 404: the service listens but has no such route, which no amount of waiting changes.
+          return exitCode !== undefined || readiness === 200 || readiness === 404;
+        },
+        { timeoutMs: budget, intervalMs: 200 },
+      ).catch(() => undefined);
       assert.equal(exitCode, undefined, `${name} exited (${String(exitCode)}) before it was ready:\n${log()}`);
       assert.equal(readiness, 200, `${name} not ready within the startup probe's ${budget / 1000}s:\n${log()}`);
       assert.equal(await status(probe(container.livenessProbe?.httpGet?.path)), 200, 'liveness');
@@ -204,6 +206,7 @@ describe('pods of the dev overlay, run as processes', { concurrency: true }, () 
       const grace = seconds(spec.terminationGracePeriodSeconds, 30);
       const code = await Promise.race([
         exited,
+        // The grace period is the deadline the service under test must stop within, not a wait for it.
         new Promise<'timeout'>((resolve) => setTimeout(resolve, grace, 'timeout').unref()),
       ]);
       children.delete(child);

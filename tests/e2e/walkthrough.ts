@@ -2,8 +2,8 @@
 // a cluster behind an Ingress. HOST and PORT select the edge; the composite's management endpoints
 // are reached on MGMT_URL, on localhost:7000 for a local landscape, or through kubectl port-forward.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch } from 'undici';
+import { eventually } from '@landscape/platform/testing';
 
 const HOST = process.env['HOST'] ?? 'localhost';
 const PORT = process.env['PORT'] ?? '8443';
@@ -72,19 +72,12 @@ async function expectStatus(
   return answer;
 }
 
-async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      /* not there yet */
-    }
-    await sleep(500);
-  }
-  check(`${what} within ${seconds} s`, false);
-  return undefined;
+/** Awaits a probe on the running landscape; one that never passes in time counts as a failed check. */
+async function awaitProbe(what: string, seconds: number, probe: () => Promise<boolean>): Promise<void> {
+  // A probe that throws (the landscape is not up yet) is tried again, like one that answers false.
+  await eventually(probe, { timeoutMs: seconds * 1000, intervalMs: 500, what }).catch(() =>
+    check(`${what} within ${seconds} s`, false),
+  );
 }
 
 /** Where the composite's own actuator answers: given, local, or a port-forward into the cluster. */
@@ -97,8 +90,14 @@ async function managementUrl(): Promise<{ url: string; close(): void }> {
     ['-n', NAMESPACE, 'port-forward', 'svc/product-composite', `${localPort}:80`],
     { stdio: 'ignore' },
   );
-  await sleep(3000);
-  return { url: `http://127.0.0.1:${localPort}`, close: () => forward.kill() };
+  const url = `http://127.0.0.1:${localPort}`;
+  // Any answer at all shows the port-forward is through.
+  await eventually(() => fetch(`${url}/actuator/health`).then((answer) => answer.body?.cancel()), {
+    timeoutMs: 30000,
+    intervalMs: 200,
+    what: 'kubectl port-forward',
+  });
+  return { url, close: () => forward.kill() };
 }
 
 async function token(client: string): Promise<string> {
@@ -143,10 +142,14 @@ const aggregate = (productId: number, recommendations: boolean, reviews: boolean
 async function main(): Promise<void> {
   process.stdout.write(`Walkthrough against ${edge}\n`);
   step('Waiting for the landscape');
-  await waitFor('the landscape answers /actuator/health UP', Number(process.env['WAIT_SECONDS'] ?? 300), async () => {
-    const answer = await call('GET', `${edge}/actuator/health`);
-    return answer.status === 200 && answer.body.status === 'UP' ? true : undefined;
-  });
+  await awaitProbe(
+    'the landscape answers /actuator/health UP',
+    Number(process.env['WAIT_SECONDS'] ?? 300),
+    async () => {
+      const answer = await call('GET', `${edge}/actuator/health`);
+      return answer.status === 200 && answer.body.status === 'UP';
+    },
+  );
 
   step('Tokens');
   const writer = await token('writer');
@@ -163,15 +166,15 @@ async function main(): Promise<void> {
   }
 
   step('Waiting for the events to be applied');
-  await waitFor('product 2 with 3 recommendations and 3 reviews', 60, async () => {
+  await awaitProbe('product 2 with 3 recommendations and 3 reviews', 60, async () => {
     const answer = await call('GET', `${edge}/product-composite/2`, { token: reader });
-    return answer.status === 200 && answer.body.recommendations.length === 3 && answer.body.reviews.length === 3
-      ? true
-      : undefined;
+    return answer.status === 200 && answer.body.recommendations.length === 3 && answer.body.reviews.length === 3;
   });
   for (const id of [114, 214]) {
-    await waitFor(`product ${id}`, 60, async () =>
-      (await call('GET', `${edge}/product-composite/${id}`, { token: reader })).status === 200 ? true : undefined,
+    await awaitProbe(
+      `product ${id}`,
+      60,
+      async () => (await call('GET', `${edge}/product-composite/${id}`, { token: reader })).status === 200,
     );
   }
 
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
       notCached.body.message,
     );
     process.stdout.write('Waiting up to 15 s for the breaker to go HALF_OPEN...\n');
-    await waitFor('breaker HALF_OPEN', 15, async () => ((await state()) === 'HALF_OPEN' ? true : undefined));
+    await awaitProbe('breaker HALF_OPEN', 15, async () => (await state()) === 'HALF_OPEN');
     for (let i = 0; i < 3; i++) {
       const normal = await expectStatus('normal call', 200, 'GET', '/product-composite/2', { token: reader });
       check('real product', normal.body.name === 'product name 2', normal.body.name);

@@ -41,6 +41,7 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
         chaos = (async () => {
           brokerStopped = true;
           await rabbitmqctl('stop_app');
+          // The outage itself: the broker stays down for 3 s while the POSTs stream on.
           await new Promise((resolve) => setTimeout(resolve, 3000));
           await rabbitmqctl('start_app');
           brokerStopped = false;
@@ -90,8 +91,7 @@ describe('fault suite: events under a broker restart and a killed consumer', () 
           stored.set(id, view);
         }
       },
-      120000,
-      500,
+      { timeoutMs: 120000, intervalMs: 500 },
     ).catch(() => undefined);
 
     const lost = accepted.filter((id) => !stored.has(id)).length;

@@ -62,6 +62,7 @@ describe('fault suite: slow clients', () => {
       );
       if (answer.status === 200) served += 1;
       else failed += 1;
+      // Pacing: normal requests keep coming, 100 ms apart, for as long as the slow clients hold their connections.
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const results = await slow;

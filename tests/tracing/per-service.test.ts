@@ -67,8 +67,7 @@ describe('tracing, one process per service', () => {
     assert.equal(deleted.status, 200);
     await eventually(
       async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 404),
-      20000,
-      200,
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     const posted = await throughEdge(
       8443,
@@ -86,8 +85,7 @@ describe('tracing, one process per service', () => {
         });
         assert.equal(JSON.parse(read.text).reviews.length, 1, 'the events were applied');
       },
-      20000,
-      200,
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     const spans = await eventually(
       async () => {
@@ -95,8 +93,7 @@ describe('tracing, one process per service', () => {
         assertEveryHop(found, traceId);
         return found;
       },
-      20000,
-      200,
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     // The consumers run in other processes: their parent, the producer's span, came in the message's headers.
     const producers = new Map(spans.filter((s) => s.kind === 'PRODUCER').map((s) => [s.spanId, s.name]));
@@ -116,8 +113,7 @@ describe('tracing, one process per service', () => {
         for (const service of ['product-composite', 'product', 'recommendation', 'review'])
           assert.ok(traced.has(service), `${service} logged under the trace`);
       },
-      10000,
-      200,
+      { timeoutMs: 10000, intervalMs: 200 },
     );
     const requestLines = logLines(running?.output() ?? '').filter((l) => l.reqId !== undefined);
     assert.ok(requestLines.length > 10);
@@ -132,8 +128,7 @@ describe('tracing, one process per service', () => {
     await throughEdge(8443, 'POST', '/product-composite', writer, {}, { productId, name: 'first', weight: 1 });
     await eventually(
       async () => assert.equal((await fetch(`http://127.0.0.1:7001/product/${productId}`)).status, 200),
-      20000,
-      200,
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     const traceId = randomHex(16);
     // A create of the same id with other content is a conflicting duplicate: retried, then dead-lettered.
@@ -153,8 +148,7 @@ describe('tracing, one process per service', () => {
         );
         assert.ok(rejected.length >= 2, 'the retries and the dead-lettering are logged under the trace');
       },
-      20000,
-      200,
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     await fetch(`http://127.0.0.1:7000/product-composite/${productId}`, {
       method: 'DELETE',

@@ -48,8 +48,7 @@ describe('the trace page in a real browser', () => {
         });
         assert.equal(JSON.parse(read.text).reviews.length, 1);
       },
-      10000,
-      100,
+      { timeoutMs: 10000, intervalMs: 100 },
     );
     // A User-Agent with markup in it: it lands in the spans' user_agent.original attribute.
     await throughEdge(landscape.edge.httpsPort, 'GET', '/product-composite/701', writer, {
@@ -66,8 +65,7 @@ describe('the trace page in a real browser', () => {
         );
         return found;
       },
-      10000,
-      100,
+      { timeoutMs: 10000, intervalMs: 100 },
     );
 
     browser = await launchChromium();

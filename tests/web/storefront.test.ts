@@ -37,8 +37,7 @@ async function seedProduct(productId: number): Promise<void> {
       const body = read.ok ? ((await read.json()) as { recommendations: unknown[] }) : undefined;
       if (body?.recommendations.length !== 1) throw new Error(`product ${productId} not applied yet`);
     },
-    30000,
-    200,
+    { timeoutMs: 30000, intervalMs: 200 },
   );
 }
 
@@ -68,7 +67,8 @@ describe('the storefront in a real browser', () => {
     assert.match(landscape?.output() ?? '', /storefront +https:\/\/localhost:8443\/store\//);
   });
 
-  it('when magnus signs in on the real sign-in page, then the storefront shows him with his scopes, and no token or code is left in the URL or in storage', async () => {
+  /** Signs magnus in on the real sign-in page, from a fresh load of the storefront. */
+  async function signIn(): Promise<void> {
     await page.goto(`${edge}/`);
     assert.equal(new URL(page.url()).pathname, '/store/');
     await page.getByText('Not signed in').waitFor();
@@ -80,6 +80,15 @@ describe('the storefront in a real browser', () => {
     await page.getByRole('heading', { name: 'Allow access' }).waitFor();
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.getByText('Signed in as magnus (product:read product:write)').waitFor();
+  }
+
+  /** Signs magnus in unless the page already shows him signed in, so a test of a signed-in view can run alone. */
+  async function signedIn(): Promise<void> {
+    if (!(await page.getByText('Signed in as magnus (product:read product:write)').isVisible())) await signIn();
+  }
+
+  it('when magnus signs in on the real sign-in page, then the storefront shows him with his scopes, and no token or code is left in the URL or in storage', async () => {
+    await signIn();
     assert.equal(page.url(), `${edge}/store/#product`);
     // The token lives in the page's memory only; the PKCE verifier's round-trip entry is gone too.
     assert.deepEqual(await page.evaluate('[localStorage.length, sessionStorage.length]'), [0, 0]);
@@ -87,6 +96,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it('when a product is shown, then its recommendations and the partial answer for its reviews are there, and 404 and 422 are explained', async () => {
+    await signedIn();
     await page.getByLabel('Product id to show').fill('1');
     await page.getByRole('button', { name: 'Show product' }).click();
     await page.getByRole('heading', { name: 'Garden chair 1' }).waitFor();
@@ -105,6 +115,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it("when magnus creates and then deletes a product, then the page says when each write's events have been applied", async () => {
+    await signedIn();
     await page.getByRole('link', { name: 'Create and delete' }).press('Enter');
     await page.getByRole('heading', { name: 'Create and delete' }).waitFor();
     assert.equal(
@@ -130,6 +141,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it('when the fault-injection cycle runs on the operator page, then the breaker is seen to open, give the fallback, go half-open and close', async () => {
+    await signedIn();
     await page.getByRole('link', { name: 'Operator' }).click();
     await page.getByRole('heading', { name: 'Operator' }).waitFor();
     const row = page.getByRole('row', { name: /product-composite/ });
@@ -153,6 +165,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it('when magnus signs out, then reads and the operator summary are refused with a clear 401 and signing in asks for his password again', async () => {
+    await signedIn();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('Signed out').waitFor();
     await page.getByRole('link', { name: 'Products' }).click();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
-import { configRepo, requestCount, scrape } from '@landscape/platform/testing';
+import { assertContractError, configRepo, requestCount, scrape } from '@landscape/platform/testing';
 import { createTokenVerifier } from '@landscape/platform/auth';
 import { addSigningKey } from './keys/signing-keys.ts';
 import {
@@ -515,13 +515,19 @@ describe('auth-server in development', () => {
     const info = (await (await fetch(`${server.url}/actuator/info`)).json()) as { app: { name: string } };
     assert.equal(info.app.name, 'auth-server');
     const missing = await fetch(`${server.url}/oauth/nothing`);
-    assert.equal(missing.status, 404);
-    const body = (await missing.json()) as Record<string, unknown>;
-    assert.equal(body['status'], 404);
-    assert.equal(body['path'], '/oauth/nothing');
+    assertContractError(
+      { status: missing.status, body: await missing.json() },
+      404,
+      'No route for GET /oauth/nothing',
+      '/oauth/nothing',
+    );
     const wrongMethod = await fetch(`${server.url}/oauth/token`);
-    assert.equal(wrongMethod.status, 404);
-    assert.equal(((await wrongMethod.json()) as Record<string, unknown>)['path'], '/oauth/token');
+    assertContractError(
+      { status: wrongMethod.status, body: await wrongMethod.json() },
+      404,
+      'No route for GET /oauth/token',
+      '/oauth/token',
+    );
   });
 });
 
@@ -891,9 +897,6 @@ describe('auth-server start-up checks', () => {
 
 describe('auth-server signing keys across restarts', () => {
   const folder = temporaryFolder();
-  const file = join(folder.path, 'data', 'jwks.json');
-  let firstKid = '';
-  let tokenBeforeRotation = '';
   after(() => folder.remove());
 
   const kidsAt = async (server: TestAuthServer) =>
@@ -901,28 +904,36 @@ describe('auth-server signing keys across restarts', () => {
       (k) => k.kid,
     );
 
-  it('when the development server restarts, then it keeps signing with the key it created in its key file', async () => {
-    let server = await startAuthServer({ AUTH_KEYS_FILE: file });
+  /** Runs a development server once on `file`, which creates its key; gives back a token it signed and the key's id. */
+  const firstRun = async (file: string) => {
+    const server = await startAuthServer({ AUTH_KEYS_FILE: file });
     try {
-      tokenBeforeRotation = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
-      firstKid = String(decodeProtectedHeader(tokenBeforeRotation).kid);
-      assert.deepEqual(await kidsAt(server), [firstKid]);
+      const token = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
+      const kid = String(decodeProtectedHeader(token).kid);
+      assert.deepEqual(await kidsAt(server), [kid]);
+      return { token, kid };
     } finally {
       await server.close();
     }
-    server = await startAuthServer({ AUTH_KEYS_FILE: file });
+  };
+
+  it('when the development server restarts, then it keeps signing with the key it created in its key file', async () => {
+    const file = join(folder.path, 'restart', 'jwks.json');
+    const { token: tokenBeforeRestart, kid: firstKid } = await firstRun(file);
+    const server = await startAuthServer({ AUTH_KEYS_FILE: file });
     try {
       assert.deepEqual(await kidsAt(server), [firstKid]);
       const again = await accessToken(server.url, writer, { grant_type: 'client_credentials' });
       assert.equal(decodeProtectedHeader(again).kid, firstKid);
-      await verifyAt(server, tokenBeforeRotation);
+      await verifyAt(server, tokenBeforeRestart);
     } finally {
       await server.close();
     }
   });
 
   it('when a new key is added to the key file (rotation), then tokens signed before still verify and new tokens carry the new kid', async () => {
-    assert.ok(tokenBeforeRotation, 'needs the token of the previous test');
+    const file = join(folder.path, 'rotation', 'jwks.json');
+    const { token: tokenBeforeRotation, kid: firstKid } = await firstRun(file);
     const added = await addSigningKey(file);
     const server = await startAuthServer({ AUTH_KEYS_FILE: file });
     try {

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createInProcessBus } from './in-process.ts';
 import type { MessagingConfig } from './config.ts';
-import { event, orderRecorder, testConfig, testLogger, waitFor, type TestEvent } from './test-support.ts';
+import { event, orderRecorder, testConfig, testLogger, type TestEvent } from './test-support.ts';
+import { eventually } from '../testing/eventually.ts';
 
 type Event = TestEvent;
 
@@ -20,7 +21,7 @@ describe('in-process bus', () => {
     });
     await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
     await bus.publish([{ destination: 'products', payload: event('DELETE', 1) }]);
-    await waitFor(() => applied.length === 2, 'both events');
+    await eventually(() => applied.length === 2, { what: 'both events' });
     assert.deepEqual(applied, ['CREATE', 'DELETE']);
     await bus.close();
   });
@@ -32,7 +33,7 @@ describe('in-process bus', () => {
     await bus.subscribe('reviews', 'reviewsGroup', recorder.handler);
     for (let seq = 0; seq < 60; seq += 1)
       await bus.publish([{ destination: 'reviews', payload: event('CREATE', seq % 4, seq) }]);
-    await waitFor(() => [...perKey.values()].flat().length === 60, 'all 60 events');
+    await eventually(() => [...perKey.values()].flat().length === 60, { what: 'all 60 events' });
     for (const [key, seqs] of perKey)
       assert.deepEqual(
         seqs,
@@ -57,7 +58,7 @@ describe('in-process bus', () => {
       { destination: 'products', payload: event('CREATE', 1) },
       { destination: 'products', payload: event('CREATE', 2) },
     ]);
-    await waitFor(() => applied.includes(2), 'the good event after the poison one');
+    await eventually(() => applied.includes(2), { what: 'the good event after the poison one' });
     assert.equal(attempts.get(1), 3);
     assert.deepEqual(bus.deadLetters('products', 'productsGroup'), [
       { payload: event('CREATE', 1), reason: 'Duplicate key, Product Id: 1' },
@@ -83,10 +84,13 @@ describe('in-process bus', () => {
       { destination: 'products', payload: event('CREATE', 1) },
       { destination: 'products', payload: event('CREATE', 2) },
     ]);
-    await waitFor(() => {
-      const consumer = bus.health().details['consumers'] as Record<string, { state: string; retries?: number }>;
-      return (consumer['products.productsGroup']?.retries ?? 0) >= 4;
-    }, 'the consumer to be paused for a few retries');
+    await eventually(
+      () => {
+        const consumer = bus.health().details['consumers'] as Record<string, { state: string; retries?: number }>;
+        return (consumer['products.productsGroup']?.retries ?? 0) >= 4;
+      },
+      { what: 'the consumer to be paused for a few retries' },
+    );
     const consumer = (bus.health().details['consumers'] as Record<string, Record<string, unknown>>)[
       'products.productsGroup'
     ];
@@ -94,7 +98,7 @@ describe('in-process bus', () => {
     assert.match(String(consumer?.['error']), /ECONNREFUSED/);
     assert.deepEqual(applied, []);
     databaseUp = true;
-    await waitFor(() => applied.length === 2, 'both events once the database is back');
+    await eventually(() => applied.length === 2, { what: 'both events once the database is back' });
     assert.deepEqual(applied, [1, 2]);
     assert.deepEqual(bus.deadLetters('products', 'productsGroup'), []);
     assert.equal(
@@ -120,7 +124,7 @@ describe('in-process bus', () => {
       applied.push((payload as Event).key);
     });
     await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
-    await waitFor(() => bus.health().status === 'DOWN', 'the stuck consumer to take the bus down');
+    await eventually(() => bus.health().status === 'DOWN', { what: 'the stuck consumer to take the bus down' });
     const health = bus.health();
     assert.deepEqual(health.details['stuck'], ['products.productsGroup']);
     assert.match(
@@ -132,7 +136,7 @@ describe('in-process bus', () => {
       'stuck',
     );
     databaseUp = true;
-    await waitFor(() => applied.length === 1, 'the event once the table is usable');
+    await eventually(() => applied.length === 1, { what: 'the event once the table is usable' });
     assert.equal(bus.health().status, 'UP');
     assert.equal(bus.health().details['stuck'], undefined);
     await bus.close();
@@ -151,11 +155,11 @@ describe('in-process bus', () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     });
     await bus.publish([{ destination: 'products', payload: event('CREATE', 1) }]);
-    await waitFor(
+    await eventually(
       () =>
         ((bus.health().details['consumers'] as Record<string, { retries?: number }>)['products.productsGroup']
           ?.retries ?? 0) >= 2,
-      'a few retries',
+      { what: 'a few retries' },
     );
     assert.equal(bus.health().status, 'UP');
     assert.equal(
@@ -175,7 +179,7 @@ describe('in-process bus', () => {
     await bus.subscribe('products', 'productsGroup', async (payload) => {
       applied.push((payload as Event).key);
     });
-    await waitFor(() => applied.length === 1, 'the early event');
+    await eventually(() => applied.length === 1, { what: 'the early event' });
     assert.deepEqual(applied, [7]);
     await bus.close();
   });
@@ -202,7 +206,7 @@ describe('in-process bus', () => {
     const original = event('CREATE', 1, 1);
     await bus.publish([{ destination: 'products', payload: original }]);
     original.key = 99;
-    await waitFor(() => received.length === 1, 'the event');
+    await eventually(() => received.length === 1, { what: 'the event' });
     assert.equal(received[0]?.key, 1);
     assert.equal(original.key, 99);
     assert.equal((bus.audit('products')[0] as Event).key, 1);

@@ -7,6 +7,7 @@ import { BusUnavailableError, EventRejectedError } from './errors.ts';
 import { createBus } from './index.ts';
 import { createRabbitBus } from './rabbitmq/index.ts';
 import { consumerMetrics, Metrics } from '../metrics/index.ts';
+import { eventually } from '../testing/eventually.ts';
 import { parsePrometheusText } from '../testing/metrics.ts';
 import {
   brokerAdmin,
@@ -16,7 +17,6 @@ import {
   testConfig,
   testLogger,
   uniqueDestination,
-  waitFor,
   within,
   type BrokerAdmin,
   type TestEvent,
@@ -89,7 +89,7 @@ describe('RabbitMQ bus', () => {
     });
     await eventBus.publish([{ destination: products, payload: event('CREATE', 1) }]);
     await eventBus.publish([{ destination: products, payload: event('DELETE', 1) }]);
-    await waitFor(() => applied.length === 2, 'both events');
+    await eventually(() => applied.length === 2, { what: 'both events' });
     assert.deepEqual(applied, ['CREATE:1', 'DELETE:1']);
     assert.equal(consumerState(eventBus, products).state, 'consuming');
   });
@@ -114,12 +114,12 @@ describe('RabbitMQ bus', () => {
         })),
       );
     await publishBatch(1);
-    await waitFor(() => handled.length === 50, 'the first 50 events');
+    await eventually(() => handled.length === 50, { what: 'the first 50 events' });
     assert.equal(new Set(handled.map((h) => h.replica)).size, 1, 'a single replica was active');
     const active = handled[0]?.replica;
     await (active === 'first' ? first : second).close();
     await publishBatch(51);
-    await waitFor(() => handled.length === 100, 'the next 50 events, on the standby');
+    await eventually(() => handled.length === 100, { what: 'the next 50 events, on the standby' });
     assert.ok(
       handled.slice(50).every((h) => h.replica !== active),
       'the standby took over',
@@ -149,7 +149,7 @@ describe('RabbitMQ bus', () => {
       });
       await publisher.publish(messages);
     }
-    await waitFor(() => [...perKey.values()].flat().length === 200, 'all 200 events');
+    await eventually(() => [...perKey.values()].flat().length === 200, { what: 'all 200 events' });
     for (const [key, seqs] of perKey)
       assert.deepEqual(
         seqs,
@@ -175,10 +175,10 @@ describe('RabbitMQ bus', () => {
       { destination: products, payload: poison },
       { destination: products, payload: event('CREATE', 2) },
     ]);
-    await waitFor(() => applied.includes(2), 'the good event after the poison one');
+    await eventually(() => applied.includes(2), { what: 'the good event after the poison one' });
     assert.equal(attempts.get(1), 3);
     const deadLetterQueue = deadLetterQueueName(products, GROUP);
-    await waitFor(async () => (await admin.messageCount(deadLetterQueue)) === 1, 'the dead letter');
+    await eventually(async () => (await admin.messageCount(deadLetterQueue)) === 1, { what: 'the dead letter' });
     const dead = await admin.get(deadLetterQueue);
     assert.ok(dead);
     assert.deepEqual(JSON.parse(dead.content.toString()), poison);
@@ -211,7 +211,7 @@ describe('RabbitMQ bus', () => {
       consumerMetrics(metrics)(products, GROUP),
     );
     await eventBus.publish([1, 2, 3].map((key) => ({ destination: products, payload: event('CREATE', key) })));
-    await waitFor(() => applied.length === 2, 'the two good events');
+    await eventually(() => applied.length === 2, { what: 'the two good events' });
     const scraped = parsePrometheusText(await metrics.registry.metrics());
     const labels = { messaging_destination_name: products, messaging_consumer_group_name: GROUP };
     assert.equal(scraped.value('messaging_process_total', labels), 2);
@@ -233,9 +233,9 @@ describe('RabbitMQ bus', () => {
     });
     await admin.publishRaw(products, Buffer.from('{"eventType": "CREATE", '));
     await eventBus.publish([{ destination: products, payload: event('CREATE', 5) }]);
-    await waitFor(() => applied.includes(5), 'the good event after the malformed one');
+    await eventually(() => applied.includes(5), { what: 'the good event after the malformed one' });
     const deadLetterQueue = deadLetterQueueName(products, GROUP);
-    await waitFor(async () => (await admin.messageCount(deadLetterQueue)) === 1, 'the dead letter');
+    await eventually(async () => (await admin.messageCount(deadLetterQueue)) === 1, { what: 'the dead letter' });
     const dead = await admin.get(deadLetterQueue);
     assert.ok(dead);
     assert.equal(dead.content.toString(), '{"eventType": "CREATE", ');
@@ -256,14 +256,16 @@ describe('RabbitMQ bus', () => {
       { destination: products, payload: event('CREATE', 1) },
       { destination: products, payload: event('CREATE', 2) },
     ]);
-    await waitFor(() => (consumerState(eventBus, products).retries ?? 0) >= 5, 'a few infrastructure retries');
+    await eventually(() => (consumerState(eventBus, products).retries ?? 0) >= 5, {
+      what: 'a few infrastructure retries',
+    });
     const paused = consumerState(eventBus, products);
     assert.equal(paused.state, 'paused');
     assert.match(String(paused.error), /ECONNREFUSED/);
     assert.equal(eventBus.health().status, 'UP');
     assert.deepEqual(applied, []);
     databaseUp = true;
-    await waitFor(() => applied.length === 2, 'both events once the database is back');
+    await eventually(() => applied.length === 2, { what: 'both events once the database is back' });
     assert.deepEqual(applied, [1, 2]);
     assert.equal(consumerState(eventBus, products).state, 'consuming');
     assert.equal(await admin.messageCount(deadLetterQueueName(products, GROUP)), 0);
@@ -277,7 +279,7 @@ describe('RabbitMQ bus', () => {
       throw new Error('database unreachable');
     });
     await first.publish([{ destination: products, payload: event('CREATE', 3) }]);
-    await waitFor(() => (consumerState(first, products).retries ?? 0) >= 2, 'the consumer to be paused');
+    await eventually(() => (consumerState(first, products).retries ?? 0) >= 2, { what: 'the consumer to be paused' });
     await within(first.close(), 5000, 'close during the infrastructure retry loop');
     assert.equal(await admin.messageCount(queueName(products, GROUP)), 1);
     assert.equal(await admin.messageCount(deadLetterQueueName(products, GROUP)), 0);
@@ -287,7 +289,7 @@ describe('RabbitMQ bus', () => {
     await second.subscribe(products, GROUP, async (payload) => {
       applied.push((payload as Event).key);
     });
-    await waitFor(() => applied.length === 1, 'the requeued event');
+    await eventually(() => applied.length === 1, { what: 'the requeued event' });
     assert.deepEqual(applied, [3]);
   });
 
@@ -304,14 +306,14 @@ describe('RabbitMQ bus', () => {
     };
     const firstConsumer = await bus(config);
     await firstConsumer.subscribe(products, GROUP, handler);
-    await waitFor(() => applied.length === 1, 'the event published before the first subscription');
+    await eventually(() => applied.length === 1, { what: 'the event published before the first subscription' });
     await firstConsumer.close();
 
     await publisher.publish([{ destination: products, payload: event('CREATE', 2) }]);
     await publisher.publish([{ destination: products, payload: event('DELETE', 1) }]);
     const secondConsumer = await bus(config);
     await secondConsumer.subscribe(products, GROUP, handler);
-    await waitFor(() => applied.length === 3, 'the events published while the consumer was down');
+    await eventually(() => applied.length === 3, { what: 'the events published while the consumer was down' });
     assert.deepEqual(applied, [1, 2, 1]);
   });
 
@@ -345,6 +347,7 @@ describe('RabbitMQ bus', () => {
     await within(started, 10000, 'the handler to start');
     let closed = false;
     const closing = eventBus.close().then(() => (closed = true));
+    // Proving that close does NOT finish while the handler runs takes a window in which nothing happens.
     await sleep(100);
     assert.equal(closed, false);
     release();
@@ -415,13 +418,15 @@ describe('RabbitMQ bus', () => {
         }
       }
       await outage;
-      await waitFor(() => [...confirmed].every((key) => stored.has(key)), 'every confirmed event to be stored', 30000);
+      await eventually(() => [...confirmed].every((key) => stored.has(key)), {
+        timeoutMs: 30000,
+        what: 'every confirmed event to be stored',
+      });
       assert.equal(confirmed.size, 300);
       assert.ok(rejected > 0, 'some publishes should have been rejected during the outage');
-      await waitFor(
-        () => consumer.health().status === 'UP' && publisher.health().status === 'UP',
-        'both buses to reconnect',
-      );
+      await eventually(() => consumer.health().status === 'UP' && publisher.health().status === 'UP', {
+        what: 'both buses to reconnect',
+      });
       assert.equal(consumerState(consumer, products).state, 'consuming');
     } finally {
       await outage?.catch(() => {});

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
@@ -37,19 +36,6 @@ export function testConfig(overrides: Partial<MessagingConfig> = {}): MessagingC
   }) as MessagingConfig;
   if (!Value.Check(messagingConfigSchema, config)) throw new Error('invalid test configuration');
   return config;
-}
-
-/** Polls until the condition holds; the timeout is only a failure limit. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** Fails the test if the promise has not settled within the limit. */

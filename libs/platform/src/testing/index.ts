@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { Agent, get } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -56,19 +55,6 @@ export function testEnv(service: string, engine: Engine, extra: Record<string, s
 export function testDatabaseName(base: string): string {
   const tag = process.env.LANDSCAPE_TEST_TAG;
   return `landscape_${base}${tag ? `_${tag}` : ''}_test`;
-}
-
-/** Retries an assertion until it passes or the bound is reached; the last failure is rethrown. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(intervalMs);
-    }
-  }
 }
 
 /**
@@ -153,6 +139,8 @@ export async function startForTest(
   };
 }
 export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
+export { assertContractError } from './contract.ts';
+export { eventually, type EventuallyOptions } from './eventually.ts';
 export { AUDIENCE, ISSUER, signAt, startTestIssuer, type TestIssuer } from '../auth/test-issuer.ts';
 
 /** A port nothing listens on right now, for a server a test must name before it starts. */

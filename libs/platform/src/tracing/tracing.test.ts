@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { Value } from 'typebox/value';
 import { createInProcessBus } from '../messaging/in-process.ts';
+import { eventually } from '../testing/eventually.ts';
 import { testConfig, testLogger } from '../messaging/test-support.ts';
 import { tracingConfigSchema, type TracingConfig } from './config.ts';
 import { tracedBus } from './messaging.ts';
@@ -63,7 +64,7 @@ describe('events', () => {
       bus.publish([{ destination: 'things', payload: { n: 1 } }]),
     );
     request.end();
-    for (let i = 0; i < 50 && seen.length === 0; i += 1) await new Promise((done) => setTimeout(done, 10));
+    await eventually(() => seen.length > 0, { what: 'the consumer to run' });
     await inner.close();
     const traceId = request.spanContext().traceId;
     assert.equal(seen[0]?.traceId, traceId);
