@@ -171,7 +171,10 @@ describe('the storefront in a real browser', () => {
     await page.getByRole('link', { name: 'Products' }).click();
     await page.getByLabel('Product id to show').fill('1');
     await page.getByRole('button', { name: 'Show product' }).click();
-    await page.getByText('Not signed in, or the sign-in has expired (401). Sign in and try again.').waitFor();
+    await page
+      .getByRole('alert')
+      .getByText('Not signed in, or the sign-in has expired (401). Sign in and try again.')
+      .waitFor();
     await shot('signed-out.png');
     // The operator summary is for signed-in users only.
     await page.getByRole('link', { name: 'Operator' }).click();
