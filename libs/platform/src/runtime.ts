@@ -183,11 +183,12 @@ export async function startService<Deps extends ServiceDeps>(spec: ServiceSpec<D
     const app = built.app;
     if (built.close) closers.push(built.close);
     const subscriptions = built.subscriptions ?? [];
-    if (subscriptions.length > 0 && !bus)
-      throw new Error(`${spec.name} consumes events but has no messaging configuration`);
-    const observe = consumerMetrics(metrics);
-    for (const s of subscriptions)
-      await bus?.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
+    if (subscriptions.length > 0) {
+      if (!bus) throw new Error(`${spec.name} consumes events but has no messaging configuration`);
+      const observe = consumerMetrics(metrics);
+      for (const s of subscriptions)
+        await bus.subscribe(s.destination, s.group, s.handler, observe(s.destination, s.group));
+    }
 
     const loopback = config.server.host === 'localhost';
     await app.listen({ port: config.server.port, host: loopback ? '127.0.0.1' : config.server.host, ipv6Only: false });
