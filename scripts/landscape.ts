@@ -1,8 +1,10 @@
 // What both ways of running the landscape share: the edge in front and the banner that tells a
 // person where everything is.
 import { resolve } from 'node:path';
-import { createLogger, loadConfig } from '@landscape/platform';
+import { Worker } from 'node:worker_threads';
+import { createLogger, loadConfig, processSpanStore, type Logger, type StoredSpan } from '@landscape/platform';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
+import type { FromEdgeThread, ToEdgeThread } from './edge-thread.ts';
 
 /**
  * V8 flags every service process runs with. Node sizes the young generation from the machine's memory
@@ -74,8 +76,64 @@ export async function startLocalEdge(env: Record<string, string | undefined>): P
   return startEdgeService(config, createLogger('edge', config.logging.level));
 }
 
+/** What the banner and a caller need of an edge, wherever it runs. */
+export interface EdgeHandle {
+  httpsPort: number;
+  httpPort: number;
+  managementPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The edge of the all-in-one process in a worker thread of its own. One thread ran the edge's TLS and
+ * proxying beside the five services, and the process used one core of two; here the edge takes the
+ * second. Its young generation is sized like every process's (three semi-spaces of 16 MiB). The
+ * services' spans are sent to the thread in batches, so the edge's trace pages still show whole traces.
+ */
+export function startEdgeThread(env: Record<string, string | undefined>, logger: Logger): Promise<EdgeHandle> {
+  const worker = new Worker(new URL('./edge-thread.ts', import.meta.url), {
+    workerData: env,
+    resourceLimits: { maxYoungGenerationSizeMb: 48 },
+  });
+  const send = (message: ToEdgeThread) => worker.postMessage(message);
+  const batch: StoredSpan[] = [];
+  processSpanStore().sendTo((span) => {
+    if (batch.length === 0) setImmediate(() => send({ type: 'spans', spans: batch.splice(0) }));
+    batch.push(span);
+  });
+  let state: 'starting' | 'running' | 'closing' = 'starting';
+  return new Promise((resolveEdge, reject) => {
+    const failed = (error: Error) => {
+      if (state === 'starting') return reject(error);
+      if (state === 'closing') return;
+      // A landscape without its edge must not look alive.
+      logger.fatal({ err: error }, "the edge's thread failed");
+      process.exit(1);
+    };
+    worker.on('error', failed);
+    worker.on('exit', (code) => failed(new Error(`the edge's thread stopped (exit code ${code})`)));
+    worker.on('message', (message: FromEdgeThread) => {
+      if (message.type !== 'ready') return;
+      state = 'running';
+      const { httpsPort, httpPort, managementPort } = message;
+      resolveEdge({
+        httpsPort,
+        httpPort,
+        managementPort,
+        close: () =>
+          new Promise<void>((closed) => {
+            state = 'closing';
+            worker.on('message', (next: FromEdgeThread) => next.type === 'closed' && closed());
+            worker.once('exit', () => closed());
+            send({ type: 'close' });
+          }),
+      });
+    });
+  });
+}
+
 /** performance.now() counts from the process's start, so the figure includes loading the code. */
-export function banner(mode: string, edge: RunningEdge): string {
+export function banner(mode: string, edge: Omit<EdgeHandle, 'close'>): string {
   const base = `https://localhost:${edge.httpsPort}`;
   const services = Object.entries(ports)
     .map(([name, port]) => `  ${name.padEnd(18)} http://localhost:${port}`)

@@ -7,12 +7,18 @@ import { productService } from '@landscape/product/service';
 import { recommendationService } from '@landscape/recommendation/service';
 import { reviewService } from '@landscape/review/service';
 import { webService } from '@landscape/web/service';
-import { banner, startLocalEdge } from './landscape.ts';
+import { banner, startEdgeThread, startLocalEdge } from './landscape.ts';
 
 const logger = createLogger('landscape');
-const env = { ...process.env, CONFIG_PROFILES: ['embedded', process.env['CONFIG_PROFILES']].filter(Boolean).join(',') };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  CONFIG_PROFILES: ['embedded', process.env['CONFIG_PROFILES']].filter(Boolean).join(','),
+};
 
 await runUntilSignal(logger, async () => {
+  // The edge's thread starts while the services do; EDGE_THREAD=false keeps it on the main thread.
+  const edgeStarting =
+    env['EDGE_THREAD'] === 'false' ? undefined : startEdgeThread(env, logger).catch((error: unknown) => error as Error);
   const product = productService.loadConfig(env);
   const bus = createInProcessBus(product.messaging, logger);
   const services = [
@@ -23,7 +29,9 @@ await runUntilSignal(logger, async () => {
     await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
     await webService.start(webService.loadConfig(env)),
   ];
-  const edge = await startLocalEdge(env);
+  const threaded = await edgeStarting;
+  if (threaded instanceof Error) throw threaded;
+  const edge = threaded ?? (await startLocalEdge(env));
   process.stdout.write(banner('all-in-one, data in data/', edge));
   // The edge stops taking requests first, then the shared bus so no event meets a closed database.
   return {

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
 import { traceFields } from './tracing/tracing.ts';
@@ -17,7 +18,8 @@ let output: ReturnType<typeof pino.destination> | undefined;
 export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
   // Inside a request or an event handler every line carries the active span's trace_id and span_id.
   const options = { name: service, level, base: { service }, mixin: traceFields };
-  if (!process.stdout.isTTY || process.env['LOG_FORMAT'] === 'json') {
+  // isatty(1) rather than process.stdout.isTTY: a worker thread's stdout is a pipe to the main thread.
+  if (!isatty(1) || process.env['LOG_FORMAT'] === 'json') {
     output ??= pino.destination({ dest: 1, sync: false });
     return pino(options, output);
   }

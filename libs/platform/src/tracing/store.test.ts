@@ -35,6 +35,19 @@ describe('span store', () => {
     assert.equal(store.trace(id(1))?.length, 2);
   });
 
+  it('when it sends its spans elsewhere, then each goes there as added and none stays', () => {
+    const store = new SpanStore({ maxTraces: 3, maxSpansPerTrace: 10 });
+    const sent: StoredSpan[] = [];
+    store.sendTo((s) => sent.push(s));
+    store.add(span(id(1), 'a'.repeat(16)));
+    store.add(span(id(2), 'b'.repeat(16)));
+    assert.deepEqual(
+      sent.map((s) => s.traceId),
+      [id(1), id(2)],
+    );
+    assert.deepEqual(store.list(), []);
+  });
+
   it('when a trace is summarised, then its root, services, extent and errors are those of its spans', () => {
     const store = new SpanStore({ maxTraces: 3, maxSpansPerTrace: 10 });
     store.add(

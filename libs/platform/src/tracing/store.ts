@@ -50,6 +50,7 @@ export const statusName = (code: number): StoredSpan['status'] =>
 /** Recent traces, bounded in traces and in spans per trace: a new trace beyond the bound drops the oldest. */
 export class SpanStore {
   readonly #traces = new Map<string, StoredSpan[]>();
+  #sendTo: ((span: StoredSpan) => void) | undefined;
   readonly limits: SpanStoreLimits;
 
   constructor(limits: SpanStoreLimits) {
@@ -57,6 +58,7 @@ export class SpanStore {
   }
 
   add(span: StoredSpan): void {
+    if (this.#sendTo) return this.#sendTo(span);
     let spans = this.#traces.get(span.traceId);
     if (!spans) {
       spans = [];
@@ -82,6 +84,14 @@ export class SpanStore {
       .reverse()
       .slice(0, limit)
       .map(([traceId, spans]) => summarise(traceId, spans));
+  }
+
+  /**
+   * From now on hands every span to `send` instead of keeping it: the all-in-one process whose edge runs
+   * in a thread of its own keeps its traces there, where the edge's management port serves them.
+   */
+  sendTo(send: (span: StoredSpan) => void): void {
+    this.#sendTo = send;
   }
 
   clear(): void {
