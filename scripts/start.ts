@@ -17,8 +17,9 @@ const env: NodeJS.ProcessEnv = {
 
 await runUntilSignal(logger, async () => {
   // The edge's thread starts while the services do; EDGE_THREAD=false keeps it on the main thread.
-  const edgeStarting =
-    env['EDGE_THREAD'] === 'false' ? undefined : startEdgeThread(env, logger).catch((error: unknown) => error as Error);
+  const edgeStarting = env['EDGE_THREAD'] === 'false' ? undefined : startEdgeThread(env, logger);
+  // Marked handled so a failure while the services start is no unhandled rejection; it is awaited below.
+  edgeStarting?.catch(() => {});
   const product = productService.loadConfig(env);
   const bus = createInProcessBus(product.messaging, logger);
   const services = [
@@ -29,9 +30,7 @@ await runUntilSignal(logger, async () => {
     await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
     await webService.start(webService.loadConfig(env)),
   ];
-  const threaded = await edgeStarting;
-  if (threaded instanceof Error) throw threaded;
-  const edge = threaded ?? (await startLocalEdge(env));
+  const edge = (await edgeStarting) ?? (await startLocalEdge(env));
   process.stdout.write(banner('all-in-one, data in data/', edge));
   // The edge stops taking requests first, then the shared bus so no event meets a closed database.
   return {
