@@ -44,6 +44,9 @@ RUN test -f "services/${SERVICE}/src/main.ts" \
 ENV SERVICE=${SERVICE}
 # Port 80 on every interface; Kubernetes sets its own profiles.
 ENV CONFIG_PROFILES=docker
+# The compile cache keeps the type-stripped sources with their bytecode, so a restarted container (its
+# /tmp survives in the pod) starts without loading the type stripper again.
+ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
 LABEL org.opencontainers.image.title="landscape/${SERVICE}"
 
 # Everything above belongs to root and is read-only for the service, which needs no writable path but

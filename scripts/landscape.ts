@@ -14,6 +14,13 @@ import type { FromEdgeThread, ToEdgeThread } from './edge-thread.ts';
  */
 export const nodeFlags = ['--max-semi-space-size=16'];
 
+/**
+ * Node's compile cache, set as NODE_COMPILE_CACHE by the package.json scripts (children inherit it): a
+ * .ts file's types are stripped once and kept with its bytecode, so a later start neither loads the
+ * type stripper (about 17 MiB resident per process) nor parses the source again.
+ */
+export const compileCacheDir = 'node_modules/.cache/node-compile-cache';
+
 export const ports = {
   'product-composite': 7000,
   product: 7001,
