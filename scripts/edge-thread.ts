@@ -1,7 +1,7 @@
 // The all-in-one landscape's edge, in a worker thread of its own: TLS and proxying then run on a
 // second core while the services keep the main thread. See startEdgeThread in landscape.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { processSpanStore, type StoredSpan } from '@landscape/platform';
+import { processSpanStore, type StoredSpan } from '@landscape/platform/core';
 import { startLocalEdge } from './landscape.ts';
 
 export type ToEdgeThread = { type: 'spans'; spans: StoredSpan[] } | { type: 'close' };

@@ -2,7 +2,7 @@
 // person where everything is.
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createLogger, loadConfig, processSpanStore, type Logger, type StoredSpan } from '@landscape/platform';
+import { createLogger, loadConfig, processSpanStore, type Logger, type StoredSpan } from '@landscape/platform/core';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
 import type { FromEdgeThread, ToEdgeThread } from './edge-thread.ts';
 

@@ -14,7 +14,7 @@ import {
   invalidConfiguration,
   type HealthContributor,
   type HealthResult,
-} from '@landscape/platform';
+} from '@landscape/platform/core';
 import {
   certificateDetails,
   coversNames,

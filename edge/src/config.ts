@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
-import { loggingConfigSchema, metricsConfigSchema, tracingConfigSchema } from '@landscape/platform';
+import { loggingConfigSchema, metricsConfigSchema, tracingConfigSchema } from '@landscape/platform/core';
 
 export const repositoryRoot = resolve(import.meta.dirname, '../..');
 

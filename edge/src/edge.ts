@@ -13,7 +13,7 @@ import {
   tracedListener,
   type Metrics,
   type Tracing,
-} from '@landscape/platform';
+} from '@landscape/platform/core';
 import { loadOrCreateDevCertificate, type KeyAndCertificate } from './certificates.ts';
 import { repositoryRoot, type EdgeConfig } from './config.ts';
 import { createProxyHandler, HSTS, originFormTarget, requestIdOf } from './proxy.ts';

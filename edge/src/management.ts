@@ -10,7 +10,7 @@ import {
   type HealthReport,
   type Metrics,
   type SpanStore,
-} from '@landscape/platform';
+} from '@landscape/platform/core';
 
 export interface Management {
   port: number;

@@ -8,7 +8,7 @@ import {
   recordServerRequest,
   traceFields,
   type HttpServerDuration,
-} from '@landscape/platform';
+} from '@landscape/platform/core';
 import { matchRoute, type Route } from './routes.ts';
 
 export interface ProxySettings {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createTracing, Health, Metrics, processSpanStore, type HealthContributor } from '@landscape/platform';
+import { createTracing, Health, Metrics, processSpanStore, type HealthContributor } from '@landscape/platform/core';
 import { acmeSettings, createCertificateManager } from './acme.ts';
 import {
   certificateDetails,

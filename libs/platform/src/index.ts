@@ -1,9 +1,5 @@
-export * from './config.ts';
-export * from './errors.ts';
-export * from './health.ts';
+export * from './core.ts';
 export * from './http.ts';
-export * from './drain.ts';
-export * from './log.ts';
 export * from './runtime.ts';
 export * from './messaging/index.ts';
 export * from './storage/index.ts';
@@ -11,6 +7,3 @@ export * from './idempotent.ts';
 export * from './params.ts';
 export * from './event-handler.ts';
 export * from './tls.ts';
-export * from './timing.ts';
-export * from './metrics/index.ts';
-export * from './tracing/index.ts';

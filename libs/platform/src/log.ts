@@ -1,9 +1,28 @@
 import { isatty } from 'node:tty';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { Type } from 'typebox';
 import { traceFields } from './tracing/tracing.ts';
 
 export type { Logger } from 'pino';
+
+export const loggingConfigSchema = Type.Object(
+  {
+    level: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info' },
+    ),
+  },
+  { default: {} },
+);
 
 // One pretty stream for every logger of the process, so the all-in-one landscape prints in order.
 let terminal: ReturnType<typeof pretty> | undefined;

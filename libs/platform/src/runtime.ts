@@ -6,7 +6,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLogger, loggingConfigSchema } from './log.ts';
 import { Health } from './health.ts';
 import { createBus, messagingConfigSchema, type EventBus, type EventHandler } from './messaging/index.ts';
 import { consumerMetrics, databasePoolMetrics, Metrics, metricsConfigSchema } from './metrics/index.ts';
@@ -22,24 +22,6 @@ export const serverConfigSchema = Type.Object(
      */
     host: Type.String({ default: '::' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000 }),
-  },
-  { default: {} },
-);
-
-export const loggingConfigSchema = Type.Object(
-  {
-    level: Type.Union(
-      [
-        Type.Literal('fatal'),
-        Type.Literal('error'),
-        Type.Literal('warn'),
-        Type.Literal('info'),
-        Type.Literal('debug'),
-        Type.Literal('trace'),
-        Type.Literal('silent'),
-      ],
-      { default: 'info' },
-    ),
   },
   { default: {} },
 );
