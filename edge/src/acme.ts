@@ -4,7 +4,7 @@ import { Agent } from 'node:https';
 import { join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as acme from 'acme-client';
+import type * as Acme from 'acme-client';
 import type { Logger } from 'pino';
 import {
   backoffDelay,
@@ -26,8 +26,8 @@ import type { EdgeConfig } from './config.ts';
 import type { Edge } from './edge.ts';
 
 export const DIRECTORY_PRESETS: Readonly<Record<string, string>> = {
-  'letsencrypt-staging': acme.directory.letsencrypt.staging,
-  'letsencrypt-production': acme.directory.letsencrypt.production,
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+  'letsencrypt-production': 'https://acme-v02.api.letsencrypt.org/directory',
 };
 
 /** Renewal starts at two thirds of a certificate's lifetime, as cert-manager does by default. */
@@ -163,9 +163,16 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     cert: join(folder, 'certificate.pem'),
   };
 
-  // acme-client talks through one shared axios instance, so its TLS trust and timeout are set there.
-  if (settings.ca !== undefined) acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.ca] });
-  acme.axios.defaults.timeout = 30_000;
+  // acme-client (with its HTTP stack some 10 MiB resident) loads only where ACME is configured. It talks
+  // through one shared axios instance, so its TLS trust and timeout are set there.
+  let loaded: Promise<typeof Acme> | undefined;
+  const acmeClient = () =>
+    (loaded ??= import('acme-client').then((acme) => {
+      if (settings.ca !== undefined)
+        acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.ca] });
+      acme.axios.defaults.timeout = 30_000;
+      return acme;
+    }));
 
   const stored = readStored();
   let edge: Pick<Edge, 'challenges' | 'useCertificate'> | undefined;
@@ -175,7 +182,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   let failures = 0;
   let nextAttempt: Date | undefined;
   let accountUrl: string | undefined;
-  let accountClient: Promise<acme.Client> | undefined;
+  let accountClient: Promise<Acme.Client> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
   let stopped = false;
@@ -201,7 +208,8 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     }
   }
 
-  async function register(): Promise<acme.Client> {
+  async function register(): Promise<Acme.Client> {
+    const acme = await acmeClient();
     let key = existsSync(files.accountKey) ? readFileSync(files.accountKey, 'utf8') : '';
     if (key === '') {
       key = (await acme.crypto.createPrivateEcdsaKey()).toString();
@@ -231,7 +239,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       throw error;
     }));
 
-  async function authorize(client: acme.Client, authz: acme.Authorization): Promise<void> {
+  async function authorize(client: Acme.Client, authz: Acme.Authorization): Promise<void> {
     const domain = authz.identifier.value;
     if (authz.status === 'valid') return;
     const challenge = authz.challenges.find((candidate) => candidate.type === 'http-01');
@@ -251,6 +259,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   }
 
   async function order(): Promise<KeyAndCertificate> {
+    const acme = await acmeClient();
     const client = await account();
     const placed = await client.createOrder({ identifiers: domains.map((value) => ({ type: 'dns', value })) });
     const authorizations = await client.getAuthorizations(placed);

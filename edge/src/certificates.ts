@@ -1,9 +1,6 @@
 import { X509Certificate as NodeCertificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-// @peculiar/x509 resolves its algorithm providers through decorators that need this polyfill.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 
 export interface KeyAndCertificate {
   key: string;
@@ -79,6 +76,10 @@ export async function loadOrCreateDevCertificate(dir: string, names: readonly st
 }
 
 export async function createSelfSigned(names: readonly string[], validDays = VALID_DAYS): Promise<KeyAndCertificate> {
+  // Loaded only to make a certificate (some 7 MiB resident), not by an edge that serves a kept one.
+  // @peculiar/x509 resolves its algorithm providers through decorators that need this polyfill.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const now = Date.now();

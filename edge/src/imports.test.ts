@@ -23,12 +23,22 @@ await import('@landscape/edge');
 process.stdout.write(JSON.stringify([...packages]));
 `;
 
-test('loading the edge loads no web framework, database or broker client', async () => {
+async function loadedByEdge(): Promise<string[]> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', loader], {
     cwd: import.meta.dirname,
   });
-  const packages: string[] = JSON.parse(stdout);
+  return JSON.parse(stdout);
+}
+
+test('loading the edge loads no web framework, database or broker client', async () => {
+  const packages = await loadedByEdge();
   assert.ok(packages.includes('pino'), `the hook saw the edge's own packages: ${packages.join(', ')}`);
   for (const heavy of ['fastify', 'kysely', 'pg', 'mysql2', 'amqplib', 'jose', '@fastify/type-provider-typebox'])
     assert.ok(!packages.includes(heavy), `the edge loaded ${heavy}`);
+});
+
+test('the ACME client and the certificate generator are not loaded before they are used', async () => {
+  const packages = await loadedByEdge();
+  for (const lazy of ['acme-client', '@peculiar/x509', 'reflect-metadata'])
+    assert.ok(!packages.includes(lazy), `loading the edge loaded ${lazy}`);
 });
