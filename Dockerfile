@@ -54,4 +54,4 @@ LABEL org.opencontainers.image.title="landscape/${SERVICE}"
 USER 10001:10001
 EXPOSE 80
 # exec: node becomes PID 1 and receives SIGTERM itself for the graceful shutdown.
-ENTRYPOINT ["/bin/sh", "-c", "exec node --max-semi-space-size=16 --max-old-space-size=512 \"services/${SERVICE}/src/main.ts\""]
+ENTRYPOINT ["/bin/sh", "-c", "exec node --max-semi-space-size=8 --max-old-space-size=512 \"services/${SERVICE}/src/main.ts\""]
