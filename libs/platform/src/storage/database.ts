@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import type { Dialect, Kysely } from 'kysely';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type pg from 'pg';
@@ -14,8 +14,10 @@ import { queryTracer } from '../tracing/database.ts';
 import type { Tracing } from '../tracing/tracing.ts';
 
 // Each engine's driver is loaded when a database of its kind is first used: a process keeps only the one
-// it talks to (the all-in-one process none), and every driver costs megabytes of resident code.
+// it talks to (the all-in-one process none), and every driver costs megabytes of resident code. Kysely
+// itself waits for the first database too, so a service without one (the composite) never loads it.
 const require = createRequire(import.meta.url);
+export const kysely = () => require('kysely') as typeof import('kysely');
 const drivers = {
   pg: () => require('pg') as typeof pg,
   mysql: () => require('mysql2') as typeof import('mysql2'),
@@ -57,6 +59,7 @@ export function openDatabase<DB>(
   const target = describeTarget(config);
   const { dialect, closeFile, pool } = createDialect(config, target, options.logger);
   const log = options.tracing && queryTracer(options.tracing, config);
+  const { Kysely, sql } = kysely();
   const db = new Kysely<DB>({ dialect, ...(log ? { log } : {}) });
   return {
     kind: config.kind,
@@ -102,7 +105,7 @@ function createDialect(
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
       return {
-        dialect: new PostgresDialect({ pool }),
+        dialect: new (kysely().PostgresDialect)({ pool }),
         pool: () => ({
           max: config.poolSize,
           total: pool.totalCount,
@@ -117,7 +120,7 @@ function createDialect(
         .createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
       const internals = pool as unknown as MysqlPoolInternals;
       return {
-        dialect: new MysqlDialect({ pool }),
+        dialect: new (kysely().MysqlDialect)({ pool }),
         pool: () => ({
           max: config.poolSize,
           total: internals._allConnections?.length ?? 0,
@@ -137,7 +140,7 @@ function createDialect(
         });
       }
       // Kysely closes the file only if it ran a query; close() makes sure it is closed either way.
-      return { dialect: new SqliteDialect({ database: sqlite }), closeFile: () => sqlite.close() };
+      return { dialect: new (kysely().SqliteDialect)({ database: sqlite }), closeFile: () => sqlite.close() };
     }
   }
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { databaseKinds, type DatabaseKind } from './config.ts';
 import { errorMessage } from '../errors.ts';
-import type { Database } from './database.ts';
+import { kysely, type Database } from './database.ts';
 
 export interface Migration {
   version: number;
@@ -32,6 +32,7 @@ const appliedAtType: Record<DatabaseKind, string> = { postgres: 'timestamptz', m
  * changed, and on a new migration numbered below one already applied.
  */
 export async function migrate<DB>(database: Database<DB>, migrationsDir: string, logger: Logger): Promise<void> {
+  const { sql } = kysely();
   const migrations = await readMigrations(migrationsDir, database.kind);
   const kind = database.kind;
   // One connection throughout: the advisory lock belongs to the session that took it.
@@ -96,6 +97,7 @@ function pendingMigrations(migrations: Migration[], applied: AppliedMigration[],
 }
 
 async function apply<DB>(connection: Kysely<DB>, kind: DatabaseKind, migration: Migration): Promise<void> {
+  const { sql } = kysely();
   const run = async (executor: Kysely<DB>) => {
     const total = migration.statements.length;
     for (const [index, statement] of migration.statements.entries()) {
@@ -124,16 +126,17 @@ async function apply<DB>(connection: Kysely<DB>, kind: DatabaseKind, migration: 
 // pg advisory locks are per database, so one fixed key serves every service.
 const postgresLockKey = 7_320_513_901;
 // MySQL named locks are server-wide: name the lock after the database.
-const mysqlLockName = sql`LEFT(CONCAT('schema_migrations.', DATABASE()), 64)`;
+const mysqlLockName = "LEFT(CONCAT('schema_migrations.', DATABASE()), 64)";
 const mysqlLockWaitSeconds = 600;
 
 async function lock<DB>(connection: Kysely<DB>, kind: DatabaseKind): Promise<void> {
+  const { sql } = kysely();
   if (kind === 'postgres') {
     await sql`SELECT pg_advisory_lock(${sql.lit(postgresLockKey)})`.execute(connection);
   } else if (kind === 'mysql') {
     const { rows } = await sql<{
       acquired: number | null;
-    }>`SELECT GET_LOCK(${mysqlLockName}, ${sql.lit(mysqlLockWaitSeconds)}) AS acquired`.execute(connection);
+    }>`SELECT GET_LOCK(${sql.raw(mysqlLockName)}, ${sql.lit(mysqlLockWaitSeconds)}) AS acquired`.execute(connection);
     if (rows[0]?.acquired !== 1) {
       throw new Error(`another instance has been migrating this database for ${mysqlLockWaitSeconds} s; giving up`);
     }
@@ -142,8 +145,9 @@ async function lock<DB>(connection: Kysely<DB>, kind: DatabaseKind): Promise<voi
 }
 
 async function unlock<DB>(connection: Kysely<DB>, kind: DatabaseKind): Promise<void> {
+  const { sql } = kysely();
   if (kind === 'postgres') await sql`SELECT pg_advisory_unlock(${sql.lit(postgresLockKey)})`.execute(connection);
-  else if (kind === 'mysql') await sql`SELECT RELEASE_LOCK(${mysqlLockName})`.execute(connection);
+  else if (kind === 'mysql') await sql`SELECT RELEASE_LOCK(${sql.raw(mysqlLockName)})`.execute(connection);
 }
 
 /**
