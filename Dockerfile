@@ -47,6 +47,8 @@ ENV CONFIG_PROFILES=docker
 # The compile cache keeps the type-stripped sources with their bytecode, so a restarted container (its
 # /tmp survives in the pod) starts without loading the type stripper again.
 ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
+# Two malloc arenas instead of up to 8 per core: less memory kept by allocator threads (see scripts/landscape.ts).
+ENV MALLOC_ARENA_MAX=2
 LABEL org.opencontainers.image.title="landscape/${SERVICE}"
 
 # Everything above belongs to root and is read-only for the service, which needs no writable path but
@@ -54,4 +56,4 @@ LABEL org.opencontainers.image.title="landscape/${SERVICE}"
 USER 10001:10001
 EXPOSE 80
 # exec: node becomes PID 1 and receives SIGTERM itself for the graceful shutdown.
-ENTRYPOINT ["/bin/sh", "-c", "exec node --max-semi-space-size=8 --max-old-space-size=512 \"services/${SERVICE}/src/main.ts\""]
+ENTRYPOINT ["/bin/sh", "-c", "exec node --max-semi-space-size=4 --max-old-space-size=512 \"services/${SERVICE}/src/main.ts\""]

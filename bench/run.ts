@@ -47,7 +47,7 @@ import {
   type ThroughputFigure,
 } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
-import { compileCacheDir, nodeFlags } from '../scripts/landscape.ts';
+import { compileCacheDir, mallocArenaMax, nodeFlags } from '../scripts/landscape.ts';
 import { formatSummary, readProfile, summarise } from './profile-summary.ts';
 
 const PHASES = ['startup', 'memory', 'throughput', 'events', 'soak', 'tracing', 'profile'] as const;
@@ -152,8 +152,9 @@ mkdirSync(logDir, { recursive: true });
 // The landscape runs as configured; only what the benchmark must not inherit is removed.
 const childEnv: NodeJS.ProcessEnv = { ...process.env };
 delete childEnv['NODE_OPTIONS'];
-// Every process, the bare server's too, runs with the compile cache `npm start` uses.
+// Every process, the bare server's too, runs with the compile cache and malloc arenas `npm start` uses.
 childEnv['NODE_COMPILE_CACHE'] ??= join(root, compileCacheDir);
+childEnv['MALLOC_ARENA_MAX'] ??= mallocArenaMax;
 if (flags['log-level']) childEnv['LOGGING_LEVEL'] = flags['log-level'];
 // Databases of the benchmark's own, so a run never writes into a developer's product_db and friends.
 for (const name of ['product', 'recommendation', 'review'])

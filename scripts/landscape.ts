@@ -8,16 +8,16 @@ import type { FromEdgeThread, ToEdgeThread } from './edge-thread.ts';
 
 /**
  * V8 flags every service process runs with. Node sizes the young generation from the machine's memory
- * (64 MiB semi-spaces on a large host), which a service's short-lived request objects never need: 8 MiB
- * keeps scavenges cheap and the resident set about 100 MiB smaller (against 16 MiB, the benchmark's
- * all-in-one runs used less CPU per request and some 15 MiB less memory). The old generation's limit sets how
+ * (64 MiB semi-spaces on a large host), which a service's short-lived request objects never need: 4 MiB
+ * keeps scavenges cheap and the resident set small (against 8 and 16 MiB, the benchmark's all-in-one
+ * runs used no more CPU per request and some 15 and 30 MiB less memory). The old generation's limit sets how
  * far V8 lets the heap grow past what is live: with the 4 GiB it picks here it grows by up to 4× at a
  * time, and the all-in-one process, about 66 MB live under load, reached 500 MiB resident; with 512 MiB
  * it grows in smaller steps and stayed near 320 MiB at the same throughput. 512 MiB is some 8× the live
  * heap, so it sizes the heap rather than hiding a leak behind a cap. The package.json scripts and the
  * Dockerfile pass the same flags.
  */
-export const nodeFlags = ['--max-semi-space-size=8', '--max-old-space-size=512'];
+export const nodeFlags = ['--max-semi-space-size=4', '--max-old-space-size=512'];
 
 /**
  * Node's compile cache, set as NODE_COMPILE_CACHE by the package.json scripts (children inherit it): a
@@ -25,6 +25,15 @@ export const nodeFlags = ['--max-semi-space-size=8', '--max-old-space-size=512']
  * type stripper (about 17 MiB resident per process) nor parses the source again.
  */
 export const compileCacheDir = 'node_modules/.cache/node-compile-cache';
+
+/**
+ * glibc's malloc gives threads that allocate at once arenas of their own (up to 8 per core), and each
+ * keeps what it freed. A Node process has several such threads (the main one, the edge's, V8's GC
+ * helpers, libuv's pool); two arenas kept the all-in-one process about 15 MiB smaller under load in the
+ * benchmark, at the same throughput. Set as MALLOC_ARENA_MAX by the package.json scripts and the
+ * Dockerfile; glibc reads it once, at the start of a process.
+ */
+export const mallocArenaMax = '2';
 
 export const ports = {
   'product-composite': 7000,
@@ -99,13 +108,13 @@ export interface EdgeHandle {
 /**
  * The edge of the all-in-one process in a worker thread of its own. One thread ran the edge's TLS and
  * proxying beside the five services, and the process used one core of two; here the edge takes the
- * second. Its young generation is sized like every process's (three semi-spaces of 8 MiB). The
+ * second. Its young generation is sized like every process's (three semi-spaces of 4 MiB). The
  * services' spans are sent to the thread in batches, so the edge's trace pages still show whole traces.
  */
 export function startEdgeThread(env: Record<string, string | undefined>, logger: Logger): Promise<EdgeHandle> {
   const worker = new Worker(new URL('./edge-thread.ts', import.meta.url), {
     workerData: env,
-    resourceLimits: { maxYoungGenerationSizeMb: 24 },
+    resourceLimits: { maxYoungGenerationSizeMb: 12 },
   });
   const send = (message: ToEdgeThread) => worker.postMessage(message);
   const batch: StoredSpan[] = [];
