@@ -6,6 +6,7 @@ import { context, SpanKind, trace } from '@opentelemetry/api';
 import { Value } from 'typebox/value';
 import { createInProcessBus } from '../messaging/in-process.ts';
 import { eventually } from '../testing/eventually.ts';
+import { packagesLoadedBy } from '../testing/modules.ts';
 import { testConfig, testLogger } from '../messaging/test-support.ts';
 import { tracingConfigSchema, type TracingConfig } from './config.ts';
 import { tracedBus } from './messaging.ts';
@@ -21,6 +22,15 @@ const recorded = (env: Record<string, string>, overrides: Partial<TracingConfig>
   span.end();
   return span.isRecording() || span.spanContext().traceFlags === 1;
 };
+
+describe('loading', () => {
+  it('the platform loads only the OpenTelemetry API; the SDK waits for a service that turns tracing on', async () => {
+    const packages = await packagesLoadedBy('@landscape/platform', import.meta.dirname);
+    assert.ok(packages.includes('@opentelemetry/api'), `the hook saw the platform's packages: ${packages.join(', ')}`);
+    const sdk = packages.filter((name) => name.startsWith('@opentelemetry/') && name !== '@opentelemetry/api');
+    assert.deepEqual(sdk, []);
+  });
+});
 
 describe('tracing configuration', () => {
   it('when OTEL_SDK_DISABLED is true or tracing.enabled false, then nothing is traced', () => {

@@ -1,18 +1,6 @@
+import { createRequire } from 'node:module';
 import { context, propagation, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from './config.ts';
 import { processSpanStore, storeProcessor } from './store.ts';
 
@@ -26,6 +14,22 @@ export interface Tracing {
 }
 
 type Env = Record<string, string | undefined>;
+
+// The SDK (provider, samplers, exporter, resources: some 200 modules, over 10 MiB resident) loads only
+// when a service turns tracing on; disabled, the no-op tracer of @opentelemetry/api is all a process needs.
+const require = createRequire(import.meta.url);
+type Sdk = typeof import('@opentelemetry/sdk-trace-base');
+type Exporter = typeof import('@opentelemetry/exporter-trace-otlp-http');
+type Resources = typeof import('@opentelemetry/resources');
+type ContextManager = typeof import('@opentelemetry/context-async-hooks');
+type Core = typeof import('@opentelemetry/core');
+const otel = {
+  sdk: () => require('@opentelemetry/sdk-trace-base') as Sdk,
+  exporter: () => require('@opentelemetry/exporter-trace-otlp-http') as Exporter,
+  resources: () => require('@opentelemetry/resources') as Resources,
+  contextManager: () => require('@opentelemetry/context-async-hooks') as ContextManager,
+  core: () => require('@opentelemetry/core') as Core,
+};
 
 export const disabledTracing = (service: string): Tracing => ({
   enabled: false,
@@ -43,6 +47,8 @@ let contextInstalled = false;
 function installContext(): void {
   if (contextInstalled) return;
   contextInstalled = true;
+  const { AsyncLocalStorageContextManager } = otel.contextManager();
+  const { W3CTraceContextPropagator } = otel.core();
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
@@ -52,6 +58,7 @@ export function samplerOf(ratio: number, env: Env): Sampler {
   const raw = env['OTEL_TRACES_SAMPLER_ARG'];
   const argument = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
   const given = argument >= 0 && argument <= 1 ? argument : ratio;
+  const { AlwaysOnSampler, AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = otel.sdk();
   switch (env['OTEL_TRACES_SAMPLER']) {
     case 'always_on':
       return new AlwaysOnSampler();
@@ -87,6 +94,9 @@ export function tracingEnabled(config: TracingConfig, env: Env): boolean {
 export function createTracing(service: string, config: TracingConfig, env: Env = process.env): Tracing {
   if (!tracingEnabled(config, env)) return disabledTracing(service);
   installContext();
+  const { BasicTracerProvider, BatchSpanProcessor } = otel.sdk();
+  const { OTLPTraceExporter } = otel.exporter();
+  const { detectResources, envDetector, resourceFromAttributes } = otel.resources();
   const spanProcessors: SpanProcessor[] = [];
   if (config.store.maxTraces > 0) spanProcessors.push(storeProcessor(processSpanStore(config.store)));
   // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) and the batch OTEL_BSP_* itself.

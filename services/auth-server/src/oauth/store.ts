@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { StoreConfig } from '../config.ts';
 import { createDatabaseStore, type AuthDatabase } from './database-adapter.ts';
 import { createMemoryAdapter } from './memory-adapter.ts';
-import { createRedisStore } from './redis-adapter.ts';
 
 /** Where oidc-provider keeps interactions, sessions, grants and codes: one adapter per kind. */
 export interface PayloadStore {
@@ -32,6 +31,8 @@ export async function openStore(
         );
       return createDatabaseStore(deps.database, { maxEntriesPerKind: config.maxEntriesPerKind, ...clock });
     case 'redis': {
+      // The Redis client is hundreds of modules (over 10 MiB resident): loaded only by a service that uses it.
+      const { createRedisStore } = await import('./redis-adapter.ts');
       const store = await createRedisStore(config, { logger: deps.logger, ...clock });
       deps.health.add({
         name: 'redis',
