@@ -31,7 +31,7 @@ export async function openStore(
         );
       return createDatabaseStore(deps.database, { maxEntriesPerKind: config.maxEntriesPerKind, ...clock });
     case 'redis': {
-      // The Redis client is hundreds of modules (over 10 MiB resident): loaded only by a service that uses it.
+      // The Redis client is hundreds of modules (about 7 MiB resident): loaded only by a service that uses it.
       const { createRedisStore } = await import('./redis-adapter.ts');
       const store = await createRedisStore(config, { logger: deps.logger, ...clock });
       deps.health.add({
