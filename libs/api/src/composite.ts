@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '@landscape/typebox';
 import { MAX_ID, Recommendation, Review } from './core.ts';
 
 const { productId: _r, ...recommendationFields } = Recommendation.properties;

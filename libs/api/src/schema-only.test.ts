@@ -10,7 +10,7 @@ describe('the contract package', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
     };
-    assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ['typebox']);
+    assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ['@landscape/typebox']);
     for (const file of readdirSync(join(root, 'src')).filter(
       (name) => name.endsWith('.ts') && !name.endsWith('.test.ts'),
     )) {
@@ -18,7 +18,7 @@ describe('the contract package', () => {
         (match) => match[1] ?? '',
       );
       assert.deepEqual(
-        imported.filter((name) => !name.startsWith('./') && name !== 'typebox' && !name.startsWith('typebox/')),
+        imported.filter((name) => !name.startsWith('./') && !name.startsWith('@landscape/typebox')),
         [],
         file,
       );

@@ -1,7 +1,7 @@
 import { isatty } from 'node:tty';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
-import { Type } from 'typebox';
+import { Type } from '@landscape/typebox';
 import { traceFields } from './tracing/tracing.ts';
 
 export type { Logger } from 'pino';

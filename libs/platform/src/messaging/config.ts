@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '@landscape/typebox';
 import { tlsConfigSchema } from '../tls.ts';
 
 export const messagingConfigSchema = Type.Object({

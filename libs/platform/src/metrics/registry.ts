@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '@landscape/typebox';
 
 export const metricsConfigSchema = Type.Object(
   {

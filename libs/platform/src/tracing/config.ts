@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '@landscape/typebox';
 
 /** The `tracing` section of every service's and the edge's configuration. */
 export const tracingConfigSchema = Type.Object(

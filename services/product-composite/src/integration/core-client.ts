@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
-import { Type } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Type } from '@landscape/typebox';
+import { Compile } from '@landscape/typebox/compile';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
 import {
   disabledTracing,
