@@ -82,7 +82,7 @@ const CATEGORIES: Array<[string, Matcher]> = [
     (m) => m === 'fastify' || m === 'find-my-way' || m === 'avvio' || m.startsWith('@fastify/'),
   ],
   ['JSON serialisation (fast-json-stringify)', (m) => m === 'fast-json-stringify'],
-  ['contract checks (typebox, ajv)', (m) => m === 'typebox' || m.startsWith('libs/typebox/') || m === 'ajv'],
+  ['contract checks (typebox, ajv)', (m) => m.startsWith('libs/typebox/') || m === 'ajv'],
   ['composite domain and resilience (services/product-composite)', (m) => m.startsWith('services/product-composite/')],
   [
     'core services (services/product, recommendation, review)',

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { packagesLoadedBy } from '@landscape/platform/testing';
-
-const entries = [
-  ['typebox', '@landscape/typebox'],
-  ['typebox/value', '@landscape/typebox/value'],
-  ['typebox/compile', '@landscape/typebox/compile'],
-] as const;
+import { bundledEntries } from '../entries.ts';
 
 describe('the bundled TypeBox', () => {
   it('exports every name TypeBox exports, from each entry point', async () => {
-    for (const [original, bundled] of entries) {
+    for (const { original, bundled } of bundledEntries()) {
       const expected = Object.keys(await import(original)).sort();
       assert.deepEqual(Object.keys(await import(bundled)).sort(), expected, bundled);
     }
