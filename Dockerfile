@@ -20,22 +20,22 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf /root/.npm
 
 # What esbuild builds, once, with the development dependencies: the storefront's pages and the bundled
-# TypeBox (libs/typebox). Only the built files reach the image.
+# packages bundled into a few files each (libs/vendor). Only the built files reach the image.
 FROM node:${NODE_VERSION}-bookworm-slim AS built
 WORKDIR /src
 COPY --from=manifests /src/ ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
-COPY libs/typebox/ libs/typebox/
+COPY libs/vendor/ libs/vendor/
 COPY services/web/ services/web/
-RUN npm run build -w @landscape/typebox && npm run build -w @landscape/web
+RUN npm run build -w @landscape/vendor && npm run build -w @landscape/web
 
 FROM node:${NODE_VERSION}-bookworm-slim
 WORKDIR /app
 COPY --from=dependencies /app/ ./
 COPY libs/ libs/
 COPY services/ services/
-COPY --from=built /src/libs/typebox/dist/ libs/typebox/dist/
+COPY --from=built /src/libs/vendor/dist/ libs/vendor/dist/
 COPY --from=built /src/services/web/dist/ services/web/dist/
 # The default configuration for `docker run`; Kubernetes mounts its own and sets CONFIG_LOCATION.
 COPY config-repo/ config-repo/

@@ -59,6 +59,9 @@ export function moduleOf(frame: CallFrame): string {
     const [scope = '', name = ''] = path.slice(at + '/node_modules/'.length).split('/');
     return scope.startsWith('@') ? `${scope}/${name}` : scope;
   }
+  // A package bundled by libs/vendor counts as that package.
+  const bundled = /\/libs\/vendor\/dist\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+  if (bundled) return bundled[1]!;
   return path.startsWith(`${root}/`) ? relative(root, path) : path;
 }
 
@@ -82,7 +85,7 @@ const CATEGORIES: Array<[string, Matcher]> = [
     (m) => m === 'fastify' || m === 'find-my-way' || m === 'avvio' || m.startsWith('@fastify/'),
   ],
   ['JSON serialisation (fast-json-stringify)', (m) => m === 'fast-json-stringify'],
-  ['contract checks (typebox, ajv)', (m) => m.startsWith('libs/typebox/') || m === 'ajv'],
+  ['contract checks (typebox, ajv)', (m) => m === 'typebox' || m === 'ajv'],
   ['composite domain and resilience (services/product-composite)', (m) => m.startsWith('services/product-composite/')],
   [
     'core services (services/product, recommendation, review)',

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { loggingConfigSchema, metricsConfigSchema, tracingConfigSchema } from '@landscape/platform/core';
 
 export const repositoryRoot = resolve(import.meta.dirname, '../..');

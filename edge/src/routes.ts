@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '@landscape/vendor/yaml';
 
 export interface Route {
   path: string;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { loadConfig, serverConfigSchema, tlsConfigSchema } from '@landscape/platform';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';

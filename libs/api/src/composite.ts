@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { MAX_ID, Recommendation, Review } from './core.ts';
 
 const { productId: _r, ...recommendationFields } = Recommendation.properties;

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 
 /** Ids are 32-bit like the original system's; larger numbers are a type mismatch, not a lookup. */
 export const MAX_ID = 2147483647;

@@ -1,5 +1,5 @@
-import { Type, type Static, type TSchema } from '@landscape/typebox';
-import { Value } from '@landscape/typebox/value';
+import { Type, type Static, type TSchema } from '@landscape/vendor/typebox';
+import { Value } from '@landscape/vendor/typebox/value';
 import { findUnstorableText, Id, Product, Recommendation, Review } from './core.ts';
 
 /** The envelope every event shares; `data` is the entity on CREATE and null on DELETE. */

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { ConfigError, envName, loadConfig } from './config.ts';
 
 const schema = Type.Object({

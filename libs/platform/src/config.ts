@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import type { Static, TSchema } from '@landscape/typebox';
-import { Value } from '@landscape/typebox/value';
+import { parseAllDocuments } from '@landscape/vendor/yaml';
+import type { Static, TSchema } from '@landscape/vendor/typebox';
+import { Value } from '@landscape/vendor/typebox/value';
 
 /** The repository's config-repo, used when CONFIG_LOCATION is not set (a laptop checkout). */
 export const defaultConfigLocation = resolve(import.meta.dirname, '../../../config-repo');

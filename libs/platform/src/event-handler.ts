@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@landscape/typebox';
+import type { Static, TSchema } from '@landscape/vendor/typebox';
 import { parseEvent } from '@landscape/api';
 import { errorMessage } from './errors.ts';
 import { EventRejectedError, type EventHandler } from './messaging/index.ts';

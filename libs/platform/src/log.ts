@@ -1,7 +1,7 @@
 import { isatty } from 'node:tty';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
-import { Type } from '@landscape/typebox';
+import pretty from '@landscape/vendor/pino-pretty';
+import { Type } from '@landscape/vendor/typebox';
 import { traceFields } from './tracing/tracing.ts';
 
 export type { Logger } from 'pino';

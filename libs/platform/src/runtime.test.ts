@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { loadConfig } from './config.ts';
 import { Health } from './health.ts';
 import { createHttpApp } from './http.ts';

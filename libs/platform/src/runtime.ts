@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from '@landscape/typebox';
+import { Type, type Static, type TSchema } from '@landscape/vendor/typebox';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';

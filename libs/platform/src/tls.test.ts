@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Value } from '@landscape/typebox/value';
+import { Value } from '@landscape/vendor/typebox/value';
 import { brokerConnection } from './messaging/rabbitmq/index.ts';
 import { mysqlOptions, postgresOptions } from './storage/database.ts';
 import { tlsConfigSchema, tlsOptions } from './tls.ts';
@@ -99,7 +99,7 @@ describe('driver options built from configuration', () => {
 describe('the prod profile', () => {
   test('when the prod profile is active, then every connection to a database or the broker uses verified TLS', async () => {
     const { loadConfig, serverConfigSchema } = await import('./index.ts');
-    const { Type } = await import('@landscape/typebox');
+    const { Type } = await import('@landscape/vendor/typebox');
     const { databaseConfigSchema } = await import('./storage/config.ts');
     const { messagingConfigSchema } = await import('./messaging/config.ts');
     const schema = Type.Object({

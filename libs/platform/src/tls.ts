@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 
 /**
  * TLS to a server the service connects to (PostgreSQL, MySQL, RabbitMQ). Managed servers are reached

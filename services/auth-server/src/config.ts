@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { ConfigError, databaseConfigSchema, envName, serviceConfigProperties } from '@landscape/platform';
 import type { SignInThrottleSettings } from './domain/sign-in-throttle.ts';
 

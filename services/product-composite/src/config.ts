@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { messagingConfigSchema, serviceConfigProperties } from '@landscape/platform';
 import { securityConfigSchema } from '@landscape/platform/auth';
 

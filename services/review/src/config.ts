@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { databaseConfigSchema, messagingConfigSchema, serviceConfigProperties } from '@landscape/platform';
 
 export const reviewConfigSchema = Type.Object({

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { Type, type Static } from '@landscape/typebox';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from '@landscape/vendor/jose';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { errorMessage, HttpError } from '../errors.ts';
 
 /** How access tokens are verified; shared with the storefront's operator summary, which verifies them the same way. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from '@landscape/vendor/jose';
 
 export const ISSUER = 'http://test-issuer';
 export const AUDIENCE = 'product-composite';

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { tlsConfigSchema } from '../tls.ts';
 
 export const messagingConfigSchema = Type.Object({

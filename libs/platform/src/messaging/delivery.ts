@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT } from '@landscape/vendor/@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { BusHealth, EventHandler } from './bus.ts';
 import type { MessagingConfig } from './config.ts';

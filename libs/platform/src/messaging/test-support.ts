@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
 import { pino, type Logger } from 'pino';
-import { Value } from '@landscape/typebox/value';
+import { Value } from '@landscape/vendor/typebox/value';
 import { AUDIT_GROUP, deadLetterQueueName, queueName } from './bus.ts';
 import { messagingConfigSchema, type MessagingConfig } from './config.ts';
 import { withTimeout } from '../timing.ts';

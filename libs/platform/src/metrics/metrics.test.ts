@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { loadConfig } from '../config.ts';
 import { createHttpApp } from '../http.ts';
 import { createLogger } from '../log.ts';

@@ -1,5 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Type, type Static } from '@landscape/typebox';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from '@landscape/vendor/prom-client';
+import { Type, type Static } from '@landscape/vendor/typebox';
 
 export const metricsConfigSchema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { relative, resolve, isAbsolute } from 'node:path';
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 import { tlsConfigSchema } from '../tls.ts';
 
 export const databaseConfigSchema = Type.Object({

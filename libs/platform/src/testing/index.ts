@@ -141,7 +141,7 @@ export async function startForTest(
 export { brokerAdmin, rabbitmqctl } from '../messaging/test-support.ts';
 export { assertContractError } from './contract.ts';
 export { eventually, type EventuallyOptions } from './eventually.ts';
-export { packagesLoadedBy } from './modules.ts';
+export { modulesLoadedBy, packagesLoadedBy } from './modules.ts';
 export { AUDIENCE, ISSUER, signAt, startTestIssuer, type TestIssuer } from '../auth/test-issuer.ts';
 
 /** A port nothing listens on right now, for a server a test must name before it starts. */

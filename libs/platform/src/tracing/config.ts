@@ -1,4 +1,4 @@
-import { Type, type Static } from '@landscape/typebox';
+import { Type, type Static } from '@landscape/vendor/typebox';
 
 /** The `tracing` section of every service's and the edge's configuration. */
 export const tracingConfigSchema = Type.Object(

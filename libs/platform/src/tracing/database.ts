@@ -1,4 +1,4 @@
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@landscape/vendor/@opentelemetry/api';
 import type { LogEvent } from 'kysely';
 import type { DatabaseConfig } from '../storage/config.ts';
 import { codeOf } from '../errors.ts';

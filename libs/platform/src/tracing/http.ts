@@ -8,7 +8,7 @@ import {
   trace,
   type Context,
   type Span,
-} from '@opentelemetry/api';
+} from '@landscape/vendor/@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { markFailed, type Tracing } from './tracing.ts';
 

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Span } from '@landscape/vendor/@opentelemetry/api';
 import type { EventBus, OutgoingMessage } from '../messaging/bus.ts';
 import { markFailed, type Tracing } from './tracing.ts';
 

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes } from '@landscape/vendor/@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** One finished span as the trace page shows it. */

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
-import { Value } from '@landscape/typebox/value';
+import { Value } from '@landscape/vendor/typebox/value';
 import { createInProcessBus } from '../messaging/in-process.ts';
 import { eventually } from '../testing/eventually.ts';
 import { packagesLoadedBy } from '../testing/modules.ts';

@@ -1,5 +1,12 @@
 import { createRequire } from 'node:module';
-import { context, propagation, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer,
+} from '@landscape/vendor/@opentelemetry/api';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from './config.ts';
 import { processSpanStore, storeProcessor } from './store.ts';

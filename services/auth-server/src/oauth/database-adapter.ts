@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from '@landscape/vendor/oidc-provider';
 import type { Database } from '@landscape/platform';
 import { expiryOf, parsePayload } from './payload.ts';
 import type { PayloadStore } from './store.ts';

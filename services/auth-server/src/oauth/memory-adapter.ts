@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from '@landscape/vendor/oidc-provider';
 
 interface Entry {
   model: string;

@@ -1,4 +1,4 @@
-import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC, type Provider } from '@landscape/vendor/oidc-provider';
 import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import type { ResourcePolicy } from './provider.ts';

@@ -1,4 +1,4 @@
-import type { AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from '@landscape/vendor/oidc-provider';
 
 /** Entries without an expiry (oidc-provider gives one for every kind this server stores) never end. */
 export const NEVER = Number.MAX_SAFE_INTEGER;

@@ -5,7 +5,7 @@ import Provider, {
   type ClientMetadata,
   type KoaContextWithOIDC,
   type ResourceServer,
-} from 'oidc-provider';
+} from '@landscape/vendor/oidc-provider';
 import type { Logger } from 'pino';
 import type { AuthSettings, ClientSettings } from '../config.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';

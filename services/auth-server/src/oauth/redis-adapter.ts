@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from '@landscape/vendor/oidc-provider';
 import type { Logger } from 'pino';
 import { backoffDelay } from '@landscape/platform';
 import type { StoreConfig } from '../config.ts';

@@ -1,4 +1,4 @@
-import type { Adapter } from 'oidc-provider';
+import type { Adapter } from '@landscape/vendor/oidc-provider';
 import { ConfigError, type Database, type Health } from '@landscape/platform';
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config.ts';

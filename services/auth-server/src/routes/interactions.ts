@@ -1,6 +1,6 @@
 import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type Interaction, type Provider } from 'oidc-provider';
+import { errors, type Interaction, type Provider } from '@landscape/vendor/oidc-provider';
 import type { SignInThrottle } from '../domain/sign-in-throttle.ts';
 import type { UserDirectory } from '../domain/users.ts';
 import { oauthPaths } from '../oauth/provider.ts';

@@ -1,7 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Provider } from 'oidc-provider';
+import type { Provider } from '@landscape/vendor/oidc-provider';
 import { oauthPaths } from '../oauth/provider.ts';
 
 /** oidc-provider's own limit for a request body. */

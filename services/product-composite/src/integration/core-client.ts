@@ -1,6 +1,6 @@
-import { Agent, type Dispatcher } from 'undici';
-import { Type } from '@landscape/typebox';
-import { Compile } from '@landscape/typebox/compile';
+import { Agent, type Dispatcher } from '@landscape/vendor/undici';
+import { Type } from '@landscape/vendor/typebox';
+import { Compile } from '@landscape/vendor/typebox/compile';
 import { ProductResponse, RecommendationResponse, ReviewResponse } from '@landscape/api';
 import {
   disabledTracing,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { notFound, typedRoutes } from '@landscape/platform';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 

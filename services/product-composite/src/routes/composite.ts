@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import {
   ErrorResponse,
   FaultQuery,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@landscape/typebox';
+import { Type } from '@landscape/vendor/typebox';
 import { ErrorResponse, ReviewResponse } from '@landscape/api';
 import { requireProductIdQuery } from '@landscape/platform';
 import type { ReviewRepository } from '../data/reviews.ts';

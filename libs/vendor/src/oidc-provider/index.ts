@@ -1,0 +1,2 @@
+export * from 'oidc-provider';
+export { default } from 'oidc-provider';
