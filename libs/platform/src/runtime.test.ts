@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Type } from '@landscape/vendor/typebox';
 import { loadConfig } from './config.ts';
 import { Health } from './health.ts';
@@ -144,15 +145,17 @@ describe('what a service is given', () => {
   });
 });
 
+/** How a child process's script begins: it imports runUntilSignal and createLogger from this folder. */
+const importRuntime = `
+  const { runUntilSignal } = await import(${JSON.stringify(resolve(import.meta.dirname, 'runtime.ts'))});
+  const { createLogger } = await import(${JSON.stringify(resolve(import.meta.dirname, 'log.ts'))});`;
+
 describe('a service process under a supervisor', () => {
   it('when the supervisor goes away (its IPC channel closes), then the service shuts down cleanly instead of living on', {
     timeout: 20000,
   }, async () => {
-    const runtime = JSON.stringify(resolve(import.meta.dirname, 'runtime.ts'));
-    const log = JSON.stringify(resolve(import.meta.dirname, 'log.ts'));
     const code = `
-      const { runUntilSignal } = await import(${runtime});
-      const { createLogger } = await import(${log});
+      ${importRuntime}
       const keepAlive = setInterval(() => undefined, 1000);
       await runUntilSignal(createLogger('child', 'silent'), async () => ({
         services: [{ close: async () => { clearInterval(keepAlive); process.stdout.write('closed'); } }], shutdownTimeoutMs: 5000,
@@ -173,5 +176,27 @@ describe('a service process under a supervisor', () => {
     child.disconnect();
     assert.equal(await exited, 0);
     assert.equal(output, 'closed');
+  });
+});
+
+describe('a service process once started', () => {
+  it('when start-up leaves garbage behind, then a full collection returns it before the process serves on', {
+    timeout: 20000,
+  }, async () => {
+    // About 40 MiB of small objects, live until start() returns and garbage from then on.
+    const code = `
+      ${importRuntime}
+      let during = 0;
+      await runUntilSignal(createLogger('child', 'silent'), async () => {
+        const parsed = Array.from({ length: 400000 }, (_, i) => ({ i, text: 'start-up ' + i }));
+        during = parsed.length && process.memoryUsage().heapUsed;
+        return { services: [], shutdownTimeoutMs: 1000 };
+      });
+      process.stdout.write(JSON.stringify({ during, after: process.memoryUsage().heapUsed }));
+      process.exit(0);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code]);
+    const { during, after } = JSON.parse(stdout) as { during: number; after: number };
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    assert.ok(during - after > 20 * 2 ** 20, `heap used during start-up ${mib(during)}, after ${mib(after)}`);
   });
 });
