@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { type BundledEntry, bundledEntries, exportedNames } from './entries.ts';
+import { bundledEntries, exportedNames } from './entries.ts';
 
 const entries = bundledEntries();
 const bundledBy = new Map(entries.map((e) => [e.original, e]));
@@ -27,9 +27,7 @@ function entryPoints(packageName: string): Plugin {
       }));
       on.onResolve({ filter: /^[^.]/ }, (args) => {
         const other = bundledBy.get(args.path);
-        return other && other.packageName !== packageName && args.namespace !== 'entry'
-          ? { path: other.bundled, external: true }
-          : undefined;
+        return other && other.packageName !== packageName ? { path: other.bundled, external: true } : undefined;
       });
     },
   };
@@ -37,7 +35,7 @@ function entryPoints(packageName: string): Plugin {
 
 const outdir = join(import.meta.dirname, 'dist');
 rmSync(outdir, { recursive: true, force: true });
-const packages = Map.groupBy(entries, (e: BundledEntry) => e.packageName);
+const packages = Map.groupBy(entries, (e) => e.packageName);
 for (const [packageName, ofPackage] of packages)
   await build({
     entryPoints: ofPackage.map((e) => ({ in: `entry:${e.original}`, out: e.output })),

@@ -25,7 +25,7 @@ export async function modulesLoadedBy(specifier: string, cwd: string): Promise<s
 }
 
 /** `fastify` for a module of node_modules/fastify, `undici` for one of libs/vendor's undici bundle. */
-export function packageOf(url: string): string | undefined {
+function packageOf(url: string): string | undefined {
   return /\/(?:node_modules|libs\/vendor\/dist)\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
 }
 
