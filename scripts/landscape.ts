@@ -1,10 +1,18 @@
 // What both ways of running the landscape share: the edge in front and the banner that tells a
 // person where everything is.
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { createLogger, loadConfig, processSpanStore, type Logger, type StoredSpan } from '@landscape/platform/core';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import {
+  connectBus,
+  createLogger,
+  loadConfig,
+  processSpanStore,
+  type Logger,
+  type StoredSpan,
+} from '@landscape/platform/core';
+import type { EventBus } from '@landscape/platform';
 import { edgeConfigSchema, startEdgeService, type RunningEdge } from '@landscape/edge';
-import type { FromEdgeThread, ToEdgeThread } from './edge-thread.ts';
+import type { FromSecondThread, SecondThreadData, ToSecondThread } from './second-thread.ts';
 
 /**
  * V8 flags every service process runs with. Node sizes the young generation from the machine's memory
@@ -105,52 +113,63 @@ export interface EdgeHandle {
   close(): Promise<void>;
 }
 
+/** The all-in-one process's second thread, once it has started. */
+export interface SecondThread extends EdgeHandle {}
+
 /**
- * The edge of the all-in-one process in a worker thread of its own. One thread ran the edge's TLS and
- * proxying beside the five services, and the process used one core of two; here the edge takes the
- * second. Its young generation is sized like every process's (three semi-spaces of 4 MiB). The
- * services' spans are sent to the thread in batches, so the edge's trace pages still show whole traces.
+ * The edge and the core services of the all-in-one process in a worker thread of their own, with the
+ * bus they consume from; the caller's thread publishes through the bus returned here, usable at once.
+ * On one thread the services and the edge used one core of two; split this way, a composite request's
+ * own work and its three core calls run on different cores. Its young generation is sized like every
+ * process's (three semi-spaces of 4 MiB). The caller's spans are sent to the thread in batches, so the
+ * edge's trace pages still show whole traces.
  */
-export function startEdgeThread(env: Record<string, string | undefined>, logger: Logger): Promise<EdgeHandle> {
-  const worker = new Worker(new URL('./edge-thread.ts', import.meta.url), {
-    workerData: env,
+export function startSecondThread(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): { bus: EventBus; started: Promise<SecondThread> } {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(new URL('./second-thread.ts', import.meta.url), {
+    workerData: { env, busPort: port1 } satisfies SecondThreadData,
+    transferList: [port1],
     resourceLimits: { maxYoungGenerationSizeMb: 12 },
   });
-  const send = (message: ToEdgeThread) => worker.postMessage(message);
+  const send = (message: ToSecondThread) => worker.postMessage(message);
   const batch: StoredSpan[] = [];
   processSpanStore().sendTo((span) => {
     if (batch.length === 0) setImmediate(() => send({ type: 'spans', spans: batch.splice(0) }));
     batch.push(span);
   });
   let state: 'starting' | 'running' | 'closing' = 'starting';
-  return new Promise((resolveEdge, reject) => {
+  const started = new Promise<SecondThread>((resolveThread, reject) => {
     const failed = (error: Error) => {
       if (state === 'starting') return reject(error);
       if (state === 'closing') return;
-      // A landscape without its edge must not look alive.
-      logger.fatal({ err: error }, "the edge's thread failed");
+      // A landscape without its edge and core services must not look alive.
+      logger.fatal({ err: error }, 'the second thread failed');
       process.exit(1);
     };
     worker.on('error', failed);
-    worker.on('exit', (code) => failed(new Error(`the edge's thread stopped (exit code ${code})`)));
-    worker.on('message', (message: FromEdgeThread) => {
+    worker.on('exit', (code) => failed(new Error(`the second thread stopped (exit code ${code})`)));
+    worker.on('message', (message: FromSecondThread) => {
       if (message.type !== 'ready') return;
       state = 'running';
       const { httpsPort, httpPort, managementPort } = message;
-      resolveEdge({
+      resolveThread({
         httpsPort,
         httpPort,
         managementPort,
         close: () =>
           new Promise<void>((closed) => {
             state = 'closing';
-            worker.on('message', (next: FromEdgeThread) => next.type === 'closed' && closed());
+            worker.on('message', (next: FromSecondThread) => next.type === 'closed' && closed());
             worker.once('exit', () => closed());
             send({ type: 'close' });
           }),
       });
     });
   });
+  return { bus: connectBus(port2), started };
 }
 
 /** performance.now() counts from the process's start, so the figure includes loading the code. */

@@ -1,13 +1,11 @@
 // All-in-one: every service in this one process on its own port, SQLite files under data/, the
 // in-process bus, and the edge in front. Ctrl-C stops everything cleanly; the data stays.
-import { createInProcessBus, createLogger, runUntilSignal } from '@landscape/platform';
+import { createLogger, runUntilSignal, type EventBus } from '@landscape/platform';
 import { authServerService } from '@landscape/auth-server/service';
 import { productCompositeService } from '@landscape/product-composite/service';
-import { productService } from '@landscape/product/service';
-import { recommendationService } from '@landscape/recommendation/service';
-import { reviewService } from '@landscape/review/service';
 import { webService } from '@landscape/web/service';
-import { banner, startEdgeThread, startLocalEdge } from './landscape.ts';
+import { startCoreServices, type CoreServices } from './core-services.ts';
+import { banner, startLocalEdge, startSecondThread } from './landscape.ts';
 
 const logger = createLogger('landscape');
 const env: NodeJS.ProcessEnv = {
@@ -16,25 +14,29 @@ const env: NodeJS.ProcessEnv = {
 };
 
 await runUntilSignal(logger, async () => {
-  // The edge's thread starts while the services do; EDGE_THREAD=false keeps it on the main thread.
-  const edgeStarting = env['EDGE_THREAD'] === 'false' ? undefined : startEdgeThread(env, logger);
+  // The edge and the core services start on the second thread while the rest start here;
+  // SECOND_THREAD=false keeps everything on this one.
+  const second = env['SECOND_THREAD'] === 'false' ? undefined : startSecondThread(env, logger);
   // Marked handled so a failure while the services start is no unhandled rejection; it is awaited below.
-  edgeStarting?.catch(() => {});
-  const product = productService.loadConfig(env);
-  const bus = createInProcessBus(product.messaging, logger);
+  second?.started.catch(() => {});
+  let cores: CoreServices | undefined;
+  let bus: EventBus;
+  if (second) bus = second.bus;
+  else {
+    cores = await startCoreServices(env, logger);
+    bus = cores.bus;
+  }
+  const composite = productCompositeService.loadConfig(env);
   const services = [
-    await productService.start(product, { bus }),
-    await recommendationService.start(recommendationService.loadConfig(env), { bus }),
-    await reviewService.start(reviewService.loadConfig(env), { bus }),
     await authServerService.start(authServerService.loadConfig(env)),
-    await productCompositeService.start(productCompositeService.loadConfig(env), { bus }),
+    await productCompositeService.start(composite, { bus }),
     await webService.start(webService.loadConfig(env)),
   ];
-  const edge = (await edgeStarting) ?? (await startLocalEdge(env));
+  const edge = second ? await second.started : await startLocalEdge(env);
   process.stdout.write(banner('all-in-one, data in data/', edge));
-  // The edge stops taking requests first, then the shared bus so no event meets a closed database.
+  // The edge stops taking requests first, then the core services (the bus before their databases).
   return {
-    services: [edge, { close: () => bus.close() }, ...services],
-    shutdownTimeoutMs: product.server.shutdownTimeoutMs,
+    services: [edge, ...(cores ? [cores] : []), ...services],
+    shutdownTimeoutMs: composite.server.shutdownTimeoutMs,
   };
 });

@@ -10,3 +10,5 @@ export * from './raw-http.ts';
 export * from './timing.ts';
 export * from './metrics/index.ts';
 export * from './tracing/index.ts';
+// No broker client behind it: how the all-in-one process shares its in-process bus between two threads.
+export { connectBus, serveBus } from './messaging/thread-bus.ts';

@@ -279,9 +279,10 @@ export async function runUntilSignal(
  * Start-up leaves garbage behind (configuration, schemas, migrations, code compiled once) and a young
  * generation grown to its largest. An idle process keeps both until a major collection that may not
  * come for hours: about 10 MiB of a service's resident memory. One full collection once started gives
- * them back. The inspector's in-process session opens no port and is closed again at once.
+ * them back. The inspector's in-process session opens no port and is closed again at once. A worker
+ * thread's session is its own isolate's, so a thread that starts services calls this too.
  */
-async function collectStartupGarbage(logger: Logger): Promise<void> {
+export async function collectStartupGarbage(logger: Logger): Promise<void> {
   const session = new Session();
   try {
     session.connect();

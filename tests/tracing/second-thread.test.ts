@@ -1,6 +1,7 @@
-// Tracing in `npm start`, where the edge runs in a worker thread of its own: the services' spans, made
-// on the main thread, must still reach the store the edge's management port serves. Takes the
-// landscape's fixed ports: run under the landscape lock.
+// Tracing in `npm start`, where the edge and the core services run in a second thread: the spans of
+// the composite and the auth-server, made on the main thread, and those of the events, published on
+// one thread and consumed on the other, must all reach the store the edge's management port serves.
+// Takes the landscape's fixed ports: run under the landscape lock.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { eventually } from '@landscape/platform/testing';
 import { clientToken, startLandscape, type Started } from '../support/processes.ts';
 import { assertEveryHop, product, randomHex, throughEdge, type SpanView } from './support.ts';
 
-describe('tracing, npm start with the edge in its own thread', () => {
+describe('tracing, npm start with the edge and the core services in a second thread', () => {
   let running: Started | undefined;
   let writer: string;
 
