@@ -36,7 +36,7 @@ export interface Share {
 export interface ProfileSummary {
   /** Length of the window summarised, wall time. */
   windowMs: number;
-  /** CPU time on the main thread in the window: everything but (idle). */
+  /** CPU time of the profiled thread in the window: everything but (idle). */
   busyMs: number;
   /** Functions by self time (time on top of the stack). */
   functions: Share[];
@@ -193,7 +193,7 @@ export function formatSummary(title: string, summary: ProfileSummary): string {
   return [
     `### ${title}`,
     '',
-    `Main thread busy ${summary.busyMs.toFixed(0)} ms of ${summary.windowMs.toFixed(0)} ms (${utilisation.toFixed(0)} %).`,
+    `Busy ${summary.busyMs.toFixed(0)} ms of ${summary.windowMs.toFixed(0)} ms (${utilisation.toFixed(0)} %).`,
     '',
     '| on the stack (inclusive; a sample may count in several rows) | ms | % of busy |',
     '|---|---:|---:|',

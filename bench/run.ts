@@ -495,9 +495,11 @@ async function profilePhase(): Promise<void> {
   // V8 names each file CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile.
   const sections: Array<{ name: string; busy: number; windowMs: number; text: string }> = [];
   for (const file of existsSync(dir) ? readdirSync(dir) : []) {
-    const pid = Number(file.split('.')[3]);
-    const processName = pids.get(pid);
-    if (!processName) continue;
+    const [pid, thread] = file.split('.').slice(3, 5).map(Number) as [number, number];
+    const owner = pids.get(pid);
+    if (!owner) continue;
+    // The all-in-one process writes one profile per thread: its main thread and the second one.
+    const processName = `${owner}, ${thread === 0 ? 'main thread' : `worker thread ${thread}`}`;
     const profile = readProfile(join(dir, file));
     const summary = summarise(profile, {
       fromMs: (window.fromUs - profile.startTime) / 1000,
@@ -516,9 +518,9 @@ async function profilePhase(): Promise<void> {
     return;
   }
   sections.sort((a, b) => b.busy - a.busy);
-  const intro = `${load.connections} connections for ${load.durationSeconds} s after a ${load.warmupSeconds} s warm-up, every process started with \`--cpu-prof\`: ${figures}. Only the samples taken during the measured load are counted. Processes by CPU time used:`;
+  const intro = `${load.connections} connections for ${load.durationSeconds} s after a ${load.warmupSeconds} s warm-up, every process started with \`--cpu-prof\`: ${figures}. Only the samples taken during the measured load are counted. Threads by CPU time used:`;
   const busyTable = [
-    '| process | CPU ms during the load | % of one core |',
+    '| process, thread | CPU ms during the load | % of one core |',
     '|---|---:|---:|',
     ...sections.map(
       (s) =>
