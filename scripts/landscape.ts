@@ -113,9 +113,6 @@ export interface EdgeHandle {
   close(): Promise<void>;
 }
 
-/** The all-in-one process's second thread, once it has started. */
-export interface SecondThread extends EdgeHandle {}
-
 /**
  * The edge and the core services of the all-in-one process in a worker thread of their own, with the
  * bus they consume from; the caller's thread publishes through the bus returned here, usable at once.
@@ -127,7 +124,7 @@ export interface SecondThread extends EdgeHandle {}
 export function startSecondThread(
   env: Record<string, string | undefined>,
   logger: Logger,
-): { bus: EventBus; started: Promise<SecondThread> } {
+): { bus: EventBus; started: Promise<EdgeHandle> } {
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(new URL('./second-thread.ts', import.meta.url), {
     workerData: { env, busPort: port1 } satisfies SecondThreadData,
@@ -141,7 +138,7 @@ export function startSecondThread(
     batch.push(span);
   });
   let state: 'starting' | 'running' | 'closing' = 'starting';
-  const started = new Promise<SecondThread>((resolveThread, reject) => {
+  const started = new Promise<EdgeHandle>((resolveThread, reject) => {
     const failed = (error: Error) => {
       if (state === 'starting') return reject(error);
       if (state === 'closing') return;

@@ -48,8 +48,8 @@ export function connectBus(port: MessagePort): EventBus {
 
   const end = (reason: string) => {
     closed ??= reason;
-    health = { status: 'DOWN', details: { kind: 'in-process', error: reason } };
-    for (const pending of waiting.values()) pending.reject(new BusUnavailableError(reason));
+    health = { status: 'DOWN', details: { kind: 'in-process', error: closed } };
+    for (const pending of waiting.values()) pending.reject(new BusUnavailableError(closed));
     waiting.clear();
   };
   port.on('message', (answer: Answer) => {
@@ -63,13 +63,13 @@ export function connectBus(port: MessagePort): EventBus {
     else pending?.reject(answer.unavailable ? new BusUnavailableError(answer.message) : new Error(answer.message));
   });
   // The owning thread stopped: nothing sent from now on could be accepted.
-  port.on('close', () => end("the bus thread's port closed"));
+  port.on('close', () => end('Message bus is closed: its thread has stopped'));
   // Only a publish waiting for its answer keeps the thread alive.
   port.unref();
 
   return {
     publish(messages) {
-      if (closed) return Promise.reject(new BusUnavailableError(`Message bus is closed: ${closed}`));
+      if (closed) return Promise.reject(new BusUnavailableError(closed));
       const id = nextId++;
       const answered = new Promise<void>((resolve, reject) => waiting.set(id, { resolve, reject }));
       try {
