@@ -94,6 +94,23 @@ describe('a bus shared with another thread', () => {
     await remote.close();
   });
 
+  test('when the owning side stops after reporting UP, then health turns DOWN and keeps the first reason', async () => {
+    const owned = createInProcessBus(testConfig({ kind: 'in-process' }), testLogger());
+    const { port1, port2 } = new MessageChannel();
+    serveBus(owned, port1);
+    const remote = connectBus(port2);
+    await eventually(() => remote.health().status === 'UP', { what: 'the first health report' });
+    port1.close();
+    const stopped = {
+      status: 'DOWN',
+      details: { kind: 'in-process', error: 'Message bus is closed: its thread has stopped' },
+    };
+    await eventually(() => assert.deepEqual(remote.health(), stopped));
+    await remote.close();
+    assert.deepEqual(remote.health(), stopped);
+    await owned.close();
+  });
+
   test("when the owning side's consumers are running, then health on the publishing side reports them within one interval", async () => {
     const { owned, remote, close } = sharedBus();
     await owned.subscribe('products', 'productsGroup', async () => {});

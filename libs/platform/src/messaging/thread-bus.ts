@@ -48,13 +48,12 @@ export function connectBus(port: MessagePort): EventBus {
 
   const end = (reason: string) => {
     closed ??= reason;
-    health = { status: 'DOWN', details: { kind: 'in-process', error: closed } };
     for (const pending of waiting.values()) pending.reject(new BusUnavailableError(closed));
     waiting.clear();
   };
   port.on('message', (answer: Answer) => {
     if (answer.type === 'health') {
-      if (!closed) health = answer.health;
+      health = answer.health;
       return;
     }
     const pending = waiting.get(answer.id);
@@ -87,7 +86,8 @@ export function connectBus(port: MessagePort): EventBus {
     subscribe() {
       return Promise.reject(new Error('Consumers subscribe on the thread that owns the bus'));
     },
-    health: () => health,
+    // Once closed, DOWN with the first reason, whatever the owning thread last said.
+    health: () => (closed ? { status: 'DOWN', details: { kind: 'in-process', error: closed } } : health),
     close() {
       end('Message bus is closed');
       port.close();
