@@ -216,6 +216,36 @@ for (const engine of engines) {
       await assert.rejects(ofProduct(1, 2), /takes 1 parameters, not 2/);
     });
 
+    if (engine.kind !== 'sqlite') {
+      test('when a query compiled once runs again on a server connection, then the server parses it once and only executes it after', async () => {
+        await migrate(await fresh(), fixtures, logger);
+        // One connection, so every statement below runs in the session inspected.
+        const { db } = open({ poolSize: 1 });
+        await db.insertInto('items').values({ product_id: 1, item_id: 1, code: 'a-1', name: 'first' }).execute();
+        const query = db.selectFrom('items').select('name').where('product_id', '=', 0);
+        const byProduct = compiledOnce(db, query);
+        for (const productId of [1, 2, 1]) await byProduct(productId);
+        assert.deepEqual(await byProduct(1), [{ name: 'first' }]);
+
+        if (engine.kind === 'postgres') {
+          const { rows } = await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(db);
+          assert.deepEqual(
+            rows.map((row) => row.statement),
+            [query.compile().sql],
+            'the compiled query is the one statement prepared; the other queries left none',
+          );
+        } else {
+          const { rows } = await sql<{
+            Variable_name: string;
+            Value: string;
+          }>`SHOW SESSION STATUS LIKE 'Com_stmt_%'`.execute(db);
+          const count = (name: string) => Number(rows.find((row) => row.Variable_name === name)?.Value);
+          assert.equal(count('Com_stmt_prepare'), 1, 'prepared once');
+          assert.equal(count('Com_stmt_execute'), 4, 'executed on every run');
+        }
+      });
+    }
+
     test('when migrate runs twice, then each migration is applied once and recorded', async () => {
       const database = await fresh();
       await migrate(database, fixtures, logger);

@@ -6,6 +6,7 @@ import type { ConnectionOptions } from 'mysql2/promise';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { describeTarget, serverSettings, sqliteFile, type DatabaseConfig, type ServerSettings } from './config.ts';
+import { preparedName } from './compiled.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
 import { errorMessage } from '../errors.ts';
 import { withTimeout } from '../timing.ts';
@@ -101,6 +102,7 @@ function createDialect(
       const pool = new (drivers.pg().Pool)({
         ...postgresOptions(config, serverSettings(config)),
         max: config.poolSize,
+        Client: preparingPgClient(),
       });
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', (error) => logger?.warn({ err: error }, `idle connection to ${target} failed`));
@@ -120,7 +122,7 @@ function createDialect(
         .createPool({ ...mysqlOptions(config, serverSettings(config)), connectionLimit: config.poolSize });
       const internals = pool as unknown as MysqlPoolInternals;
       return {
-        dialect: new (kysely().MysqlDialect)({ pool }),
+        dialect: new (kysely().MysqlDialect)({ pool: preparingMysqlPool(pool) }),
         pool: () => ({
           max: config.poolSize,
           total: internals._allConnections?.length ?? 0,
@@ -143,6 +145,49 @@ function createDialect(
       return { dialect: new (kysely().SqliteDialect)({ database: sqlite }), closeFile: () => sqlite.close() };
     }
   }
+}
+
+/**
+ * pg's client, except that a query compiled once (Kysely runs every query as `query(text, values)`)
+ * goes as a named statement, which each connection parses once and then only binds and executes.
+ */
+function preparingPgClient(): typeof pg.Client {
+  const { Client } = drivers.pg();
+  return class PreparingClient extends Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads, passed through as they came
+    override query(config: any, values?: any, callback?: any): any {
+      const name = typeof config === 'string' ? preparedName(config) : undefined;
+      return name === undefined || !Array.isArray(values)
+        ? super.query(config, values, callback)
+        : super.query({ name, text: config, values }, callback);
+    }
+  };
+}
+
+/**
+ * mysql2's pool, except that on the connections it lends a query compiled once runs through `execute`:
+ * the connection prepares its text once and then sends only the values, in the binary protocol.
+ */
+function preparingMysqlPool(pool: import('mysql2').Pool): import('kysely').MysqlPool {
+  const preparing = new WeakSet<object>();
+  const lend = (connection: import('mysql2').PoolConnection) => {
+    if (preparing.has(connection)) return connection;
+    preparing.add(connection);
+    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+    const execute = connection.execute.bind(connection) as (...args: unknown[]) => unknown;
+    // Connections are lent again and again; each is given the switch once, on its first loan.
+    connection.query = ((sql: unknown, values: unknown, callback: unknown) =>
+      typeof sql === 'string' && Array.isArray(values) && typeof callback === 'function' && preparedName(sql)
+        ? execute(sql, values, callback)
+        : query(sql, values, callback)) as typeof connection.query;
+    return connection;
+  };
+  // Kysely asks a pool for no more than these two.
+  return {
+    getConnection: (callback) =>
+      pool.getConnection((error, connection) => callback(error, connection && lend(connection))),
+    end: (callback) => pool.end(callback),
+  };
 }
 
 // Integer columns come back as JS numbers on every engine: pg returns int8 (count(*), bigint) as text.
