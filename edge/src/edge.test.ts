@@ -70,13 +70,24 @@ describe('edge', () => {
   let edge: Edge;
   let backend: Server;
   let seen: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
+  // Requests to /product-composite/hold are never answered; each one's connection closing is noted here.
+  let heldClosed = 0;
+  const large = Buffer.alloc(4 * 1024 * 1024, 'x');
   const dir = mkdtempSync(join(tmpdir(), 'edge-test-'));
 
   before(async () => {
     backend = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (c: Buffer) => chunks.push(c));
+      if (request.url === '/product-composite/hold') {
+        response.on('close', () => heldClosed++);
+        return;
+      }
       request.on('end', async () => {
+        if (request.url === '/product-composite/large') {
+          response.writeHead(200, { 'content-type': 'application/octet-stream' });
+          return response.end(large);
+        }
         seen.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() });
         // Slower than the edge's 1000 ms response timeout, which is what the 504 test checks.
         if (request.url?.startsWith('/product-composite/slow')) await sleep(1500);
@@ -242,6 +253,39 @@ spec:
     });
     assert.equal(small.status, 200);
     assert.equal(seen[0]?.body, '{"a":1}');
+  });
+
+  it('when a request names headers in Connection or expects 100-continue, then neither reaches the backend, and its chunked body does, whole', async () => {
+    seen = [];
+    const body = 'y'.repeat(600);
+    const answer = await sendRaw(
+      edge.httpsPort,
+      'POST /product-composite/in HTTP/1.1\r\nHost: localhost\r\nConnection: close, x-hop\r\nX-Hop: secret\r\n' +
+        `Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n${(300).toString(16)}\r\n${body.slice(0, 300)}\r\n` +
+        `${(300).toString(16)}\r\n${body.slice(300)}\r\n0\r\n\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    assert.equal(seen[0]?.body, body);
+    assert.equal(seen[0]?.headers['x-hop'], undefined);
+    assert.equal(seen[0]?.headers['expect'], undefined);
+  });
+
+  it('when an answer is larger than any buffer on the way, then it reaches the client whole', async () => {
+    const answer = await send(edge.httpsPort, '/product-composite/large');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.length, large.length);
+    assert.equal(answer.body, large.toString());
+  });
+
+  it('when the client leaves before the backend answers, then the backend request is given up too', async () => {
+    const before = heldClosed;
+    const socket = connect({ host: '127.0.0.1', port: edge.httpsPort, rejectUnauthorized: false }, () =>
+      socket.write('GET /product-composite/hold HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+    );
+    socket.on('error', () => {});
+    await sleep(200);
+    socket.destroy();
+    await eventually(() => assert.equal(heldClosed, before + 1));
   });
 
   it('when the backend is down, then 502 with the contract shape naming the service', async () => {

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { Agent, type Dispatcher } from '@landscape/vendor/undici';
 import type { Logger } from 'pino';
 import {
   errorBody,
@@ -30,7 +33,7 @@ export interface ProxySettings {
 const CLIENT_CLOSED = 499;
 
 // Hop-by-hop headers belong to one connection and are never forwarded (RFC 9110, 7.6.1).
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -40,9 +43,26 @@ const HOP_BY_HOP = [
   'trailer',
   'transfer-encoding',
   'upgrade',
-];
+]);
 
 export const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * The request's headers as the backend gets them: without hop-by-hop ones, those its Connection header
+ * names, and Expect, which the edge's own server has answered already.
+ */
+function forwardedHeaders(given: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = given.connection
+    ?.toLowerCase()
+    .split(',')
+    .map((token) => token.trim());
+  const headers: IncomingHttpHeaders = {};
+  for (const name in given) {
+    if (HOP_BY_HOP.has(name) || name === 'expect' || named?.includes(name)) continue;
+    headers[name] = given[name];
+  }
+  return headers;
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -132,15 +152,18 @@ export function originFormTarget(target: string): { path: string; search: string
 
 /** The HTTPS side: route by the Ingress paths, forward with X-Forwarded-*, answer failures in the contract's shape. */
 export function createProxyHandler(settings: ProxySettings) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // Undici's pool rather than node:http's client: no request and response streams per hop.
+  const agent = new Agent({
+    connections: 256,
+    connect: { timeout: settings.connectTimeoutMs },
+    // The response timer below limits the wait for an answer's head, with the contract's message.
+    headersTimeout: 0,
+  });
   // Each backend's URL parsed once, not on every request.
   const targets = new Map(
     Object.entries(settings.backends).map(([service, base]) => {
       const url = new URL(base);
-      return [
-        service,
-        { protocol: url.protocol, hostname: url.hostname, port: url.port, prefix: url.pathname.replace(/\/+$/, '') },
-      ];
+      return [service, { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') }];
     }),
   );
   const fail: typeof sendError = (response, ...rest) => {
@@ -187,8 +210,7 @@ export function createProxyHandler(settings: ProxySettings) {
       return fail(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
     }
 
-    const headers: http.OutgoingHttpHeaders = { ...request.headers };
-    for (const name of HOP_BY_HOP) delete headers[name];
+    const headers = forwardedHeaders(request.headers);
     // On a dual-stack socket an IPv4 client appears as ::ffff:a.b.c.d; backends expect a.b.c.d.
     const client = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     const forwardedFor = request.headers['x-forwarded-for'];
@@ -199,86 +221,102 @@ export function createProxyHandler(settings: ProxySettings) {
     headers['x-request-id'] = requestId;
     // The edge's span is the backend's parent (a caller's own traceparent is replaced by it).
     injectTraceContext(headers);
-    if (request.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked';
 
-    // Always the configured backend; from the client only the path and query.
-    let upstream: http.ClientRequest;
-    try {
-      upstream = http.request({
-        protocol: backend.protocol,
-        hostname: backend.hostname,
-        port: backend.port,
-        path: `${backend.prefix}${target.path}${target.search}`,
-        method: request.method,
-        headers,
-        agent,
-        timeout: settings.connectTimeoutMs,
-      });
-    } catch (error) {
-      // Node checks the method, path and header values it sends; what fails there came from the client.
-      settings.logger.info({ err: error, path: target.path }, 'request cannot be forwarded');
+    // Always the configured backend; from the client only the path and query. A request that
+    // declares no body sends none; one that does is passed on as it arrives, counted.
+    const hasBody = request.headers['transfer-encoding'] !== undefined || declared > 0;
+    const body = hasBody ? new PassThrough() : null;
+    let controller: Dispatcher.DispatchController | undefined;
+    // Set once the edge wants nothing more from the backend: it answered itself, or the client left.
+    let abandoned = false;
+    const abandon = () => {
+      abandoned = true;
+      clearTimeout(responseTimer);
+      controller?.abort(new Error('abandoned'));
+      if (!body) return;
+      // What the client still sends is read and dropped, so its answer reaches it.
+      request.unpipe(body);
+      body.destroy();
       request.resume();
-      return fail(response, 400, target.path, 'Request cannot be forwarded', requestId);
-    }
+    };
     let answered = false;
-    const responseTimer = setTimeout(() => {
+    const failOnce = (status: number, message: string) => {
       if (answered) return;
       answered = true;
-      upstream.destroy();
-      fail(
-        response,
-        504,
-        target.path,
-        `${route.service} did not answer within ${settings.responseTimeoutMs} ms`,
-        requestId,
-      );
-    }, settings.responseTimeoutMs);
-
-    upstream.on('socket', (socket) => {
-      // The socket timeout guards the connect; once connected the response timer takes over.
-      // A kept-alive socket is connected already and would never emit 'connect'.
-      if (socket.connecting) socket.once('connect', () => upstream.setTimeout(0));
-      else upstream.setTimeout(0);
-    });
-    upstream.on('timeout', () => upstream.destroy(new Error('connect timeout')));
-    upstream.on('response', (answer) => {
-      clearTimeout(responseTimer);
-      if (answered) return answer.resume();
-      answered = true;
-      const out: http.OutgoingHttpHeaders = { ...answer.headers };
-      for (const name of HOP_BY_HOP) delete out[name];
-      out['strict-transport-security'] = HSTS;
-      settings.beforeAnswer?.(response);
-      response.writeHead(answer.statusCode ?? 502, out);
-      answer.pipe(response);
-      answer.on('error', () => response.destroy());
-    });
-    upstream.on('error', (error) => {
-      clearTimeout(responseTimer);
-      if (answered) return response.destroy();
-      answered = true;
-      settings.logger.warn({ err: error, service: route.service, path: target.path }, 'backend unavailable');
-      fail(response, 502, target.path, `${route.service} is unavailable`, requestId);
+      fail(response, status, target.path, message, requestId);
+      abandon();
+    };
+    const responseTimer = setTimeout(
+      () => failOnce(504, `${route.service} did not answer within ${settings.responseTimeoutMs} ms`),
+      settings.responseTimeoutMs,
+    );
+    response.on('close', () => {
+      if (!response.writableFinished) abandon();
+      else clearTimeout(responseTimer);
     });
 
-    // Stream the body through, counting, so a body without a length is limited too.
+    agent.dispatch(
+      {
+        origin: backend.origin,
+        path: `${backend.prefix}${target.path}${target.search}`,
+        method: request.method ?? 'GET',
+        headers,
+        body,
+      },
+      {
+        onRequestStart(started) {
+          controller = started;
+          if (abandoned) started.abort(new Error('abandoned'));
+        },
+        onResponseStart(_controller, status, answerHeaders) {
+          clearTimeout(responseTimer);
+          if (answered) return;
+          answered = true;
+          const out: http.OutgoingHttpHeaders = {};
+          for (const name in answerHeaders) if (!HOP_BY_HOP.has(name)) out[name] = answerHeaders[name];
+          out['strict-transport-security'] = HSTS;
+          settings.beforeAnswer?.(response);
+          response.writeHead(status, out);
+        },
+        onResponseData(paused, chunk) {
+          if (response.write(chunk)) return;
+          paused.pause();
+          response.once('drain', () => paused.resume());
+        },
+        onResponseEnd() {
+          response.end();
+        },
+        onResponseError(_controller, error) {
+          clearTimeout(responseTimer);
+          // A body cut short after its head went out can only end the client's connection too.
+          if (answered || abandoned) {
+            if (!response.writableEnded) response.destroy();
+            return;
+          }
+          // Undici checks the method and header values it sends; what fails there came from the client.
+          const code = (error as { code?: string }).code;
+          if (controller === undefined && (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')) {
+            settings.logger.info({ err: error, path: target.path }, 'request cannot be forwarded');
+            return failOnce(400, 'Request cannot be forwarded');
+          }
+          settings.logger.warn({ err: error, service: route.service, path: target.path }, 'backend unavailable');
+          failOnce(502, `${route.service} is unavailable`);
+        },
+      },
+    );
+
+    if (!body || abandoned) {
+      request.resume();
+      return;
+    }
+    // Counted on the way through, so a body without a length is limited too.
     let received = 0;
     request.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > settings.bodyLimitBytes && !answered) {
-        answered = true;
-        clearTimeout(responseTimer);
-        upstream.destroy();
-        request.unpipe(upstream);
-        request.resume();
-        fail(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
-      }
+      if (received <= settings.bodyLimitBytes || answered) return;
+      failOnce(413, `Request body larger than ${settings.bodyLimitBytes} bytes`);
     });
-    request.pipe(upstream);
-    response.on('close', () => {
-      clearTimeout(responseTimer);
-      if (!response.writableFinished) upstream.destroy();
-    });
+    request.pipe(body);
   };
 
   return { handler, close: () => agent.destroy() };
