@@ -252,7 +252,6 @@ export function createProxyHandler(settings: ProxySettings) {
     );
     response.on('close', () => {
       if (!response.writableFinished) abandon();
-      else clearTimeout(responseTimer);
     });
 
     agent.dispatch(
@@ -287,7 +286,6 @@ export function createProxyHandler(settings: ProxySettings) {
           response.end();
         },
         onResponseError(_controller, error) {
-          clearTimeout(responseTimer);
           // A body cut short after its head went out can only end the client's connection too.
           if (answered || abandoned) {
             if (!response.writableEnded) response.destroy();
