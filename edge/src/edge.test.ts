@@ -84,6 +84,10 @@ describe('edge', () => {
         return;
       }
       request.on('end', async () => {
+        if (request.url === '/product-composite/names-a-hop') {
+          response.writeHead(200, { connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-kept': 'yes' });
+          return response.end('{}');
+        }
         if (request.url === '/product-composite/large') {
           response.writeHead(200, { 'content-type': 'application/octet-stream' });
           return response.end(large);
@@ -268,6 +272,13 @@ spec:
     assert.equal(seen[0]?.body, body);
     assert.equal(seen[0]?.headers['x-hop'], undefined);
     assert.equal(seen[0]?.headers['expect'], undefined);
+  });
+
+  it('when an answer names headers in its Connection header, then the client gets the others but not those', async () => {
+    const answer = await send(edge.httpsPort, '/product-composite/names-a-hop');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['x-kept'], 'yes');
+    assert.equal(answer.headers['x-hop'], undefined);
   });
 
   it('when an answer is larger than any buffer on the way, then it reaches the client whole', async () => {

@@ -47,18 +47,23 @@ const HOP_BY_HOP = new Set([
 
 export const HSTS = 'max-age=31536000; includeSubDomains';
 
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
 /**
- * The request's headers as the backend gets them: without hop-by-hop ones, those its Connection header
- * names, and Expect, which the edge's own server has answered already.
+ * A message's headers as the next hop gets them, either way: without hop-by-hop ones, those its
+ * Connection header names, and any of `alsoDropped`.
  */
-function forwardedHeaders(given: IncomingHttpHeaders): IncomingHttpHeaders {
-  const named = given.connection
-    ?.toLowerCase()
-    .split(',')
-    .map((token) => token.trim());
-  const headers: IncomingHttpHeaders = {};
+function endToEndHeaders(given: Headers, alsoDropped?: string): Record<string, string | string[] | undefined> {
+  const connection = given['connection'];
+  const named = connection
+    ? String(connection)
+        .toLowerCase()
+        .split(',')
+        .map((token) => token.trim())
+    : undefined;
+  const headers: Record<string, string | string[] | undefined> = {};
   for (const name in given) {
-    if (HOP_BY_HOP.has(name) || name === 'expect' || named?.includes(name)) continue;
+    if (HOP_BY_HOP.has(name) || name === alsoDropped || named?.includes(name)) continue;
     headers[name] = given[name];
   }
   return headers;
@@ -210,7 +215,8 @@ export function createProxyHandler(settings: ProxySettings) {
       return fail(response, 413, target.path, `Request body larger than ${settings.bodyLimitBytes} bytes`, requestId);
     }
 
-    const headers = forwardedHeaders(request.headers);
+    // Expect is not forwarded: the edge's own server has answered 100-continue already.
+    const headers: IncomingHttpHeaders = endToEndHeaders(request.headers, 'expect');
     // On a dual-stack socket an IPv4 client appears as ::ffff:a.b.c.d; backends expect a.b.c.d.
     const client = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     const forwardedFor = request.headers['x-forwarded-for'];
@@ -271,8 +277,7 @@ export function createProxyHandler(settings: ProxySettings) {
           clearTimeout(responseTimer);
           if (answered) return;
           answered = true;
-          const out: http.OutgoingHttpHeaders = {};
-          for (const name in answerHeaders) if (!HOP_BY_HOP.has(name)) out[name] = answerHeaders[name];
+          const out: http.OutgoingHttpHeaders = endToEndHeaders(answerHeaders);
           out['strict-transport-security'] = HSTS;
           settings.beforeAnswer?.(response);
           response.writeHead(status, out);
