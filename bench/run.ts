@@ -423,6 +423,59 @@ async function modePhase(mode: Mode): Promise<void> {
   }
 }
 
+// ---- the architecture at its least -----------------------------------------------------------
+
+const MINIMAL_ROLES = ['edge', 'composite', 'product', 'recommendation', 'review'];
+
+/**
+ * bench/minimal.ts in the mode's shape (one process, or one per part), loaded like the landscape's
+ * composite: what this architecture costs on this machine with nothing the landscape adds per hop.
+ */
+async function minimalPhase(mode: Mode): Promise<void> {
+  say(`\n== The same architecture at its least (bench/minimal.ts), ${mode}`);
+  const ports: number[] = [];
+  while (ports.length < MINIMAL_ROLES.length) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const url = (role: string) =>
+    `${role === 'edge' ? 'https' : 'http'}://127.0.0.1:${ports[MINIMAL_ROLES.indexOf(role)]}/product-composite/1`;
+  const parts = mode === 'all-in-one' ? [MINIMAL_ROLES] : MINIMAL_ROLES.map((role) => [role]);
+  const started = parts.map((roles) =>
+    startNode(`minimal-${roles.length > 1 ? 'all-in-one' : roles[0]}`, [...nodeFlags, join(root, 'bench/minimal.ts')], {
+      cwd: work,
+      env: {
+        ...childEnv,
+        MINIMAL_ROLES: roles.join(','),
+        MINIMAL_PORTS: ports.join(','),
+        // Per service, the core parts read from this machine's database servers, as the services do.
+        MINIMAL_STORE: mode === 'all-in-one' ? 'sqlite' : 'servers',
+      },
+      logDir,
+    }),
+  );
+  try {
+    await Promise.all(started.map((process, i) => waitReady(process, parts[i]!.map(url))));
+    const pids = started.map((process) => process.pid);
+    await loadScenario(
+      `minimal/${mode}/composite`,
+      `minimal ${mode}: composite GET direct`,
+      url('composite'),
+      {},
+      pids,
+    );
+    await loadScenario(
+      `minimal/${mode}/composite-edge`,
+      `minimal ${mode}: composite GET via the edge (TLS)`,
+      url('edge'),
+      {},
+      pids,
+    );
+  } finally {
+    for (const process of started) await process.stop('SIGTERM');
+  }
+}
+
 // ---- profile --------------------------------------------------------------------------------
 
 function slowestScenario(): string {
@@ -650,6 +703,7 @@ try {
   if (want('startup')) await startupPhase();
   if (want('throughput') || want('memory')) await baselinePhase();
   if (want('throughput') || want('memory') || want('events')) for (const mode of modes) await modePhase(mode);
+  if (want('throughput')) for (const mode of modes) await minimalPhase(mode);
   if (want('soak') && modes.includes('all-in-one')) await soakPhase();
   if (want('tracing')) for (const mode of modes) await tracingPhase(mode);
   if (want('profile')) await profilePhase();
@@ -669,6 +723,7 @@ report.notes.push(
   `Single-service start-ups connect to this machine's PostgreSQL, MariaDB and RabbitMQ, as \`npm run start:services\` does; the all-in-one start-up includes the edge.`,
   "Event latency is measured one product at a time from the POST's 200 to the answer of the first composite GET showing every part, so it includes one GET (its median is given).",
   'The composite caches verified access tokens and the load reuses one token, so JWT verification costs one RS256 check per run, not per request.',
+  'The minimal rows are bench/minimal.ts: the same hops (a TLS edge and the composite forwarding through undici, three core servers answering from prepared statements: node:sqlite in the all-in-one shape, PostgreSQL and MariaDB per service) on bare node:http, in one process or one per part, without framework, validation, JWT, logging, metrics or tracing. They show what the architecture itself allows on this machine.',
   "The bare server is a .ts file run like the services, with the same compile cache: after the first start no process strips types again, so its memory and start-up include Node's TypeScript support only as far as the services' do.",
 );
 mkdirSync(results, { recursive: true });
