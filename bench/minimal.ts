@@ -7,6 +7,7 @@
 // prepared statements, as the landscape's services do in that shape.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { createPool } from 'mysql2/promise';
 import pg from 'pg';
@@ -47,7 +48,7 @@ function getJson(role: Role, path: string): Promise<unknown> {
   });
 }
 
-function listen(server: ReturnType<typeof createHttpServer>, role: Role): Promise<void> {
+function listen(server: Server, role: Role): Promise<void> {
   return new Promise((resolve) => server.listen(port(role), '127.0.0.1', resolve));
 }
 
@@ -147,7 +148,7 @@ if (roles.has('edge')) {
     );
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(port('edge'), '127.0.0.1', resolve));
+  await listen(server, 'edge');
 }
 
 process.stdout.write(`minimal landscape (${[...roles].join(', ')}) listening\n`);

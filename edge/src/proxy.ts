@@ -47,13 +47,14 @@ const HOP_BY_HOP = new Set([
 
 export const HSTS = 'max-age=31536000; includeSubDomains';
 
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
+/** Header fields as node:http's server and undici's handlers give them: lower-case names. */
+type HeaderFields = Record<string, string | string[] | undefined>;
 
 /**
  * A message's headers as the next hop gets them, either way: without hop-by-hop ones, those its
  * Connection header names, and any of `alsoDropped`.
  */
-function endToEndHeaders(given: Headers, alsoDropped?: string): Record<string, string | string[] | undefined> {
+function endToEndHeaders(given: Readonly<HeaderFields>, alsoDropped?: string): HeaderFields {
   const connection = given['connection'];
   const named = connection
     ? String(connection)
@@ -61,7 +62,7 @@ function endToEndHeaders(given: Headers, alsoDropped?: string): Record<string, s
         .split(',')
         .map((token) => token.trim())
     : undefined;
-  const headers: Record<string, string | string[] | undefined> = {};
+  const headers: HeaderFields = {};
   for (const name in given) {
     if (HOP_BY_HOP.has(name) || name === alsoDropped || named?.includes(name)) continue;
     headers[name] = given[name];
