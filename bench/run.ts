@@ -281,15 +281,16 @@ async function startupPhase(): Promise<void> {
 
 // ---- load -----------------------------------------------------------------------------------
 
-/** The measured processes' pids: their CPU time per request is reported beside the throughput. */
+/** The measured processes by name: their CPU time per request is reported beside the throughput, and by process. */
 async function loadScenario(
   id: string,
   name: string,
   url: string,
   headers: Record<string, string>,
-  pids: number[],
+  processes: Map<string, number>,
 ): Promise<void> {
-  const figures = await measureLoad(url, headers, load, () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0));
+  const cpuByProcess = () => new Map([...processes].map(([name, pid]) => [name, cpuMs(pid)]));
+  const figures = await measureLoad(url, headers, load, cpuByProcess);
   const entry: ThroughputFigure = {
     id,
     name,
@@ -298,6 +299,9 @@ async function loadScenario(
     p99: figures.p99,
     failed: figures.failed,
     ...(figures.cpuMsPerRequest === undefined ? {} : { cpuMsPerRequest: figures.cpuMsPerRequest }),
+    ...(figures.cpuMsPerRequestByProcess === undefined
+      ? {}
+      : { cpuMsPerRequestByProcess: figures.cpuMsPerRequestByProcess }),
     samples: {
       rps: figures.runs.map((r) => r.rps),
       p50: figures.runs.map((r) => r.p50),
@@ -337,8 +341,12 @@ async function baselinePhase(): Promise<void> {
     memory(BARE, bare.pid, 'idle');
     memory('edge alone, in front of the bare server', edge.process.pid, 'idle');
     if (want('throughput')) {
-      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`, {}, [bare.pid]);
-      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url, {}, [bare.pid, edge.process.pid]);
+      await loadScenario('bare', BARE, `http://127.0.0.1:${port}/`, {}, new Map([[BARE, bare.pid]]));
+      const both = new Map([
+        [BARE, bare.pid],
+        ['edge', edge.process.pid],
+      ]);
+      await loadScenario('bare-edge', 'bare server via the edge (TLS)', edge.url, {}, both);
       memory(BARE, bare.pid, 'after');
       memory('edge alone, in front of the bare server', edge.process.pid, 'after');
     }
@@ -394,7 +402,7 @@ async function modePhase(mode: Mode): Promise<void> {
     const { reader, writer } = await prepare(landscape);
     if (want('throughput')) {
       for (const s of scenarioUrls(mode, reader))
-        await loadScenario(s.id, s.name, s.url, s.headers, [...landscape.processes().values()]);
+        await loadScenario(s.id, s.name, s.url, s.headers, landscape.processes());
       for (const [name, pid] of landscape.processes()) memory(memoryName(mode, name), pid, 'after');
     }
     if (want('events')) {
@@ -426,6 +434,13 @@ async function modePhase(mode: Mode): Promise<void> {
 // ---- the architecture at its least -----------------------------------------------------------
 
 const MINIMAL_ROLES = ['edge', 'composite', 'product', 'recommendation', 'review'];
+const minimalNames: Record<string, string> = {
+  edge: 'supervisor with the edge',
+  composite: 'product-composite',
+  product: 'product',
+  recommendation: 'recommendation',
+  review: 'review',
+};
 
 /**
  * bench/minimal.ts in the mode's shape (one process, or one per part), loaded like the landscape's
@@ -456,7 +471,10 @@ async function minimalPhase(mode: Mode): Promise<void> {
   );
   try {
     await Promise.all(started.map((process, i) => waitReady(process, parts[i]!.map(url))));
-    const pids = started.map((process) => process.pid);
+    // Named as the landscape's processes are, so that the two breakdowns line up.
+    const pids = new Map(
+      started.map((process, i) => [mode === 'all-in-one' ? 'the one process (every service and the edge)' : minimalNames[parts[i]![0]!]!, process.pid]),
+    );
     await loadScenario(
       `minimal/${mode}/composite`,
       `minimal ${mode}: composite GET direct`,

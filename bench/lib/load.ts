@@ -28,6 +28,8 @@ export interface LoadFigures {
    * runs. Unlike req/s it hardly depends on what else the machine runs at the time.
    */
   cpuMsPerRequest?: number;
+  /** The same, process by process (by the names the caller gave), to show which hop costs what. */
+  cpuMsPerRequestByProcess?: Record<string, number>;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function measureLoad(
   url: string,
   headers: Record<string, string>,
   settings: LoadSettings,
-  cpuMs?: () => number,
+  cpuMs?: () => Map<string, number>,
 ): Promise<LoadFigures> {
   if (settings.warmupSeconds > 0) await loadOnce(url, headers, settings.connections, settings.warmupSeconds);
   const runs: RunFigures[] = [];
@@ -77,12 +79,20 @@ export async function measureLoad(
   for (let i = 0; i < settings.runs; i++)
     runs.push(await loadOnce(url, headers, settings.connections, settings.durationSeconds));
   const answered = runs.reduce((sum, r) => sum + r.ok, 0);
+  const cpu = cpuMs && cpuBefore !== undefined && answered > 0 ? cpuPerRequest(cpuBefore, cpuMs(), answered) : {};
   return {
-    ...(cpuMs && cpuBefore !== undefined && answered > 0 ? { cpuMsPerRequest: (cpuMs() - cpuBefore) / answered } : {}),
+    ...cpu,
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     runs,
     failed: runs.reduce((sum, r) => sum + r.failed, 0),
   };
+}
+
+function cpuPerRequest(before: Map<string, number>, after: Map<string, number>, answered: number) {
+  const byProcess: Record<string, number> = {};
+  for (const [name, ms] of after) byProcess[name] = (ms - (before.get(name) ?? 0)) / answered;
+  const total = Object.values(byProcess).reduce((sum, ms) => sum + ms, 0);
+  return { cpuMsPerRequest: total, cpuMsPerRequestByProcess: byProcess };
 }

@@ -33,6 +33,7 @@ export interface ThroughputFigure {
   samples: { rps: number[]; p50: number[]; p99: number[] };
   failed: number;
   cpuMsPerRequest?: number;
+  cpuMsPerRequestByProcess?: Record<string, number>;
 }
 export interface EventFigure {
   name: string;
@@ -375,6 +376,19 @@ export function toMarkdown(report: Report): string {
       lines.push(
         `| ${t.name}${failed} | ${num(t.rps)} | ${times(t.rps, bare?.rps)} | ${num(t.p50)} | ${times(t.p50, bare?.p50)} | ${num(t.p99)} | ${times(t.p99, bare?.p99)} | ${cpu} | ${cpuRatio} |`,
       );
+    }
+    lines.push('');
+  }
+
+  // Which hop costs what: only scenarios that load more than one process have something to split.
+  const split = report.throughput.filter((t) => Object.keys(t.cpuMsPerRequestByProcess ?? {}).length > 1);
+  if (split.length > 0) {
+    const names = [...new Set(split.flatMap((t) => Object.keys(t.cpuMsPerRequestByProcess!)))];
+    lines.push('## CPU µs per request, process by process', '');
+    lines.push(`| scenario | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+    for (const t of split) {
+      const by = t.cpuMsPerRequestByProcess!;
+      lines.push(`| ${t.name} | ${names.map((n) => (by[n] === undefined ? '' : num(by[n] * 1000))).join(' | ')} |`);
     }
     lines.push('');
   }

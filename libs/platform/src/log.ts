@@ -39,7 +39,7 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
   const options = { name: service, level, base: { service }, mixin: traceFields };
   // isatty(1) rather than process.stdout.isTTY: a worker thread's stdout is a pipe to the main thread.
   if (!isatty(1) || process.env['LOG_FORMAT'] === 'json') {
-    output ??= pino.destination({ dest: 1, sync: false });
+    output ??= pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
     return pino(options, output);
   }
   terminal ??= pretty({
