@@ -473,7 +473,10 @@ async function minimalPhase(mode: Mode): Promise<void> {
     await Promise.all(started.map((process, i) => waitReady(process, parts[i]!.map(url))));
     // Named as the landscape's processes are, so that the two breakdowns line up.
     const pids = new Map(
-      started.map((process, i) => [mode === 'all-in-one' ? 'the one process (every service and the edge)' : minimalNames[parts[i]![0]!]!, process.pid]),
+      started.map((process, i) => [
+        mode === 'all-in-one' ? 'the one process (every service and the edge)' : minimalNames[parts[i]![0]!]!,
+        process.pid,
+      ]),
     );
     await loadScenario(
       `minimal/${mode}/composite`,
