@@ -433,7 +433,7 @@ async function modePhase(mode: Mode): Promise<void> {
 
 // ---- the architecture at its least -----------------------------------------------------------
 
-const MINIMAL_ROLES = ['edge', 'composite', 'product', 'recommendation', 'review'];
+// bench/minimal.ts's roles in its port order, each with the landscape process it stands for.
 const minimalNames: Record<string, string> = {
   edge: 'supervisor with the edge',
   composite: 'product-composite',
@@ -441,6 +441,7 @@ const minimalNames: Record<string, string> = {
   recommendation: 'recommendation',
   review: 'review',
 };
+const MINIMAL_ROLES = Object.keys(minimalNames);
 
 /**
  * bench/minimal.ts in the mode's shape (one process, or one per part), loaded like the landscape's
