@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
 
@@ -41,6 +45,42 @@ describe('the node:sqlite adapter', () => {
       assert.deepEqual(db.prepare('select * from t').all([]), [{ a: 1, b: 2 }]);
     } finally {
       db.close();
+    }
+  });
+
+  it("when a file is open, then it is this connection's alone: another one can neither read nor write it until it closes", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'node-sqlite-'));
+    const file = join(dir, 'items.db');
+    const db = new NodeSqliteDatabase(file, { busyTimeoutMs: 1000 });
+    try {
+      db.prepare('create table items (id integer primary key)').run([]);
+      db.prepare('insert into items (id) values (?)').run([1]);
+      assert.deepEqual(db.prepare('select id from items').all([]), [{ id: 1 }]);
+      // No shared-memory index: nothing in WAL mode is shared with another connection.
+      assert.equal(existsSync(`${file}-shm`), false);
+      const other = new DatabaseSync(file, { timeout: 50 });
+      try {
+        assert.throws(() => other.prepare('select id from items').all(), /database is locked/);
+        assert.throws(() => other.exec('insert into items (id) values (2)'), /database is locked/);
+      } finally {
+        other.close();
+      }
+      db.close();
+      const after = new DatabaseSync(file);
+      try {
+        assert.deepEqual(
+          after
+            .prepare('select id from items')
+            .all()
+            .map((row) => ({ ...row })),
+          [{ id: 1 }],
+        );
+      } finally {
+        after.close();
+      }
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

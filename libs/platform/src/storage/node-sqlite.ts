@@ -25,7 +25,13 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   constructor(file: string, options: NodeSqliteOptions) {
     this.#db = new DatabaseSync(file, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
     if (file !== ':memory:') {
-      // WAL lets readers proceed while a writer commits.
+      // The file is this connection's alone (one service's one connection), so it is locked once, when
+      // first read and written, instead of at every statement: in WAL mode each autocommit read made
+      // two fcntl lock calls and read the shared-memory index (a point read 7.7 µs, against 2.9 µs
+      // without). Set before WAL, so no shared-memory index is made at all. Another process that opens
+      // the file meanwhile gets "database is locked" instead of writing beside this one.
+      this.#db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      // WAL: a commit appends to the log instead of rewriting pages through a rollback journal.
       this.#db.exec('PRAGMA journal_mode = WAL');
     }
   }
