@@ -36,7 +36,10 @@ async function sqlSubject(config: DatabaseConfig): Promise<Subject> {
   const first = await open();
   return {
     async open(now) {
-      return createDatabaseStore(await open(), { maxEntriesPerKind: MAX, now });
+      // A SQLite file is one process's alone (its connection locks it), so another instance there is
+      // another store over the same connection; on a server it has a connection of its own.
+      const database = config.kind === 'sqlite' ? first : await open();
+      return createDatabaseStore(database, { maxEntriesPerKind: MAX, now });
     },
     async corrupt(kind, id, expiresAt) {
       await sql`insert into oidc_payloads (kind, id, payload, expires_at) values (${kind}, ${id}, ${'{"cut short'}, ${expiresAt})`.execute(
