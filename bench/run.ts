@@ -12,12 +12,14 @@ import {
   closeClient,
   compositeUrl,
   fetchToken,
+  ALL_IN_ONE_PROCESS,
   landscapePorts,
   readinessUrl,
   recreateProduct,
   root,
   serviceNames,
   servicePorts,
+  SUPERVISOR_PROCESS,
   spawnService,
   startLandscape,
   type Landscape,
@@ -435,7 +437,7 @@ async function modePhase(mode: Mode): Promise<void> {
 
 // bench/minimal.ts's roles in its port order, each with the landscape process it stands for.
 const minimalNames: Record<string, string> = {
-  edge: 'supervisor with the edge',
+  edge: SUPERVISOR_PROCESS,
   composite: 'product-composite',
   product: 'product',
   recommendation: 'recommendation',
@@ -475,7 +477,7 @@ async function minimalPhase(mode: Mode): Promise<void> {
     // Named as the landscape's processes are, so that the two breakdowns line up.
     const pids = new Map(
       started.map((process, i) => [
-        mode === 'all-in-one' ? 'the one process (every service and the edge)' : minimalNames[parts[i]![0]!]!,
+        mode === 'all-in-one' ? ALL_IN_ONE_PROCESS : minimalNames[parts[i]![0]!]!,
         process.pid,
       ]),
     );

@@ -17,6 +17,9 @@ export const servicePorts = {
 } as const;
 export type ServiceName = keyof typeof servicePorts;
 export const serviceNames = Object.keys(servicePorts) as ServiceName[];
+/** How the reports name the processes that are not one service's: the minimal architecture's are named alike. */
+export const ALL_IN_ONE_PROCESS = 'the one process (every service and the edge)';
+export const SUPERVISOR_PROCESS = 'supervisor with the edge';
 /** Every fixed port a landscape takes: the services, the edge's HTTPS and HTTP ports and its management port. */
 export const landscapePorts = [...Object.values(servicePorts), 8443, 8080, 8081];
 
@@ -78,8 +81,8 @@ export async function startLandscape(
       readyMs,
       reportedReadyMs: reported === undefined ? undefined : Number(reported),
       processes: () => {
-        if (mode === 'all-in-one') return new Map([['the one process (every service and the edge)', started.pid]]);
-        const found = new Map<string, number>([['supervisor with the edge', started.pid]]);
+        if (mode === 'all-in-one') return new Map([[ALL_IN_ONE_PROCESS, started.pid]]);
+        const found = new Map<string, number>([[SUPERVISOR_PROCESS, started.pid]]);
         for (const child of childrenOf(started.pid)) {
           const name = serviceNames.find((n) => child.cmdline.some((arg) => arg.endsWith(`services/${n}/src/main.ts`)));
           if (name) found.set(name, child.pid);
