@@ -31,15 +31,19 @@ describe('JSON logs on a pipe', () => {
       createLogger('quiet').info('started');
       process.send('logged');
       setInterval(() => undefined, 1000);`);
-    await new Promise<void>((logged) => child.once('message', () => logged()));
-    const deadline = Date.now() + 5000;
-    while (lines().length === 0 && Date.now() < deadline) await new Promise((tick) => setTimeout(tick, 50));
-    assert.deepEqual(
-      lines().map((l) => [l.service, l.msg]),
-      [['quiet', 'started']],
-    );
-    child.kill('SIGKILL');
-    await exited;
+    // The child never exits by itself: it is killed whatever the outcome, so a failure cannot hang the run.
+    try {
+      await new Promise<void>((logged) => child.once('message', () => logged()));
+      const deadline = Date.now() + 5000;
+      while (lines().length === 0 && Date.now() < deadline) await new Promise((tick) => setTimeout(tick, 50));
+      assert.deepEqual(
+        lines().map((l) => [l.service, l.msg]),
+        [['quiet', 'started']],
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('when a process logs many lines quickly and exits, then every line arrives whole and in order', {
